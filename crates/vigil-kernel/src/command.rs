@@ -1,0 +1,156 @@
+//! Command handling: load state, decide, append with the expected version, retry on conflict.
+
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
+
+use crate::decider::Decider;
+use crate::envelope::{EventMetadata, NewEvent};
+use crate::store::{AppendError, Appended, EventStore, ExpectedVersion, StoreError};
+use crate::upcast::DecodeError;
+
+/// Settings of a [`CommandHandler`].
+#[derive(Clone, Debug)]
+pub struct CommandHandlerConfig {
+    /// How many times a command is decided again after losing a version race.
+    pub max_attempts: u32,
+    /// How many aggregate states are kept in memory.
+    pub cache_capacity: usize,
+}
+
+impl Default for CommandHandlerConfig {
+    fn default() -> Self {
+        CommandHandlerConfig { max_attempts: 5, cache_capacity: 100_000 }
+    }
+}
+
+/// What a handled command did.
+#[derive(Clone, Debug)]
+pub struct Handled<E> {
+    /// The events decided (empty when nothing changed).
+    pub events: Vec<E>,
+    /// The stream's version afterwards.
+    pub stream_version: u64,
+    /// Global position of the last appended event, if any.
+    pub last_position: Option<u64>,
+}
+
+/// Why a command did not take effect.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<R: std::error::Error + 'static> {
+    /// The business rules refused it.
+    #[error(transparent)]
+    Rejected(R),
+    /// It lost the version race `max_attempts` times.
+    #[error("gave up after {attempts} version conflicts on {stream_id}")]
+    Contended {
+        /// The stream.
+        stream_id: String,
+        /// How often it tried.
+        attempts: u32,
+    },
+    /// A stored event no longer decodes.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Clone)]
+struct Loaded<S> {
+    state: S,
+    version: u64,
+}
+
+/// Runs commands of one aggregate type against an [`EventStore`].
+///
+/// States are cached in memory after the first load, so a command on a warm aggregate costs
+/// one `decide` and (when something changed) one append. A conflict drops the cached state,
+/// reloads it from the store and decides again.
+pub struct CommandHandler<D: Decider> {
+    store: Arc<dyn EventStore>,
+    cache: Mutex<LruCache<String, Loaded<D::State>>>,
+    config: CommandHandlerConfig,
+    _decider: PhantomData<fn() -> D>,
+}
+
+impl<D: Decider> CommandHandler<D> {
+    /// A handler over `store`.
+    pub fn new(store: Arc<dyn EventStore>, config: CommandHandlerConfig) -> Self {
+        let capacity = NonZeroUsize::new(config.cache_capacity.max(1)).expect("capacity is at least 1");
+        CommandHandler { store, cache: Mutex::new(LruCache::new(capacity)), config, _decider: PhantomData }
+    }
+
+    /// Decides `command` against aggregate `id` and appends the resulting events.
+    pub async fn handle(
+        &self,
+        id: &str,
+        command: D::Command,
+        meta: &EventMetadata,
+    ) -> Result<Handled<D::Event>, CommandError<D::Rejection>> {
+        let stream_id = D::stream_id(id);
+        for _ in 0..self.config.max_attempts {
+            let loaded = self.load(&stream_id).await?;
+            let events = D::decide(&loaded.state, command.clone()).map_err(CommandError::Rejected)?;
+            if events.is_empty() {
+                return Ok(Handled { events, stream_version: loaded.version, last_position: None });
+            }
+            let new_events: Vec<NewEvent> = events.iter().map(|e| NewEvent::encode(e, id, meta)).collect();
+            match self.store.append(&stream_id, ExpectedVersion::Exactly(loaded.version), new_events).await {
+                Ok(Appended { stream_version, last_position }) => {
+                    let state = events.iter().fold(loaded.state, D::evolve);
+                    self.remember(&stream_id, Loaded { state, version: stream_version });
+                    return Ok(Handled { events, stream_version, last_position });
+                }
+                Err(AppendError::Conflict { .. }) => {
+                    self.forget(&stream_id);
+                    continue;
+                }
+                Err(AppendError::IdReused { event_id }) => {
+                    return Err(StoreError(format!("fresh event id {event_id} collided")).into());
+                }
+                Err(AppendError::Store(e)) => {
+                    // The append may or may not have landed; the next load tells.
+                    self.forget(&stream_id);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(CommandError::Contended { stream_id, attempts: self.config.max_attempts })
+    }
+
+    /// The current state and version of aggregate `id`.
+    pub async fn state(&self, id: &str) -> Result<(D::State, u64), CommandError<D::Rejection>> {
+        let loaded = self.load(&D::stream_id(id)).await?;
+        Ok((loaded.state, loaded.version))
+    }
+
+    async fn load(&self, stream_id: &str) -> Result<Loaded<D::State>, CommandError<D::Rejection>> {
+        if let Some(hit) = self.cache.lock().expect("cache lock").get(stream_id).cloned() {
+            return Ok(hit);
+        }
+        let recorded = self.store.read_stream(stream_id, 0).await?;
+        let mut loaded = Loaded { state: D::State::default(), version: 0 };
+        for r in &recorded {
+            loaded.state = D::evolve(loaded.state, &r.decode::<D::Event>()?);
+            loaded.version = r.stream_version;
+        }
+        self.remember(stream_id, loaded.clone());
+        Ok(loaded)
+    }
+
+    fn remember(&self, stream_id: &str, loaded: Loaded<D::State>) {
+        let mut cache = self.cache.lock().expect("cache lock");
+        // Two commands on one aggregate may finish out of order; keep the newer state.
+        if cache.peek(stream_id).is_none_or(|old| old.version <= loaded.version) {
+            cache.put(stream_id.to_owned(), loaded);
+        }
+    }
+
+    fn forget(&self, stream_id: &str) {
+        self.cache.lock().expect("cache lock").pop(stream_id);
+    }
+}

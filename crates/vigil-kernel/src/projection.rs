@@ -1,0 +1,114 @@
+//! Projections: named, durable, at-least-once subscriptions that keep read models current.
+//!
+//! A projection stores its checkpoint in the same transaction as its read-model changes, so
+//! a crash can neither apply an event twice nor skip one. The runner catches up from the
+//! checkpoint, then waits on the store's head (no polling loop) for new commits.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::envelope::RecordedEvent;
+use crate::store::{EventStore, StoreError};
+
+/// Why a projection could not make progress.
+#[derive(Debug, thiserror::Error)]
+#[error("projection {name}: {message}")]
+pub struct ProjectionError {
+    /// The projection.
+    pub name: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// A read model fed by the event stream.
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Stable name; also the name of its checkpoint.
+    fn name(&self) -> &'static str;
+
+    /// The position of the last event applied (0: none).
+    async fn checkpoint(&self) -> Result<u64, ProjectionError>;
+
+    /// Applies `events` (in order, all after the checkpoint) and moves the checkpoint to the
+    /// last one's position, atomically.
+    async fn apply(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError>;
+
+    /// Empties the read model and sets the checkpoint to 0, for a rebuild.
+    async fn reset(&self) -> Result<(), ProjectionError>;
+}
+
+/// Drives one projection from its checkpoint to the head of the store, and then live.
+pub struct ProjectionRunner {
+    store: Arc<dyn EventStore>,
+    projection: Arc<dyn Projection>,
+    batch_size: usize,
+    progress: watch::Sender<u64>,
+}
+
+impl ProjectionRunner {
+    /// A runner applying at most `batch_size` events per transaction.
+    pub fn new(store: Arc<dyn EventStore>, projection: Arc<dyn Projection>, batch_size: usize) -> Self {
+        let (progress, _) = watch::channel(0);
+        ProjectionRunner { store, projection, batch_size: batch_size.max(1), progress }
+    }
+
+    /// The last applied position, updated after every committed batch: for readiness checks
+    /// and for waiting until a read model has seen a given event.
+    pub fn progress(&self) -> watch::Receiver<u64> {
+        self.progress.subscribe()
+    }
+
+    /// Applies everything up to `until` (or the head when `None`), calling `on_batch` with
+    /// the position reached after every batch. Returns the final position.
+    pub async fn catch_up(
+        &self,
+        until: Option<u64>,
+        mut on_batch: impl FnMut(u64) + Send,
+    ) -> Result<u64, ProjectionError> {
+        let mut position = self.projection.checkpoint().await?;
+        self.progress.send_replace(position);
+        let until = until.unwrap_or_else(|| *self.store.head().borrow());
+        while position < until {
+            let events = self.store.read_all(position, self.batch_size).await.map_err(|e| self.error(e))?;
+            let Some(last) = events.last() else { break };
+            let last = last.position;
+            self.projection.apply(&events).await?;
+            position = last;
+            self.progress.send_replace(position);
+            on_batch(position);
+        }
+        Ok(position)
+    }
+
+    /// Catches up, then follows the store until `shutdown` turns true. Errors are retried
+    /// after a pause: a read model that cannot be written must not take the server down.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut head = self.store.head();
+        loop {
+            head.mark_unchanged();
+            if let Err(error) = self.catch_up(None, |_| ()).await {
+                tracing::error!(projection = self.projection.name(), %error, "projection failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                    _ = shutdown.changed() => return,
+                }
+            }
+            if *head.borrow() > *self.progress.borrow() {
+                continue;
+            }
+            tokio::select! {
+                changed = head.changed() => if changed.is_err() { return },
+                _ = shutdown.changed() => return,
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    fn error(&self, e: StoreError) -> ProjectionError {
+        ProjectionError { name: self.projection.name().to_owned(), message: e.to_string() }
+    }
+}

@@ -1,0 +1,97 @@
+//! The event-store port. Adapters (SQLite, PostgreSQL) live in `vigil-store` and pass its
+//! conformance suite.
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::envelope::{NewEvent, RecordedEvent};
+
+/// What the writer expects the stream to look like, for optimistic concurrency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// Append whatever the stream's version.
+    Any,
+    /// The stream must have exactly this many events (0: it must not exist yet).
+    Exactly(u64),
+}
+
+/// Where an append landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The stream's version after the append.
+    pub stream_version: u64,
+    /// Global position of the last appended event; `None` when nothing was appended.
+    pub last_position: Option<u64>,
+}
+
+/// Why an append did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Someone else appended first.
+    #[error("stream {stream_id} is at version {actual}, expected {expected:?}")]
+    Conflict {
+        /// The stream.
+        stream_id: String,
+        /// What the caller expected.
+        expected: ExpectedVersion,
+        /// What the stream is at.
+        actual: u64,
+    },
+    /// Event ids were reused for different events.
+    #[error("event {event_id} already exists with different content or in another stream")]
+    IdReused {
+        /// The id.
+        event_id: uuid::Uuid,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The store failed for reasons outside the caller's control.
+#[derive(Debug, thiserror::Error)]
+#[error("event store: {0}")]
+pub struct StoreError(pub String);
+
+/// Filters for browsing the stored events.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery {
+    /// Only events after this global position.
+    pub after_position: u64,
+    /// Only events whose CloudEvents `subject` is this.
+    pub subject: Option<String>,
+    /// Only events of this type.
+    pub event_type: Option<String>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// An append-only event store with per-stream versions and one global order.
+///
+/// *Contract* (checked by `vigil_store::event_store_contract_tests!`): an append is durable
+/// once it returns `Ok`; positions are strictly increasing in commit order and a reader never
+/// sees position `n + 1` before `n`; re-appending events whose ids are stored already returns
+/// the original result without writing.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` to one stream, atomically.
+    async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, AppendError>;
+
+    /// Events of one stream with a version above `after_version`, in order.
+    async fn read_stream(&self, stream_id: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Up to `limit` events after global position `after_position`, in order.
+    async fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Events matching `query`, in global order.
+    async fn query(&self, query: EventQuery) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The last committed global position; changes whenever a commit lands, so that
+    /// subscribers wake without polling.
+    fn head(&self) -> watch::Receiver<u64>;
+}

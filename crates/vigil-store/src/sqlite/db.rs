@@ -1,0 +1,272 @@
+//! One SQLite file: a writer thread with group commit, and a pool of readers.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{mpsc, oneshot};
+
+/// How hard a commit tries to reach the disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Every acknowledged write is fsynced before it is acknowledged: it survives a crash of
+    /// the process, of the OS and a power loss.
+    #[default]
+    Full,
+    /// Writes reach the OS before they are acknowledged and are fsynced at WAL checkpoints:
+    /// they survive a crash or `kill -9` of the process, but the last ones may be lost on
+    /// power loss or an OS crash.
+    Normal,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(Durability::Full),
+            "normal" => Ok(Durability::Normal),
+            other => Err(format!("durability must be `full` or `normal`, not `{other}`")),
+        }
+    }
+}
+
+impl std::fmt::Display for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Durability::Full => "full",
+            Durability::Normal => "normal",
+        })
+    }
+}
+
+/// Options for [`Db::open`].
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// See [`Durability`].
+    pub durability: Durability,
+    /// At most this many writes share one transaction.
+    pub max_batch: usize,
+    /// Writes waiting for the writer before callers are slowed down.
+    pub queue_depth: usize,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions { durability: Durability::Full, max_batch: 1024, queue_depth: 8192 }
+    }
+}
+
+/// The database failed.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("sqlite: {0}")]
+pub struct DbError(pub String);
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError(e.to_string())
+    }
+}
+
+/// The writer calls this after the batch's commit, with the commit's outcome.
+type Reply = Box<dyn FnOnce(Result<(), DbError>) + Send>;
+/// A write: runs inside the batch's transaction, says whether it succeeded (a failed one is
+/// rolled back to its savepoint alone) and how to answer its caller.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+
+/// A SQLite database with one writer thread and pooled readers.
+///
+/// Writes are closures sent to the writer thread. It takes every write waiting in its queue
+/// (up to `max_batch`), runs each in its own savepoint inside one transaction, commits once
+/// (one fsync) and only then answers the callers: group commit. A write that fails is rolled
+/// back alone; the rest of its batch commits.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    jobs: mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    durability: Durability,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and starts its writer thread.
+    pub fn open(path: &Path, options: DbOptions) -> Result<Db, DbError> {
+        let conn = open_connection(path, options.durability)?;
+        let (jobs, rx) = mpsc::channel(options.queue_depth.max(1));
+        let max_batch = options.max_batch.max(1);
+        std::thread::Builder::new()
+            .name("vigil-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, max_batch))
+            .map_err(|e| DbError(format!("cannot start writer thread: {e}")))?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                jobs,
+                readers: Mutex::new(Vec::new()),
+                durability: options.durability,
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The durability it was opened with.
+    pub fn durability(&self) -> Durability {
+        self.inner.durability
+    }
+
+    /// Runs `f` in the writer's next transaction and returns its result once it is durably
+    /// committed. An `Err` from `f` rolls back only `f`'s own changes.
+    pub async fn write<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.write_then(f, |_| ()).await
+    }
+
+    /// Like [`Db::write`], and calls `after_commit` on the writer thread right after the
+    /// commit, before any caller of the batch is answered (used to publish the new head).
+    pub async fn write_then<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        after_commit: impl FnOnce(&Result<T, E>) + Send + 'static,
+    ) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |commit| {
+                if commit.is_ok() {
+                    after_commit(&result);
+                }
+                let _ = tx.send(commit.map(|()| result));
+            });
+            (ok, reply)
+        });
+        self.inner.jobs.send(job).await.map_err(|_| DbError("writer thread stopped".into()))?;
+        rx.await.map_err(|_| DbError("the write was not committed".into()))?
+    }
+
+    /// Runs `f` on a reader connection, off the async runtime.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.with_reader(f))
+            .await
+            .map_err(|e| DbError(format!("reader task failed: {e}")))?
+    }
+
+    /// Runs `f` on a reader connection on the calling thread (for blocking contexts).
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbError>) -> Result<T, DbError> {
+        self.inner.with_reader(f)
+    }
+}
+
+impl Inner {
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbError>) -> Result<T, DbError> {
+        let pooled = self.readers.lock().expect("reader pool lock").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = open_connection(&self.path, self.durability)?;
+                conn.pragma_update(None, "query_only", true)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        let mut readers = self.readers.lock().expect("reader pool lock");
+        if readers.len() < 16 {
+            readers.push(conn);
+        }
+        result
+    }
+}
+
+fn open_connection(path: &Path, durability: Durability) -> Result<Connection, DbError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "wal")?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        match durability {
+            Durability::Full => "full",
+            Durability::Normal => "normal",
+        },
+    )?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn writer_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&conn, &mut batch);
+    }
+}
+
+fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
+    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Dropping a job that never ran answers its caller with "not committed".
+        tracing::error!(%error, n_writes = batch.len(), "cannot begin a write transaction");
+        batch.clear();
+        return;
+    }
+    let mut replies = Vec::with_capacity(batch.len());
+    for job in batch.drain(..) {
+        let savepoint = conn.execute_batch("SAVEPOINT job");
+        let (ok, reply) = run_job(conn, job);
+        if savepoint.is_ok() {
+            let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+            if let Err(e) = conn.execute_batch(end) {
+                tracing::error!(error = %e, "savepoint could not be closed");
+            }
+        }
+        replies.push(reply);
+    }
+    let commit = conn.execute_batch("COMMIT").map_err(DbError::from);
+    if commit.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for reply in replies {
+        reply(commit.clone());
+    }
+}
+
+/// Runs one job, turning a panic into a failed job so the writer thread survives it.
+fn run_job(conn: &Connection, job: Job) -> (bool, Reply) {
+    match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            tracing::error!("a database write panicked; its changes are rolled back");
+            (false, Box::new(|_| ()))
+        }
+    }
+}

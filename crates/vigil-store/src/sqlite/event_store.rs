@@ -1,0 +1,274 @@
+//! [`EventStore`] on a SQLite [`Db`].
+
+use async_trait::async_trait;
+use chrono::DateTime;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tokio::sync::watch;
+use uuid::Uuid;
+use vigil_kernel::envelope::{NewEvent, RecordedEvent};
+use vigil_kernel::store::{AppendError, Appended, EventQuery, EventStore, ExpectedVersion, StoreError};
+
+use super::db::{Db, DbError};
+
+/// The `events` table is append-only: triggers refuse updates and deletes, so not even a
+/// bug in Vigil can rewrite history through this connection.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    position       INTEGER PRIMARY KEY,
+    event_id       BLOB    NOT NULL UNIQUE,
+    stream_id      TEXT    NOT NULL,
+    stream_version INTEGER NOT NULL,
+    event_type     TEXT    NOT NULL,
+    schema_version INTEGER NOT NULL,
+    source         TEXT    NOT NULL,
+    subject        TEXT    NOT NULL,
+    time_us        INTEGER NOT NULL,
+    data           TEXT    NOT NULL,
+    correlation_id BLOB,
+    causation_id   BLOB,
+    UNIQUE (stream_id, stream_version)
+);
+CREATE INDEX IF NOT EXISTS events_by_subject ON events (subject, position);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (event_type, position);
+CREATE TRIGGER IF NOT EXISTS events_are_not_updated BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_are_not_deleted BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+";
+
+const COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type, schema_version, source, \
+                       subject, time_us, data, correlation_id, causation_id";
+
+/// The embedded event store: appends go through the [`Db`] writer (group commit), reads
+/// through its reader pool, and every commit moves [`EventStore::head`].
+#[derive(Clone)]
+pub struct SqliteEventStore {
+    db: Db,
+    head: watch::Sender<u64>,
+}
+
+impl SqliteEventStore {
+    /// Creates the schema if needed and reads the current head.
+    pub async fn open(db: Db) -> Result<Self, StoreError> {
+        db.write(|conn| conn.execute_batch(SCHEMA)).await.map_err(store_error)?.map_err(store_error)?;
+        let head = db
+            .read(|conn| Ok(conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| r.get::<_, i64>(0))? as u64))
+            .await
+            .map_err(store_error)?;
+        let (head, _) = watch::channel(head);
+        Ok(SqliteEventStore { db, head })
+    }
+
+    /// The database underneath, shared with the server's own tables.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteEventStore {
+    async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, AppendError> {
+        let stream_id = stream_id.to_owned();
+        let head = self.head.clone();
+        self.db
+            .write_then(
+                move |conn| append_in(conn, &stream_id, expected, &events),
+                move |result| {
+                    if let Ok(Appended { last_position: Some(last), .. }) = result {
+                        head.send_if_modified(|h| {
+                            let moved = *last > *h;
+                            if moved {
+                                *h = *last;
+                            }
+                            moved
+                        });
+                    }
+                },
+            )
+            .await
+            .map_err(store_error)?
+    }
+
+    async fn read_stream(&self, stream_id: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let stream_id = stream_id.to_owned();
+        self.db
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM events WHERE stream_id = ?1 AND stream_version > ?2 ORDER BY stream_version"
+                ))?;
+                let rows = stmt.query_map(params![stream_id, after_version as i64], row_to_event)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .map_err(store_error)
+    }
+
+    async fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.db
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
+                ))?;
+                let rows = stmt.query_map(params![after_position as i64, limit as i64], row_to_event)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .map_err(store_error)
+    }
+
+    async fn query(&self, query: EventQuery) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.db
+            .read(move |conn| {
+                let mut sql = format!("SELECT {COLUMNS} FROM events WHERE position > ?1");
+                let mut args: Vec<rusqlite::types::Value> = vec![(query.after_position as i64).into()];
+                if let Some(subject) = query.subject {
+                    args.push(subject.into());
+                    sql.push_str(&format!(" AND subject = ?{}", args.len()));
+                }
+                if let Some(event_type) = query.event_type {
+                    args.push(event_type.into());
+                    sql.push_str(&format!(" AND event_type = ?{}", args.len()));
+                }
+                args.push((query.limit as i64).into());
+                sql.push_str(&format!(" ORDER BY position LIMIT ?{}", args.len()));
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_event)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .map_err(store_error)
+    }
+
+    fn head(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+}
+
+/// One append, inside the writer's transaction.
+fn append_in(
+    conn: &Connection,
+    stream_id: &str,
+    expected: ExpectedVersion,
+    events: &[NewEvent],
+) -> Result<Appended, AppendError> {
+    if let Some(previous) = already_appended(conn, stream_id, events)? {
+        return Ok(previous);
+    }
+    let actual: u64 = conn
+        .prepare_cached("SELECT stream_version FROM events WHERE stream_id = ?1 ORDER BY stream_version DESC LIMIT 1")
+        .and_then(|mut s| s.query_row([stream_id], |r| r.get::<_, i64>(0)).optional())
+        .map_err(sql_error)?
+        .unwrap_or(0) as u64;
+    if let ExpectedVersion::Exactly(v) = expected
+        && v != actual
+    {
+        return Err(AppendError::Conflict { stream_id: stream_id.to_owned(), expected, actual });
+    }
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, source, subject, \
+             time_us, data, correlation_id, causation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .map_err(sql_error)?;
+    let mut last_position = None;
+    for (i, e) in events.iter().enumerate() {
+        insert
+            .execute(params![
+                stream_id,
+                (actual + 1 + i as u64) as i64,
+                e.id.as_bytes(),
+                e.event_type,
+                e.schema_version,
+                e.source,
+                e.subject,
+                e.time.timestamp_micros(),
+                e.data,
+                e.correlation_id.as_ref().map(|u| u.as_bytes().to_vec()),
+                e.causation_id.as_ref().map(|u| u.as_bytes().to_vec()),
+            ])
+            .map_err(|err| match err.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::ConstraintViolation) => AppendError::IdReused { event_id: e.id },
+                _ => sql_error(err),
+            })?;
+        last_position = Some(conn.last_insert_rowid() as u64);
+    }
+    Ok(Appended { stream_version: actual + events.len() as u64, last_position })
+}
+
+/// A retried append (same event ids) returns what the first one did, without writing. Ids
+/// that exist but belong to other events are refused rather than silently dropped.
+fn already_appended(conn: &Connection, stream_id: &str, events: &[NewEvent]) -> Result<Option<Appended>, AppendError> {
+    let mut lookup = conn
+        .prepare_cached("SELECT position, stream_id, stream_version FROM events WHERE event_id = ?1")
+        .map_err(sql_error)?;
+    let mut found = None;
+    for (i, e) in events.iter().enumerate() {
+        let row = lookup
+            .query_row([e.id.as_bytes()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+            .optional()
+            .map_err(sql_error)?;
+        match (row, i) {
+            (None, 0) => return Ok(None),
+            (Some((position, stream, version)), _) if stream == stream_id => {
+                found = Some(Appended { stream_version: version as u64, last_position: Some(position as u64) })
+            }
+            _ => return Err(AppendError::IdReused { event_id: e.id }),
+        }
+    }
+    Ok(found)
+}
+
+fn row_to_event(row: &Row<'_>) -> rusqlite::Result<RecordedEvent> {
+    let uuid = |i: usize| -> rusqlite::Result<Option<Uuid>> {
+        let bytes: Option<Vec<u8>> = row.get(i)?;
+        bytes
+            .map(|b| Uuid::from_slice(&b))
+            .transpose()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, Box::new(e)))
+    };
+    let time_us: i64 = row.get(8)?;
+    Ok(RecordedEvent {
+        position: row.get::<_, i64>(0)? as u64,
+        stream_id: row.get(1)?,
+        stream_version: row.get::<_, i64>(2)? as u64,
+        event: NewEvent {
+            id: uuid(3)?.unwrap_or_default(),
+            event_type: row.get(4)?,
+            schema_version: row.get(5)?,
+            source: row.get(6)?,
+            subject: row.get(7)?,
+            time: DateTime::from_timestamp_micros(time_us).unwrap_or_default(),
+            data: row.get(9)?,
+            correlation_id: uuid(10)?,
+            causation_id: uuid(11)?,
+        },
+    })
+}
+
+fn sql_error(e: rusqlite::Error) -> AppendError {
+    AppendError::Store(StoreError(e.to_string()))
+}
+
+fn store_error(e: impl Into<DbErrorLike>) -> StoreError {
+    StoreError(e.into().0)
+}
+
+/// Lets `store_error` take both driver and pool errors.
+struct DbErrorLike(String);
+
+impl From<DbError> for DbErrorLike {
+    fn from(e: DbError) -> Self {
+        DbErrorLike(e.0)
+    }
+}
+
+impl From<rusqlite::Error> for DbErrorLike {
+    fn from(e: rusqlite::Error) -> Self {
+        DbErrorLike(e.to_string())
+    }
+}
