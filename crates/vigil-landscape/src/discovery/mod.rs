@@ -1,0 +1,146 @@
+//! The `ScenarioDetector`: what a Trento agent's discovery means, as commands.
+//!
+//! One module per discovery type parses its payload into typed values (naming the field
+//! when something is wrong) and maps it to commands. Parsing is strict where a wrong value
+//! would be stored as truth (timestamps, addresses, modes) and lenient where Trento's agents
+//! legitimately vary (missing optional fields, numbers sent as strings).
+
+mod host;
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+use crate::LandscapeCommand;
+
+/// The discovery types a Trento agent sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DiscoveryType {
+    /// `host_discovery`: the machine itself.
+    Host,
+    /// `cloud_discovery`: the cloud provider and its metadata.
+    Cloud,
+    /// `subscription_discovery`: SLES subscriptions.
+    Subscription,
+    /// `saptune_discovery`: saptune status.
+    Saptune,
+    /// `ha_cluster_discovery`: Pacemaker cluster membership and state.
+    HaCluster,
+    /// `sap_system_discovery`: SAP instances on the machine.
+    SapSystem,
+}
+
+impl DiscoveryType {
+    /// Every type, in the order Trento documents them.
+    pub const ALL: [DiscoveryType; 6] = [
+        DiscoveryType::Host,
+        DiscoveryType::Cloud,
+        DiscoveryType::Subscription,
+        DiscoveryType::Saptune,
+        DiscoveryType::HaCluster,
+        DiscoveryType::SapSystem,
+    ];
+
+    /// The wire name, e.g. `host_discovery`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscoveryType::Host => "host_discovery",
+            DiscoveryType::Cloud => "cloud_discovery",
+            DiscoveryType::Subscription => "subscription_discovery",
+            DiscoveryType::Saptune => "saptune_discovery",
+            DiscoveryType::HaCluster => "ha_cluster_discovery",
+            DiscoveryType::SapSystem => "sap_system_discovery",
+        }
+    }
+
+    /// Whether this build turns the type into commands. The others are accepted, logged and
+    /// answered as not interpreted, so an agent sending them is not rejected.
+    pub fn is_interpreted(self) -> bool {
+        match self {
+            DiscoveryType::Host => true,
+            DiscoveryType::Cloud
+            | DiscoveryType::Subscription
+            | DiscoveryType::Saptune
+            | DiscoveryType::HaCluster
+            | DiscoveryType::SapSystem => false,
+        }
+    }
+}
+
+impl fmt::Display for DiscoveryType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DiscoveryType {
+    type Err = InvalidDiscovery;
+    fn from_str(s: &str) -> Result<Self, InvalidDiscovery> {
+        DiscoveryType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| InvalidDiscovery::Field {
+            field: "discovery_type".into(),
+            message: format!(
+                "unknown discovery type `{s}`; expected one of {}",
+                DiscoveryType::ALL.map(|t| t.as_str()).join(", ")
+            ),
+        })
+    }
+}
+
+/// A discovery as it arrives: who sent it, what kind it is, and its raw JSON payload.
+#[derive(Clone, Copy, Debug)]
+pub struct Discovery<'a> {
+    /// The agent (= host) id.
+    pub agent_id: Uuid,
+    /// The kind.
+    pub discovery_type: DiscoveryType,
+    /// The payload, as JSON text.
+    pub payload: &'a str,
+}
+
+/// Why a discovery cannot be understood. Always names the offending field, so the agent's
+/// operator can fix it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidDiscovery {
+    /// A field is missing, of the wrong type, or has a value that cannot be right.
+    #[error("{field}: {message}")]
+    Field {
+        /// Dotted path, e.g. `payload.last_boot_timestamp`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl InvalidDiscovery {
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        InvalidDiscovery::Field { field: field.into(), message: message.into() }
+    }
+}
+
+/// Turns discoveries into commands.
+pub struct ScenarioDetector;
+
+impl ScenarioDetector {
+    /// The commands `discovery` means (none for a type this build does not interpret).
+    pub fn detect(discovery: &Discovery<'_>) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
+        match discovery.discovery_type {
+            DiscoveryType::Host => host::detect(discovery.agent_id, discovery.payload),
+            DiscoveryType::Cloud
+            | DiscoveryType::Subscription
+            | DiscoveryType::Saptune
+            | DiscoveryType::HaCluster
+            | DiscoveryType::SapSystem => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Parses a payload into `T`, naming the field that failed as `payload.<path>`.
+pub(crate) fn parse_payload<'de, T: serde::Deserialize<'de>>(payload: &'de str) -> Result<T, InvalidDiscovery> {
+    let de = &mut serde_json::Deserializer::from_str(payload);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "payload".to_owned() } else { format!("payload.{path}") };
+        InvalidDiscovery::field(field, e.into_inner().to_string())
+    })
+}
