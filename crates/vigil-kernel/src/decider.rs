@@ -65,9 +65,6 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Clone + Send + Sync + std:
 
 /// Replays `given` events, runs `when`, and returns what `decide` said: the one helper
 /// behind every *given / when / then* test of a decider.
-pub fn given_when<D: Decider>(
-    given: &[D::Event],
-    when: D::Command,
-) -> Result<Vec<D::Event>, D::Rejection> {
+pub fn given_when<D: Decider>(given: &[D::Event], when: D::Command) -> Result<Vec<D::Event>, D::Rejection> {
     D::decide(&D::fold(given), when)
 }

@@ -1,1 +1,23 @@
+//! Vigil's server: everything between the network and the domain.
+//!
+//! * [`app`] wires the embedded shape together: one SQLite file holding the event store,
+//!   the read models and the plain tables; the background tasks (projections, heartbeat
+//!   checker, discovery-log pruning); and the HTTP [`router`](app::App::router).
+//! * [`ingest`] is the path of a discovery: authenticate, hash, detect, dispatch, log.
+//! * [`commands`] dispatches landscape commands to their aggregates.
+//! * [`readmodel`] holds the projections and the queries the API serves.
+//! * [`http`] translates requests into calls and errors into statuses, in one place each.
+//!
+//! **Architecture invariant:** no business rule lives here. A rule found in this crate is
+//! a bug; it belongs in `vigil-landscape`.
+#![deny(missing_docs)]
 
+pub mod app;
+pub mod commands;
+pub mod config;
+pub mod discovery_log;
+pub mod heartbeats;
+pub mod http;
+pub mod ingest;
+pub mod keys;
+pub mod readmodel;

@@ -78,7 +78,13 @@ pub(super) fn detect(agent_id: Uuid, payload: &str) -> Result<Vec<LandscapeComma
             }
         },
     };
-    Ok(vec![LandscapeCommand::Host { host_id: agent_id, command: HostCommand::RegisterHost { host_id: agent_id, details } }])
+    Ok(vec![LandscapeCommand::Host {
+        host_id: agent_id,
+        command: HostCommand::RegisterHost {
+            host_id: agent_id,
+            details,
+        },
+    }])
 }
 
 fn non_empty(field: &str, value: String) -> Result<String, InvalidDiscovery> {
@@ -89,9 +95,14 @@ fn non_empty(field: &str, value: String) -> Result<String, InvalidDiscovery> {
 }
 
 fn parse_boot_time(value: &str) -> Result<DateTime<Utc>, InvalidDiscovery> {
-    DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|e| {
-        InvalidDiscovery::field("payload.last_boot_timestamp", format!("`{value}` is not an RFC 3339 time ({e})"))
-    })
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            InvalidDiscovery::field(
+                "payload.last_boot_timestamp",
+                format!("`{value}` is not an RFC 3339 time ({e})"),
+            )
+        })
 }
 
 /// Pairs each address with its prefix length as `ip/prefix`; without netmasks the
@@ -102,7 +113,10 @@ fn zip_addresses(addresses: &[String], netmasks: Option<&[Netmask]>) -> Result<V
         .enumerate()
         .map(|(i, a)| {
             a.trim().parse::<IpAddr>().map_err(|_| {
-                InvalidDiscovery::field(format!("payload.ip_addresses[{i}]"), format!("`{a}` is not an IP address"))
+                InvalidDiscovery::field(
+                    format!("payload.ip_addresses[{i}]"),
+                    format!("`{a}` is not an IP address"),
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -127,7 +141,10 @@ fn zip_addresses(addresses: &[String], netmasks: Option<&[Netmask]>) -> Result<V
             }
             .filter(|p| *p <= max)
             .ok_or_else(|| {
-                InvalidDiscovery::field(format!("payload.netmasks[{i}]"), format!("must be a prefix length 0..={max}"))
+                InvalidDiscovery::field(
+                    format!("payload.netmasks[{i}]"),
+                    format!("must be a prefix length 0..={max}"),
+                )
             })?;
             Ok(format!("{ip}/{prefix}"))
         })

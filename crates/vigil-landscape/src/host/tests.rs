@@ -33,21 +33,33 @@ fn details() -> HostDetails {
 }
 
 fn registered() -> HostEvent {
-    HostEvent::HostRegistered(HostRegistered { host_id: host_id(), details: details() })
+    HostEvent::HostRegistered(HostRegistered {
+        host_id: host_id(),
+        details: details(),
+    })
 }
 
 fn register(details: HostDetails) -> HostCommand {
-    HostCommand::RegisterHost { host_id: host_id(), details }
+    HostCommand::RegisterHost {
+        host_id: host_id(),
+        details,
+    }
 }
 
 #[test]
 fn the_first_discovery_registers_the_host() {
-    assert_eq!(given_when::<Host>(&[], register(details())).unwrap(), vec![registered()]);
+    assert_eq!(
+        given_when::<Host>(&[], register(details())).unwrap(),
+        vec![registered()]
+    );
 }
 
 #[test]
 fn an_unchanged_discovery_decides_nothing() {
-    assert_eq!(given_when::<Host>(&[registered()], register(details())).unwrap(), vec![]);
+    assert_eq!(
+        given_when::<Host>(&[registered()], register(details())).unwrap(),
+        vec![]
+    );
 }
 
 #[test]
@@ -55,7 +67,13 @@ fn a_changed_discovery_updates_the_details() {
     let mut changed = details();
     changed.total_memory_mb = 8192;
     let events = given_when::<Host>(&[registered()], register(changed.clone())).unwrap();
-    assert_eq!(events, vec![HostEvent::HostDetailsUpdated(HostDetailsUpdated { host_id: host_id(), details: changed })]);
+    assert_eq!(
+        events,
+        vec![HostEvent::HostDetailsUpdated(HostDetailsUpdated {
+            host_id: host_id(),
+            details: changed
+        })]
+    );
 }
 
 #[test]
@@ -71,11 +89,28 @@ fn only_a_change_of_heartbeat_state_is_an_event() {
     let succeeded = HostEvent::HeartbeatSucceeded(HeartbeatSucceeded { host_id: host_id() });
     let failed = HostEvent::HeartbeatFailed(HeartbeatFailed { host_id: host_id() });
 
-    assert_eq!(given_when::<Host>(&[registered()], beat()).unwrap(), vec![succeeded.clone()]);
-    assert_eq!(given_when::<Host>(&[registered(), succeeded.clone()], beat()).unwrap(), vec![]);
-    assert_eq!(given_when::<Host>(&[registered(), succeeded.clone()], fail()).unwrap(), vec![failed.clone()]);
-    assert_eq!(given_when::<Host>(&[registered(), succeeded.clone(), failed.clone()], fail()).unwrap(), vec![]);
-    assert_eq!(given_when::<Host>(&[registered(), succeeded, failed], beat()).unwrap().len(), 1);
+    assert_eq!(
+        given_when::<Host>(&[registered()], beat()).unwrap(),
+        vec![succeeded.clone()]
+    );
+    assert_eq!(
+        given_when::<Host>(&[registered(), succeeded.clone()], beat()).unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        given_when::<Host>(&[registered(), succeeded.clone()], fail()).unwrap(),
+        vec![failed.clone()]
+    );
+    assert_eq!(
+        given_when::<Host>(&[registered(), succeeded.clone(), failed.clone()], fail()).unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        given_when::<Host>(&[registered(), succeeded, failed], beat())
+            .unwrap()
+            .len(),
+        1
+    );
     // A host that never sent a heartbeat has nothing to fail.
     assert_eq!(given_when::<Host>(&[registered()], fail()).unwrap(), vec![]);
 }
@@ -108,15 +143,30 @@ fn golden_event_json() {
                    "last_boot_timestamp": null, "systemd_units": [], "installation_source": "suse",
                    "prometheus_targets": {}, "prometheus_mode": "pull"}),
         ),
-        (HostEvent::HeartbeatSucceeded(HeartbeatSucceeded { host_id: host_id() }), json!({"host_id": host_id()})),
-        (HostEvent::HeartbeatFailed(HeartbeatFailed { host_id: host_id() }), json!({"host_id": host_id()})),
+        (
+            HostEvent::HeartbeatSucceeded(HeartbeatSucceeded { host_id: host_id() }),
+            json!({"host_id": host_id()}),
+        ),
+        (
+            HostEvent::HeartbeatFailed(HeartbeatFailed { host_id: host_id() }),
+            json!({"host_id": host_id()}),
+        ),
     ];
     for (event, expected) in cases {
         let stored = NewEvent::encode(&event, &host_id().to_string(), &meta);
         assert_eq!(stored.schema_version, 1);
         let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
         assert_eq!(data, expected, "{}", stored.event_type);
-        let recorded = RecordedEvent { position: 1, stream_id: "host-x".into(), stream_version: 1, event: stored };
-        assert_eq!(recorded.decode::<HostEvent>().unwrap(), event, "must read back as written");
+        let recorded = RecordedEvent {
+            position: 1,
+            stream_id: "host-x".into(),
+            stream_version: 1,
+            event: stored,
+        };
+        assert_eq!(
+            recorded.decode::<HostEvent>().unwrap(),
+            event,
+            "must read back as written"
+        );
     }
 }

@@ -54,7 +54,11 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions { durability: Durability::Full, max_batch: 1024, queue_depth: 8192 }
+        DbOptions {
+            durability: Durability::Full,
+            max_batch: 1024,
+            queue_depth: 8192,
+        }
     }
 }
 
@@ -159,7 +163,11 @@ impl Db {
             });
             (ok, reply)
         });
-        self.inner.jobs.send(job).await.map_err(|_| DbError("writer thread stopped".into()))?;
+        self.inner
+            .jobs
+            .send(job)
+            .await
+            .map_err(|_| DbError("writer thread stopped".into()))?;
         rx.await.map_err(|_| DbError("the write was not committed".into()))?
     }
 
@@ -244,7 +252,11 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
         let savepoint = conn.execute_batch("SAVEPOINT job");
         let (ok, reply) = run_job(conn, job);
         if savepoint.is_ok() {
-            let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+            let end = if ok {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
             if let Err(e) = conn.execute_batch(end) {
                 tracing::error!(error = %e, "savepoint could not be closed");
             }

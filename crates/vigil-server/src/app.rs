@@ -1,0 +1,288 @@
+//! The embedded shape, wired: one SQLite file, the background tasks, the router.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use vigil_kernel::projection::{Projection, ProjectionRunner};
+use vigil_kernel::store::EventStore;
+use vigil_store::SqliteEventStore;
+use vigil_store::sqlite::{Db, DbError, DbOptions};
+
+use crate::commands::Commands;
+use crate::config::ServerConfig;
+use crate::discovery_log::DiscoveryLog;
+use crate::heartbeats::Heartbeats;
+use crate::ingest::DiscoveryIngest;
+use crate::keys::AgentKeys;
+use crate::readmodel::SqliteProjection;
+use crate::readmodel::hosts::{HostViews, HostsProjection};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+impl From<DbError> for StartError {
+    fn from(e: DbError) -> Self {
+        StartError(e.to_string())
+    }
+}
+
+impl From<vigil_kernel::store::StoreError> for StartError {
+    fn from(e: vigil_kernel::store::StoreError) -> Self {
+        StartError(e.to_string())
+    }
+}
+
+/// The names of the projections, for `vigil projections rebuild NAME`.
+pub const PROJECTIONS: &[&str] = &["hosts"];
+
+/// A running Vigil: state shared by every request and background task.
+pub struct App {
+    /// The settings it runs with.
+    pub config: ServerConfig,
+    /// The shared SQLite database.
+    pub db: Db,
+    /// The event store.
+    pub store: Arc<dyn EventStore>,
+    /// Command dispatch to the aggregates.
+    pub commands: Arc<Commands>,
+    /// The discovery path.
+    pub ingest: DiscoveryIngest,
+    /// Raw discoveries.
+    pub discovery_log: DiscoveryLog,
+    /// Heartbeat timestamps and the checker.
+    pub heartbeats: Arc<Heartbeats>,
+    /// The agent key.
+    pub keys: AgentKeys,
+    /// Queries on the hosts read model.
+    pub host_views: HostViews,
+    projections: Vec<(&'static str, watch::Receiver<u64>)>,
+    tasks: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
+    task_names: Vec<&'static str>,
+    shutdown: watch::Sender<bool>,
+    metrics: PrometheusHandle,
+    _lock: File,
+}
+
+impl App {
+    /// Opens the data directory (creating it), takes its lock, and starts the background
+    /// tasks. The router is ready to serve when this returns.
+    pub async fn start(config: ServerConfig) -> Result<Arc<App>, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            StartError(format!(
+                "cannot create data directory {}: {e}",
+                config.data_dir.display()
+            ))
+        })?;
+        let lock = lock_data_dir(&config.data_dir)?;
+        let db = open_db(&config)?;
+        let store = SqliteEventStore::open(db.clone()).await?;
+        let store: Arc<dyn EventStore> = Arc::new(store);
+        let commands = Arc::new(Commands::new(store.clone()));
+        let discovery_log = DiscoveryLog::open(db.clone()).await?;
+        let ingest = DiscoveryIngest::open(commands.clone(), discovery_log.clone()).await?;
+        let heartbeats = Arc::new(Heartbeats::open(db.clone(), config.heartbeat_policy()).await?);
+        let keys = AgentKeys::open(db.clone(), &config.data_dir).await?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+
+        let mut tasks = Vec::new();
+        let mut projections = Vec::new();
+        let hosts: Arc<dyn Projection> = Arc::new(SqliteProjection::<HostsProjection>::open(db.clone()).await?);
+        let runner = ProjectionRunner::new(store.clone(), hosts, 1000);
+        projections.push(("hosts", runner.progress()));
+        tasks.push(("projection hosts", tokio::spawn(runner.run(shutdown_rx.clone()))));
+        tasks.push((
+            "heartbeat checker",
+            tokio::spawn(heartbeats.clone().run_checker(commands.clone(), shutdown_rx.clone())),
+        ));
+        tasks.push((
+            "discovery log pruning",
+            tokio::spawn(prune_discovery_log(discovery_log.clone(), config.clone(), shutdown_rx)),
+        ));
+
+        Ok(Arc::new(App {
+            host_views: HostViews::new(db.clone()),
+            config,
+            db,
+            store,
+            commands,
+            ingest,
+            discovery_log,
+            heartbeats,
+            keys,
+            projections,
+            task_names: tasks.iter().map(|(name, _)| *name).collect(),
+            tasks: Mutex::new(tasks),
+            shutdown,
+            metrics: metrics_handle(),
+            _lock: lock,
+        }))
+    }
+
+    /// The API.
+    pub fn router(self: &Arc<Self>) -> Router {
+        crate::http::router(self.clone())
+    }
+
+    /// Serves the API on `listener` until `signal` resolves, then stops the background
+    /// tasks. In-flight requests finish first.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(listener, self.router())
+            .with_graceful_shutdown(signal)
+            .await;
+        self.stop().await;
+        result
+    }
+
+    /// Stops the background tasks and waits for them.
+    pub async fn stop(&self) {
+        self.shutdown.send_replace(true);
+        let tasks: Vec<_> = self.tasks.lock().expect("task lock").drain(..).collect();
+        for (_, task) in tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Waits until projection `name` has applied the event at `position`.
+    pub async fn wait_for_projection(&self, name: &str, position: u64, timeout: Duration) -> bool {
+        let Some((_, progress)) = self.projections.iter().find(|(n, _)| *n == name) else {
+            return false;
+        };
+        let mut progress = progress.clone();
+        tokio::time::timeout(timeout, progress.wait_for(|p| *p >= position))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Each projection's position.
+    pub fn projection_positions(&self) -> serde_json::Value {
+        self.projections
+            .iter()
+            .map(|(name, p)| ((*name).to_owned(), serde_json::json!(*p.borrow())))
+            .collect()
+    }
+
+    /// Background tasks that are no longer running.
+    pub fn stopped_tasks(&self) -> Vec<&'static str> {
+        if *self.shutdown.borrow() {
+            return self.task_names.clone();
+        }
+        self.tasks
+            .lock()
+            .expect("task lock")
+            .iter()
+            .filter(|(_, t)| t.is_finished())
+            .map(|(n, _)| *n)
+            .collect()
+    }
+
+    /// Whether the database answers a trivial read.
+    pub async fn store_answers(&self) -> Result<(), DbError> {
+        self.db
+            .read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    /// The Prometheus exposition of every metric.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render()
+    }
+}
+
+/// Takes the data directory's lock: one process at a time may write its database.
+pub fn lock_data_dir(dir: &Path) -> Result<File, StartError> {
+    let path = dir.join("LOCK");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StartError(format!("cannot open {}: {e}", path.display())))?;
+    file.try_lock().map_err(|_| {
+        StartError(format!(
+            "{} is in use by another vigil process (stop it first)",
+            dir.display()
+        ))
+    })?;
+    Ok(file)
+}
+
+/// Opens the data directory's database with the configured durability.
+pub fn open_db(config: &ServerConfig) -> Result<Db, DbError> {
+    Db::open(
+        &config.database_path(),
+        DbOptions {
+            durability: config.durability,
+            ..Default::default()
+        },
+    )
+}
+
+/// Rebuilds projection `name` from position 0, calling `on_progress(position, head)` after
+/// each batch. The caller must hold the data directory's lock.
+pub async fn rebuild_projection(
+    config: &ServerConfig,
+    name: &str,
+    on_progress: impl FnMut(u64, u64) + Send,
+) -> Result<u64, StartError> {
+    let db = open_db(config)?;
+    let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(db.clone()).await?);
+    let projection: Arc<dyn Projection> = match name {
+        "hosts" => Arc::new(SqliteProjection::<HostsProjection>::open(db).await?),
+        other => {
+            return Err(StartError(format!(
+                "no projection `{other}`; known: {}",
+                PROJECTIONS.join(", ")
+            )));
+        }
+    };
+    projection.reset().await.map_err(|e| StartError(e.to_string()))?;
+    let head = *store.head().borrow();
+    let runner = ProjectionRunner::new(store, projection, 5000);
+    let mut on_progress = on_progress;
+    runner
+        .catch_up(Some(head), |p| on_progress(p, head))
+        .await
+        .map_err(|e| StartError(e.to_string()))
+}
+
+async fn prune_discovery_log(log: DiscoveryLog, config: ServerConfig, mut shutdown: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(config.prune_interval.max(Duration::from_secs(1)));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let retention = chrono::Duration::from_std(config.discovery_retention).unwrap_or(chrono::Duration::MAX);
+        let cutoff = chrono::Utc::now() - retention;
+        match log.prune(cutoff, 1000).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n_deleted = n, "pruned the discovery log"),
+            Err(error) => tracing::warn!(%error, "could not prune the discovery log"),
+        }
+    }
+}
+
+/// The process's metrics recorder, installed once (tests start many apps in one process).
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}

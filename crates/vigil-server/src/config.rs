@@ -1,0 +1,76 @@
+//! The server's settings, as plain values. Layering (TOML file, `VIGIL_*` variables, flags)
+//! happens in the binary; this is what comes out of it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use vigil_landscape::host::HeartbeatPolicy;
+use vigil_store::Durability;
+
+/// Everything `vigil serve` can be told.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where the SQLite file, the agent key and the lock live.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `full` (fsync every commit) or `normal` (fsync at checkpoints).
+    #[serde(deserialize_with = "durability")]
+    pub durability: Durability,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// How often agents send heartbeats.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_interval: Duration,
+    /// Heartbeats that may be missed before a host fails.
+    pub heartbeat_allowed_missed: u32,
+    /// Extra slack before a host fails.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_tolerance: Duration,
+    /// How long raw discoveries are kept in the discovery log.
+    #[serde(with = "humantime_serde")]
+    pub discovery_retention: Duration,
+    /// How often the discovery log is pruned.
+    #[serde(with = "humantime_serde")]
+    pub prune_interval: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let heartbeat = HeartbeatPolicy::default();
+        ServerConfig {
+            data_dir: PathBuf::from("vigil-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            durability: Durability::Full,
+            max_body_bytes: 8 * 1024 * 1024,
+            heartbeat_interval: heartbeat.interval,
+            heartbeat_allowed_missed: heartbeat.allowed_missed,
+            heartbeat_tolerance: heartbeat.tolerance,
+            discovery_retention: Duration::from_secs(10 * 24 * 3600),
+            prune_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The heartbeat rule these settings describe.
+    pub fn heartbeat_policy(&self) -> HeartbeatPolicy {
+        HeartbeatPolicy {
+            interval: self.heartbeat_interval,
+            allowed_missed: self.heartbeat_allowed_missed,
+            tolerance: self.heartbeat_tolerance,
+        }
+    }
+
+    /// The SQLite file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("vigil.db")
+    }
+}
+
+fn durability<'de, D: Deserializer<'de>>(d: D) -> Result<Durability, D::Error> {
+    String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+}

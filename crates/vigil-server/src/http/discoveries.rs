@@ -1,0 +1,50 @@
+//! `GET /api/v1/discoveries`: the discovery log, newest first (`status=discarded` lists
+//! what business rules refused, with the reason).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::QueryParams;
+use crate::app::App;
+use crate::discovery_log::DiscoveryQuery;
+
+#[derive(Deserialize)]
+pub(super) struct ListParams {
+    agent_id: Option<String>,
+    status: Option<String>,
+    before: Option<i64>,
+    limit: Option<usize>,
+    #[serde(default)]
+    with_payload: bool,
+}
+
+pub(super) async fn list(
+    State(app): State<Arc<App>>,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    if let Some(s) = params.status.as_deref()
+        && !["applied", "discarded", "not_interpreted"].contains(&s)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "status must be applied, discarded or not_interpreted, not `{s}`"
+        )));
+    }
+    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = app
+        .discovery_log
+        .list(DiscoveryQuery {
+            agent_id: params.agent_id,
+            status: params.status,
+            before_id: params.before,
+            limit,
+            with_payload: params.with_payload,
+        })
+        .await?;
+    let next = (entries.len() == limit).then(|| entries.last().map(|e| e.id)).flatten();
+    Ok(Json(json!({ "items": entries, "next_before": next })))
+}

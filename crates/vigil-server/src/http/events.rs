@@ -1,0 +1,45 @@
+//! `GET /api/v1/events`: the stored events as CloudEvents, paged by position.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use vigil_kernel::store::EventQuery;
+
+use super::error::ApiError;
+use super::extract::QueryParams;
+use crate::app::App;
+
+#[derive(Deserialize)]
+pub(super) struct ListParams {
+    /// Only events after this position.
+    #[serde(default)]
+    after: u64,
+    subject: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    limit: Option<usize>,
+}
+
+pub(super) async fn list(
+    State(app): State<Arc<App>>,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let events = app
+        .store
+        .query(EventQuery {
+            after_position: params.after,
+            subject: params.subject,
+            event_type: params.event_type,
+            limit,
+        })
+        .await?;
+    let next = (events.len() == limit)
+        .then(|| events.last().map(|e| e.position))
+        .flatten();
+    let items: Vec<_> = events.iter().map(|e| e.to_cloud_event()).collect();
+    Ok(Json(json!({ "items": items, "next_after": next })))
+}

@@ -1,0 +1,98 @@
+//! Extractors whose rejections use the API's error shape.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::app::App;
+
+/// A JSON body, read up to the configured limit (413 past it) and parsed with the failing
+/// field named in the 422.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<Arc<App>> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, ApiError> {
+        let limit = app.config.max_body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            let mut too_large = false;
+            while let Some(c) = cause {
+                too_large |= c.is::<http_body_util::LengthLimitError>();
+                cause = c.source();
+            }
+            if too_large {
+                ApiError::TooLarge { limit }
+            } else {
+                ApiError::BadRequest(format!("cannot read the request body: {e}"))
+            }
+        })?;
+        if bytes.len() > limit {
+            return Err(ApiError::TooLarge { limit });
+        }
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || !matches!(inner.classify(), serde_json::error::Category::Data) {
+                ApiError::Unprocessable(format!("body is not valid JSON for this endpoint: {inner}"))
+            } else {
+                ApiError::Unprocessable(format!("{path}: {inner}"))
+            }
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+/// Query parameters, with a 400 naming the bad parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded_from_str(query)
+            .map(QueryParams)
+            .map_err(ApiError::BadRequest)
+    }
+}
+
+fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T, String> {
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().map_err(|_| "bad query string")?)
+        .map(|q| q.0)
+        .map_err(|e| format!("invalid query: {}", e.body_text()))
+}
+
+/// The agent key from `X-Trento-Apikey`; checked before the body is read, so an
+/// unauthenticated client cannot make the server buffer a large body.
+pub struct AgentAuth;
+
+impl FromRequestParts<Arc<App>> for AgentAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get("x-trento-apikey") else {
+            return Err(ApiError::Unauthorized("missing X-Trento-Apikey header".into()));
+        };
+        let presented = value
+            .to_str()
+            .map_err(|_| ApiError::Unauthorized("invalid API key".into()))?;
+        if app.keys.verify(presented.trim()).await {
+            Ok(AgentAuth)
+        } else {
+            metrics::counter!("vigil_http_auth_failures_total").increment(1);
+            Err(ApiError::Unauthorized("invalid API key".into()))
+        }
+    }
+}
+
+/// Parses a path id as a UUID, with a 400 naming it.
+pub fn parse_id(what: &str, id: &str) -> Result<uuid::Uuid, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{what} `{id}` is not a UUID")))
+}

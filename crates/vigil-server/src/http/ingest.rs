@@ -1,0 +1,92 @@
+//! `POST /api/v1/collect` and `POST /api/v1/hosts/{id}/heartbeat`: the Trento agent's paths.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+use vigil_kernel::envelope::EventMetadata;
+use vigil_landscape::LandscapeCommand;
+use vigil_landscape::discovery::DiscoveryType;
+use vigil_landscape::host::HostCommand;
+
+use super::error::ApiError;
+use super::extract::{AgentAuth, JsonBody, parse_id};
+use crate::app::App;
+use crate::commands::DispatchError;
+use crate::ingest::IngestError;
+
+/// The Trento agent's discovery envelope.
+#[derive(Deserialize)]
+pub(super) struct CollectRequest {
+    agent_id: String,
+    discovery_type: String,
+    payload: Box<RawValue>,
+}
+
+pub(super) async fn collect(
+    State(app): State<Arc<App>>,
+    _: AgentAuth,
+    JsonBody(request): JsonBody<CollectRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let agent_id: Uuid = request
+        .agent_id
+        .parse()
+        .map_err(|_| ApiError::Unprocessable(format!("agent_id: `{}` is not a UUID", request.agent_id)))?;
+    let discovery_type: DiscoveryType = request
+        .discovery_type
+        .parse()
+        .map_err(|e: vigil_landscape::discovery::InvalidDiscovery| ApiError::Unprocessable(e.to_string()))?;
+    let started = std::time::Instant::now();
+    let outcome = app
+        .ingest
+        .collect(agent_id, discovery_type, request.payload.get(), Utc::now())
+        .await
+        .map_err(|e| match e {
+            IngestError::Invalid(invalid) => ApiError::Unprocessable(invalid.to_string()),
+            IngestError::Failed(cause) => ApiError::Unavailable(format!("the discovery was not stored: {cause}")),
+        })?;
+    metrics::histogram!("vigil_ingest_duration_seconds").record(started.elapsed().as_secs_f64());
+    Ok((StatusCode::ACCEPTED, Json(outcome)))
+}
+
+pub(super) async fn heartbeat(
+    State(app): State<Arc<App>>,
+    _: AgentAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let host_id = parse_id("host id", &id)?;
+    let host = app.commands.host(host_id).await.map_err(dispatch_error)?;
+    if host.host_id.is_none() {
+        return Err(ApiError::NotFound(format!("host {host_id} is not registered")));
+    }
+    let now = Utc::now();
+    // The timestamp is stored before the event, so that every host whose heartbeat is
+    // passing has a timestamp the checker can watch, even after a crash in between.
+    app.heartbeats.record(host_id, now).await?;
+    let meta = EventMetadata {
+        time: now,
+        source: format!("/vigil/agents/{host_id}"),
+        correlation_id: Some(Uuid::now_v7()),
+        causation_id: None,
+    };
+    let command = LandscapeCommand::Host {
+        host_id,
+        command: HostCommand::RecordHeartbeat { host_id },
+    };
+    app.commands.dispatch(command, &meta).await.map_err(dispatch_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) fn dispatch_error(e: DispatchError) -> ApiError {
+    match e {
+        DispatchError::NotFound(m) => ApiError::NotFound(m),
+        DispatchError::Rejected(m) => ApiError::Unprocessable(m),
+        DispatchError::Failed(m) => ApiError::Unavailable(m),
+    }
+}
