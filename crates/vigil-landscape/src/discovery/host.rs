@@ -1,7 +1,6 @@
 //! `host_discovery` → `RegisterHost`.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -106,35 +105,39 @@ fn parse_boot_time(value: &str) -> Result<DateTime<Utc>, InvalidDiscovery> {
 }
 
 /// Pairs each address with its prefix length as `ip/prefix`; without netmasks the
-/// addresses stay bare.
+/// addresses stay bare. Addresses are kept as the agent sent them, not validated: real
+/// (anonymised) payloads carry strings that are not valid IPv6, and Trento stores them.
 fn zip_addresses(addresses: &[String], netmasks: Option<&[Netmask]>) -> Result<Vec<String>, InvalidDiscovery> {
-    let parsed = addresses
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            a.trim().parse::<IpAddr>().map_err(|_| {
-                InvalidDiscovery::field(
-                    format!("payload.ip_addresses[{i}]"),
-                    format!("`{a}` is not an IP address"),
-                )
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let Some(netmasks) = netmasks else {
-        return Ok(parsed.iter().map(IpAddr::to_string).collect());
-    };
-    if netmasks.len() != parsed.len() {
+    let addresses: Vec<&str> = addresses.iter().map(|a| a.trim()).collect();
+    if let Some(i) = addresses.iter().position(|a| a.is_empty()) {
         return Err(InvalidDiscovery::field(
-            "payload.netmasks",
-            format!("has {} entries but ip_addresses has {}", netmasks.len(), parsed.len()),
+            format!("payload.ip_addresses[{i}]"),
+            "must not be empty",
         ));
     }
-    parsed
+    let Some(netmasks) = netmasks else {
+        return Ok(addresses.iter().map(|a| (*a).to_owned()).collect());
+    };
+    if netmasks.len() != addresses.len() {
+        return Err(InvalidDiscovery::field(
+            "payload.netmasks",
+            format!(
+                "has {} entries but ip_addresses has {}",
+                netmasks.len(),
+                addresses.len()
+            ),
+        ));
+    }
+    addresses
         .iter()
         .zip(netmasks)
         .enumerate()
         .map(|(i, (ip, mask))| {
-            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let max = if ip.parse::<std::net::Ipv4Addr>().is_ok() {
+                32
+            } else {
+                128
+            };
             let prefix = match mask {
                 Netmask::Number(n) => Some(*n),
                 Netmask::Text(t) => t.trim().parse().ok(),

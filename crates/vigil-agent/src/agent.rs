@@ -1,0 +1,89 @@
+//! The agent's two loops: host discovery every `discovery_interval`, heartbeat every
+//! `heartbeat_interval`. When the server is unreachable or failing, each loop backs off
+//! exponentially (up to a minute) and keeps going; a refusal (401, 422) is logged and the
+//! loop carries on at its normal pace.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::client::{ClientError, VigilClient};
+use crate::machine;
+
+/// Settings of the agent.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// Vigil's base URL.
+    pub server_url: String,
+    /// The agent key (`vigil keys show`).
+    pub api_key: String,
+    /// The id to report as; Trento's derivation from `/etc/machine-id` by default.
+    pub agent_id: Uuid,
+    /// Period of host discoveries (Trento: 10 s).
+    pub discovery_interval: Duration,
+    /// Period of heartbeats (Trento: 5 s).
+    pub heartbeat_interval: Duration,
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(config: AgentConfig, shutdown: watch::Receiver<bool>) -> Result<(), ClientError> {
+    let client = VigilClient::new(&config.server_url, &config.api_key)?;
+    let agent_id = config.agent_id;
+    let discoveries = {
+        let client = client.clone();
+        every(
+            config.discovery_interval,
+            shutdown.clone(),
+            "host discovery",
+            move || {
+                let client = client.clone();
+                async move {
+                    let payload = tokio::task::spawn_blocking(machine::discover)
+                        .await
+                        .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+                    client
+                        .collect(agent_id, "host_discovery", &payload)
+                        .await?
+                        .ok()
+                        .map(|_| ())
+                }
+            },
+        )
+    };
+    let heartbeats = every(config.heartbeat_interval, shutdown, "heartbeat", move || {
+        let client = client.clone();
+        async move { client.heartbeat(agent_id).await }
+    });
+    tokio::join!(discoveries, heartbeats);
+    Ok(())
+}
+
+async fn every<F, Fut>(period: Duration, mut shutdown: watch::Receiver<bool>, what: &'static str, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), ClientError>>,
+{
+    let mut backoff = Duration::ZERO;
+    loop {
+        let wait = match task().await {
+            Ok(()) => {
+                backoff = Duration::ZERO;
+                period
+            }
+            Err(e) if e.is_transient() => {
+                backoff = (backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+                tracing::warn!(error = %e, retry_in = ?backoff, "{what} failed; backing off");
+                backoff
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "{what} was refused");
+                period
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

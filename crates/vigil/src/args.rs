@@ -1,0 +1,234 @@
+//! The command line, one definition per flag. Every setting can also come from a TOML file
+//! (`--config`) and from a `VIGIL_*` environment variable; a flag beats the variable, which
+//! beats the file, which beats the default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use uuid::Uuid;
+
+/// Vigil: a reactive, event-driven control plane for SAP landscapes.
+///
+/// Agents (Vigil's own or SUSE Trento's) publish discoveries; Vigil turns them into events
+/// in an append-only store and serves the landscape they describe.
+#[derive(Parser, Debug)]
+#[command(name = "vigil", version, propagate_version = true)]
+pub struct Cli {
+    /// A TOML configuration file (sections `[server]` and `[agent]`).
+    #[arg(long, global = true, env = "VIGIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server: ingest, event store, read models and the REST API on one SQLite file.
+    Serve(ServeArgs),
+    /// Run an agent on this machine: host discovery every 10 s, heartbeat every 5 s.
+    Agent(AgentArgs),
+    /// Post a directory of recorded discoveries (`<agent_id>_<discovery_type>.json`).
+    Replay(ReplayArgs),
+    /// List or follow the stored events, as CloudEvents JSON lines.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Show or rotate the agent API key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Inspect or rebuild read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+    /// Measure the event store and the ingest path (results for BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataDirArg {
+    /// Data directory (SQLite file, agent key, lock) [default: ./vigil-data].
+    #[arg(long, env = "VIGIL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Address to listen on [default: 127.0.0.1:4000].
+    #[arg(long, env = "VIGIL_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// `full`: every acknowledged write is fsynced (survives power loss). `normal`: fsync at
+    /// checkpoints (survives a crash of Vigil, may lose the last writes on power loss)
+    /// [default: full].
+    #[arg(long, env = "VIGIL_DURABILITY", value_parser = ["full", "normal"])]
+    pub durability: Option<String>,
+    /// Largest accepted request body in bytes [default: 8388608].
+    #[arg(long, env = "VIGIL_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Expected heartbeat period of agents [default: 5s].
+    #[arg(long, env = "VIGIL_HEARTBEAT_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub heartbeat_interval: Option<Duration>,
+    /// Heartbeats a host may miss before it fails [default: 1].
+    #[arg(long, env = "VIGIL_HEARTBEAT_ALLOWED_MISSED", value_name = "N")]
+    pub heartbeat_allowed_missed: Option<u32>,
+    /// Extra slack before a silent host fails [default: 1s].
+    #[arg(long, env = "VIGIL_HEARTBEAT_TOLERANCE", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub heartbeat_tolerance: Option<Duration>,
+    /// How long raw discoveries stay in the discovery log [default: 10days].
+    #[arg(long, env = "VIGIL_DISCOVERY_RETENTION", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub discovery_retention: Option<Duration>,
+}
+
+/// How to reach a Vigil server as an agent.
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Vigil's base URL [default: http://127.0.0.1:4000].
+    #[arg(long, env = "VIGIL_SERVER_URL", value_name = "URL")]
+    pub server_url: Option<String>,
+    /// The agent API key [default: read from --data-dir, for a server on this machine].
+    #[arg(long, env = "VIGIL_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Report as this agent id [default: UUIDv5 of /etc/machine-id, as Trento's agent].
+    #[arg(long, env = "VIGIL_AGENT_ID")]
+    pub agent_id: Option<Uuid>,
+    /// Period of host discoveries [default: 10s].
+    #[arg(long, env = "VIGIL_DISCOVERY_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub discovery_interval: Option<Duration>,
+    /// Period of heartbeats [default: 5s].
+    #[arg(long, env = "VIGIL_AGENT_HEARTBEAT_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub heartbeat_interval: Option<Duration>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// A scenario directory, e.g. shared/fixtures/trento/scenarios/hana-scale-up-angi.
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Post in a random order drawn from this seed (file-name order otherwise).
+    #[arg(long, value_name = "SEED")]
+    pub shuffle: Option<u64>,
+    /// Keep retrying a file while the server is down or failing, up to this long.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub retry_for: Duration,
+    /// Print the summary, with every file's outcome, as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventsCommand {
+    /// Print stored events.
+    List(EventsListArgs),
+    /// Print the last events, then new ones as they are stored.
+    Tail(EventsTailArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EventsListArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Only events after this global position.
+    #[arg(long, default_value_t = 0)]
+    pub after: u64,
+    /// Only events about this aggregate id.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only events of this type (e.g. HostRegistered).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsTailArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// How many past events to print first.
+    #[arg(long, short = 'n', default_value_t = 10)]
+    pub lines: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Print the agent API key.
+    Show(DataDirArg),
+    /// Replace the agent API key; the old one stops working within a second.
+    Rotate(DataDirArg),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectionsCommand {
+    /// List the read models and their positions.
+    List(DataDirArg),
+    /// Empty a read model and replay every event into it (stop `vigil serve` first).
+    Rebuild {
+        /// The projection, e.g. `hosts`.
+        name: String,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Event-store appends and catch-up reads, beside raw SQLite inserts and the fsync rate.
+    Store(BenchStoreArgs),
+    /// Host discoveries through HTTP: throughput and POST → read-model latency.
+    Ingest(BenchIngestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchStoreArgs {
+    /// Where to put the scratch databases [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// `full` or `normal`.
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub durability: String,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchIngestArgs {
+    /// Where to put the scratch data directory [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// `full` or `normal`.
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub durability: String,
+    /// Distinct agents (hosts).
+    #[arg(long, default_value_t = 2000)]
+    pub agents: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Discoveries to post (each a changed snapshot, so each appends an event).
+    #[arg(long, default_value_t = 20000)]
+    pub discoveries: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}

@@ -1,0 +1,96 @@
+//! Layering of settings: defaults, then the TOML file, then `VIGIL_*` variables and flags
+//! (clap has already merged those two).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+use uuid::Uuid;
+use vigil_server::config::ServerConfig;
+
+use crate::args::{DataDirArg, ServeArgs, ServerArgs};
+
+/// The TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileConfig {
+    /// `[server]`: what `vigil serve` and the data-dir commands use.
+    pub server: ServerConfig,
+    /// `[agent]`: what `vigil agent` and `vigil replay` use.
+    pub agent: AgentFileConfig,
+}
+
+/// `[agent]` of the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentFileConfig {
+    pub server_url: Option<String>,
+    pub api_key: Option<String>,
+    pub agent_id: Option<Uuid>,
+    #[serde(with = "humantime_serde")]
+    pub discovery_interval: Option<Duration>,
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_interval: Option<Duration>,
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{} is not a valid configuration", path.display()))
+    }
+
+    pub fn data_dir(&self, arg: &DataDirArg) -> PathBuf {
+        arg.data_dir.clone().unwrap_or_else(|| self.server.data_dir.clone())
+    }
+
+    pub fn server(&self, args: &ServeArgs) -> anyhow::Result<ServerConfig> {
+        let mut c = self.server.clone();
+        c.data_dir = self.data_dir(&args.data);
+        if let Some(v) = args.listen {
+            c.listen = v;
+        }
+        if let Some(v) = &args.durability {
+            c.durability = v.parse().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(v) = args.max_body_bytes {
+            c.max_body_bytes = v;
+        }
+        if let Some(v) = args.heartbeat_interval {
+            c.heartbeat_interval = v;
+        }
+        if let Some(v) = args.heartbeat_allowed_missed {
+            c.heartbeat_allowed_missed = v;
+        }
+        if let Some(v) = args.heartbeat_tolerance {
+            c.heartbeat_tolerance = v;
+        }
+        if let Some(v) = args.discovery_retention {
+            c.discovery_retention = v;
+        }
+        Ok(c)
+    }
+
+    /// The server URL and key an agent-side command uses. Without a key anywhere, the key
+    /// file of the local data directory is read (a server on this machine).
+    pub fn endpoint(&self, args: &ServerArgs) -> anyhow::Result<(String, String)> {
+        let url = args
+            .server_url
+            .clone()
+            .or_else(|| self.agent.server_url.clone())
+            .unwrap_or_else(|| "http://127.0.0.1:4000".to_owned());
+        let key = match args.api_key.clone().or_else(|| self.agent.api_key.clone()) {
+            Some(key) => key,
+            None => {
+                let file = self.data_dir(&args.data).join("agent-api-key");
+                std::fs::read_to_string(&file)
+                    .map(|k| k.trim().to_owned())
+                    .with_context(|| format!("no --api-key given and cannot read {}", file.display()))?
+            }
+        };
+        Ok((url, key))
+    }
+}
