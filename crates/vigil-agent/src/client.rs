@@ -151,8 +151,9 @@ impl CollectReply {
     }
 }
 
-/// rustls needs one process-wide crypto provider; Vigil uses ring.
-fn install_crypto_provider() {
+/// rustls needs one process-wide crypto provider; Vigil uses ring. Call before building any
+/// HTTP client (the agent client does it itself).
+pub fn install_crypto_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

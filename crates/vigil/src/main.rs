@@ -9,6 +9,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
+    vigil_agent::client::install_crypto_provider();
     let default_level = if matches!(cli.command, args::Command::Serve(_) | args::Command::Agent(_)) {
         "info"
     } else {
