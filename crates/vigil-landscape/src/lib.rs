@@ -9,8 +9,16 @@
 //! half of `vigil-kernel`.
 #![deny(missing_docs)]
 
+pub mod cluster;
+pub mod database;
 pub mod discovery;
+pub mod health;
 pub mod host;
+pub mod sap_system;
+
+/// Trento's namespace for deriving cluster and database ids (UUIDv5), so that Vigil's ids
+/// equal Trento's for the same landscape.
+pub const TRENTO_NAMESPACE: Uuid = Uuid::from_u128(0xfb92284e_aa5e_47f6_a883_bf9469e7a0dc);
 
 use uuid::Uuid;
 
@@ -25,6 +33,30 @@ pub enum LandscapeCommand {
         /// What to do.
         command: host::HostCommand,
     },
+    /// A command for the Cluster aggregate `cluster_id`.
+    Cluster {
+        /// The cluster.
+        cluster_id: Uuid,
+        /// What to do.
+        command: cluster::ClusterCommand,
+    },
+    /// A command for the Database aggregate `database_id`.
+    Database {
+        /// The database.
+        database_id: Uuid,
+        /// What to do.
+        command: database::DatabaseCommand,
+    },
+    /// A command for the SAP system aggregate `sap_system_id`.
+    SapSystem {
+        /// The SAP system.
+        sap_system_id: Uuid,
+        /// What to do.
+        command: sap_system::SapSystemCommand,
+    },
+    /// An application instance whose SAP system is known only once its database has been
+    /// found (`sap_system::resolve`); the server resolves it, or parks it until it can.
+    ResolveApplicationInstance(sap_system::ApplicationInstanceRegistration),
 }
 
 impl LandscapeCommand {
@@ -32,6 +64,10 @@ impl LandscapeCommand {
     pub fn name(&self) -> &'static str {
         match self {
             LandscapeCommand::Host { command, .. } => command.name(),
+            LandscapeCommand::Cluster { command, .. } => command.name(),
+            LandscapeCommand::Database { command, .. } => command.name(),
+            LandscapeCommand::SapSystem { command, .. } => command.name(),
+            LandscapeCommand::ResolveApplicationInstance(_) => "RegisterApplicationInstance",
         }
     }
 }

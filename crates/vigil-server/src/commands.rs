@@ -64,6 +64,12 @@ impl Commands {
                     last_position: handled.last_position,
                 })
             }
+            LandscapeCommand::Cluster { command, .. } => match command {},
+            LandscapeCommand::Database { command, .. } => match command {},
+            LandscapeCommand::SapSystem { command, .. } => match command {},
+            LandscapeCommand::ResolveApplicationInstance(_) => {
+                Err(DispatchError::Failed("application instances are not interpreted yet".into()))
+            }
         }
     }
 

@@ -5,7 +5,12 @@
 //! would be stored as truth (timestamps, addresses, modes) and lenient where Trento's agents
 //! legitimately vary (missing optional fields, numbers sent as strings).
 
+mod cloud;
+mod ha_cluster;
 mod host;
+mod sap_system;
+mod saptune;
+mod subscription;
 
 use std::fmt;
 use std::str::FromStr;
@@ -132,11 +137,11 @@ impl ScenarioDetector {
     pub fn detect(discovery: &Discovery<'_>) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
         match discovery.discovery_type {
             DiscoveryType::Host => host::detect(discovery.agent_id, discovery.payload),
-            DiscoveryType::Cloud
-            | DiscoveryType::Subscription
-            | DiscoveryType::Saptune
-            | DiscoveryType::HaCluster
-            | DiscoveryType::SapSystem => Ok(Vec::new()),
+            DiscoveryType::Cloud => cloud::detect(discovery.agent_id, discovery.payload),
+            DiscoveryType::Subscription => subscription::detect(discovery.agent_id, discovery.payload),
+            DiscoveryType::Saptune => saptune::detect(discovery.agent_id, discovery.payload),
+            DiscoveryType::HaCluster => ha_cluster::detect(discovery.agent_id, discovery.payload),
+            DiscoveryType::SapSystem => sap_system::detect(discovery.agent_id, discovery.payload),
         }
     }
 }
