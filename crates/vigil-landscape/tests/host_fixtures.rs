@@ -18,11 +18,14 @@ fn detect(name: &str) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
     let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(envelope["discovery_type"], "host_discovery");
     let payload = envelope["payload"].to_string();
-    ScenarioDetector::detect(&Discovery {
-        agent_id: envelope["agent_id"].as_str().unwrap().parse().unwrap(),
-        discovery_type: DiscoveryType::Host,
-        payload: &payload,
-    })
+    ScenarioDetector::detect(
+        &Discovery {
+            agent_id: envelope["agent_id"].as_str().unwrap().parse().unwrap(),
+            discovery_type: DiscoveryType::Host,
+            payload: &payload,
+        },
+        &Default::default(),
+    )
 }
 
 fn details(name: &str) -> HostDetails {
@@ -141,7 +144,8 @@ fn every_scenario_host_payload_is_accepted() {
                 discovery_type: DiscoveryType::Host,
                 payload: &payload,
             };
-            ScenarioDetector::detect(&discovery).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            ScenarioDetector::detect(&discovery, &Default::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
     assert!(seen >= 10, "the scenarios hold host discoveries ({seen})");
@@ -153,11 +157,14 @@ fn scenario_host_payloads_with_string_netmasks_and_ipv6_parse() {
     let text = std::fs::read_to_string(dir.join("e77ab524-c4e4-5381-bb59-5af8639d52a4_host_discovery.json")).unwrap();
     let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
     let payload = envelope["payload"].to_string();
-    let commands = ScenarioDetector::detect(&Discovery {
-        agent_id: envelope["agent_id"].as_str().unwrap().parse().unwrap(),
-        discovery_type: DiscoveryType::Host,
-        payload: &payload,
-    })
+    let commands = ScenarioDetector::detect(
+        &Discovery {
+            agent_id: envelope["agent_id"].as_str().unwrap().parse().unwrap(),
+            discovery_type: DiscoveryType::Host,
+            payload: &payload,
+        },
+        &Default::default(),
+    )
     .unwrap();
     let LandscapeCommand::Host {
         command: HostCommand::RegisterHost { details, .. },
@@ -174,11 +181,14 @@ fn scenario_host_payloads_with_string_netmasks_and_ipv6_parse() {
 #[test]
 fn bad_payloads_name_the_field() {
     let check = |payload: &str, field: &str| {
-        let err = ScenarioDetector::detect(&Discovery {
-            agent_id: uuid::Uuid::nil(),
-            discovery_type: DiscoveryType::Host,
-            payload,
-        })
+        let err = ScenarioDetector::detect(
+            &Discovery {
+                agent_id: uuid::Uuid::nil(),
+                discovery_type: DiscoveryType::Host,
+                payload,
+            },
+            &Default::default(),
+        )
         .unwrap_err();
         assert!(err.to_string().starts_with(field), "{payload}: {err}");
     };

@@ -67,9 +67,9 @@ impl Commands {
             LandscapeCommand::Cluster { command, .. } => match command {},
             LandscapeCommand::Database { command, .. } => match command {},
             LandscapeCommand::SapSystem { command, .. } => match command {},
-            LandscapeCommand::ResolveApplicationInstance(_) => {
-                Err(DispatchError::Failed("application instances are not interpreted yet".into()))
-            }
+            LandscapeCommand::ResolveApplicationInstance(_) => Err(DispatchError::Failed(
+                "application instances are not interpreted yet".into(),
+            )),
         }
     }
 

@@ -103,7 +103,7 @@ impl DiscoveryIngest {
             discovery_type,
             payload,
         };
-        let commands = ScenarioDetector::detect(&discovery).inspect_err(|_| {
+        let commands = ScenarioDetector::detect(&discovery, &Default::default()).inspect_err(|_| {
             metrics::counter!("vigil_ingest_discoveries_total", "type" => discovery_type.as_str(), "outcome" => "invalid").increment(1);
         })?;
         let meta = EventMetadata {

@@ -106,6 +106,30 @@ pub struct Discovery<'a> {
     pub payload: &'a str,
 }
 
+/// What the detector needs to know of the current landscape, looked up by the caller
+/// (from read models) before calling it, so that detection stays pure. Trento's detector
+/// takes the same inputs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiscoveryContext {
+    /// The cluster the host is a member of now, if any: a cluster discovery naming another
+    /// cluster (or `null`) removes the host from this one.
+    pub current_cluster_id: Option<Uuid>,
+    /// Database instances registered on the host now: those a SAP system discovery no
+    /// longer lists become absent.
+    pub database_instances: Vec<InstanceRef>,
+    /// Application instances registered on the host now.
+    pub application_instances: Vec<InstanceRef>,
+}
+
+/// An instance registered on a host: its aggregate and instance number (e.g. `"00"`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceRef {
+    /// The database or SAP system.
+    pub aggregate_id: Uuid,
+    /// The instance number.
+    pub instance_number: String,
+}
+
 /// Why a discovery cannot be understood. Always names the offending field, so the agent's
 /// operator can fix it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -133,15 +157,20 @@ impl InvalidDiscovery {
 pub struct ScenarioDetector;
 
 impl ScenarioDetector {
-    /// The commands `discovery` means (none for a type this build does not interpret).
-    pub fn detect(discovery: &Discovery<'_>) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
+    /// The commands `discovery` means (none for a type this build does not interpret), given
+    /// what `context` says of the current landscape.
+    pub fn detect(
+        discovery: &Discovery<'_>,
+        context: &DiscoveryContext,
+    ) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
+        let (id, payload) = (discovery.agent_id, discovery.payload);
         match discovery.discovery_type {
-            DiscoveryType::Host => host::detect(discovery.agent_id, discovery.payload),
-            DiscoveryType::Cloud => cloud::detect(discovery.agent_id, discovery.payload),
-            DiscoveryType::Subscription => subscription::detect(discovery.agent_id, discovery.payload),
-            DiscoveryType::Saptune => saptune::detect(discovery.agent_id, discovery.payload),
-            DiscoveryType::HaCluster => ha_cluster::detect(discovery.agent_id, discovery.payload),
-            DiscoveryType::SapSystem => sap_system::detect(discovery.agent_id, discovery.payload),
+            DiscoveryType::Host => host::detect(id, payload),
+            DiscoveryType::Cloud => cloud::detect(id, payload),
+            DiscoveryType::Subscription => subscription::detect(id, payload),
+            DiscoveryType::Saptune => saptune::detect(id, payload),
+            DiscoveryType::HaCluster => ha_cluster::detect(id, payload, context),
+            DiscoveryType::SapSystem => sap_system::detect(id, payload, context),
         }
     }
 }

@@ -2,9 +2,13 @@
 
 use uuid::Uuid;
 
-use super::InvalidDiscovery;
+use super::{DiscoveryContext, InvalidDiscovery};
 use crate::LandscapeCommand;
 
-pub(super) fn detect(_agent_id: Uuid, _payload: &str) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
+pub(super) fn detect(
+    _agent_id: Uuid,
+    _payload: &str,
+    _context: &DiscoveryContext,
+) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
     Ok(Vec::new())
 }
