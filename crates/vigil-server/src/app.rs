@@ -14,12 +14,18 @@ use vigil_kernel::store::EventStore;
 use vigil_store::SqliteEventStore;
 use vigil_store::sqlite::{Db, DbError, DbOptions};
 
+use vigil_audit::{AuditLog, HeadPolicy};
+
+use crate::audited::{AuditedEvents, run_audit_keeper};
 use crate::commands::Commands;
 use crate::config::ServerConfig;
+use crate::decisions::DecisionLog;
 use crate::discovery_log::DiscoveryLog;
+use crate::gate::{CommandGate, GateCommand, GateConfig, Via};
 use crate::heartbeats::Heartbeats;
 use crate::ingest::DiscoveryIngest;
 use crate::keys::AgentKeys;
+use crate::policies::Policies;
 use crate::readmodel::SqliteProjection;
 use crate::readmodel::hosts::{HostViews, HostsProjection};
 
@@ -31,6 +37,18 @@ pub struct StartError(pub String);
 impl From<DbError> for StartError {
     fn from(e: DbError) -> Self {
         StartError(e.to_string())
+    }
+}
+
+impl From<vigil_audit::AuditError> for StartError {
+    fn from(e: vigil_audit::AuditError) -> Self {
+        StartError(format!("audit log: {e}"))
+    }
+}
+
+impl From<crate::policies::PolicyServiceError> for StartError {
+    fn from(e: crate::policies::PolicyServiceError) -> Self {
+        StartError(format!("policies: {e}"))
     }
 }
 
@@ -51,8 +69,16 @@ pub struct App {
     pub db: Db,
     /// The event store.
     pub store: Arc<dyn EventStore>,
-    /// Command dispatch to the aggregates.
+    /// Command dispatch to the aggregates (behind the gate).
     pub commands: Arc<Commands>,
+    /// The one way into an aggregate.
+    pub gate: Arc<CommandGate>,
+    /// The policies in force.
+    pub policies: Arc<Policies>,
+    /// Decision records.
+    pub decisions: DecisionLog,
+    /// The tamper-evident audit log.
+    pub audit: AuditLog,
     /// The discovery path.
     pub ingest: DiscoveryIngest,
     /// Raw discoveries.
@@ -75,6 +101,11 @@ impl App {
     /// Opens the data directory (creating it), takes its lock, and starts the background
     /// tasks. The router is ready to serve when this returns.
     pub async fn start(config: ServerConfig) -> Result<Arc<App>, StartError> {
+        Self::start_with(config, GateConfig::default()).await
+    }
+
+    /// Like [`App::start`], with the gate's switches (benchmarks measure the gate's cost).
+    pub async fn start_with(config: ServerConfig, gate_config: GateConfig) -> Result<Arc<App>, StartError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             StartError(format!(
                 "cannot create data directory {}: {e}",
@@ -86,8 +117,20 @@ impl App {
         let store = SqliteEventStore::open(db.clone()).await?;
         let store: Arc<dyn EventStore> = Arc::new(store);
         let commands = Arc::new(Commands::new(store.clone()));
+        let policies = Arc::new(Policies::open(store.clone()).await?);
+        let decisions = DecisionLog::open(db.clone()).await?;
+        let audit = AuditLog::open(db.clone(), &config.data_dir, HeadPolicy::default()).await?;
+        let gate = Arc::new(CommandGate::new(
+            commands.clone(),
+            policies.clone(),
+            decisions.clone(),
+            audit.clone(),
+            gate_config,
+        ));
+        crate::tokens::ensure_schema(&db).await?;
+        crate::readmodel::ensure_checkpoints(&db).await?;
         let discovery_log = DiscoveryLog::open(db.clone()).await?;
-        let ingest = DiscoveryIngest::open(commands.clone(), discovery_log.clone()).await?;
+        let ingest = DiscoveryIngest::open(gate.clone(), discovery_log.clone()).await?;
         let heartbeats = Arc::new(Heartbeats::open(db.clone(), config.heartbeat_policy()).await?);
         let keys = AgentKeys::open(db.clone(), &config.data_dir).await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -98,10 +141,29 @@ impl App {
         let runner = ProjectionRunner::new(store.clone(), hosts, 1000);
         projections.push(("hosts", runner.progress()));
         tasks.push(("projection hosts", tokio::spawn(runner.run(shutdown_rx.clone()))));
+        let audited: Arc<dyn Projection> = Arc::new(AuditedEvents::new(db.clone(), audit.clone()));
+        let runner = ProjectionRunner::new(store.clone(), audited, 1000);
+        projections.push(("audit", runner.progress()));
+        tasks.push(("event auditing", tokio::spawn(runner.run(shutdown_rx.clone()))));
+        tasks.push((
+            "audit keeper",
+            tokio::spawn(run_audit_keeper(db.clone(), audit.clone(), shutdown_rx.clone())),
+        ));
         tasks.push((
             "heartbeat checker",
-            tokio::spawn(heartbeats.clone().run_checker(commands.clone(), shutdown_rx.clone())),
+            tokio::spawn(heartbeats.clone().run_checker(gate.clone(), shutdown_rx.clone())),
         ));
+        if let Some(dir) = config.policy_dir.clone() {
+            tasks.push((
+                "policy directory",
+                tokio::spawn(sync_policy_dir(
+                    policies.clone(),
+                    gate.clone(),
+                    dir,
+                    shutdown_rx.clone(),
+                )),
+            ));
+        }
         tasks.push((
             "discovery log pruning",
             tokio::spawn(prune_discovery_log(discovery_log.clone(), config.clone(), shutdown_rx)),
@@ -113,6 +175,10 @@ impl App {
             db,
             store,
             commands,
+            gate,
+            policies,
+            decisions,
+            audit,
             ingest,
             discovery_log,
             heartbeats,
@@ -255,6 +321,48 @@ pub async fn rebuild_projection(
         .catch_up(Some(head), |p| on_progress(p, head))
         .await
         .map_err(|e| StartError(e.to_string()))
+}
+
+/// Keeps the policies published from `dir` in line with its files, as the system principal
+/// `policy-directory`, through the gate.
+async fn sync_policy_dir(
+    policies: Arc<Policies>,
+    gate: Arc<CommandGate>,
+    dir: std::path::PathBuf,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let principal = crate::principal::system("policy-directory");
+    let mut ticker = tokio::time::interval(crate::policies::DIRECTORY_POLL);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let commands = match policies.sync_commands(&dir).await {
+            Ok(commands) => commands,
+            Err(error) => {
+                tracing::warn!(%error, dir = %dir.display(), "cannot read the policy directory");
+                continue;
+            }
+        };
+        for command in commands {
+            let path = command.path().to_owned();
+            let meta = vigil_kernel::envelope::EventMetadata {
+                time: chrono::Utc::now(),
+                source: "/vigil/policies".into(),
+                correlation_id: Some(uuid::Uuid::now_v7()),
+                causation_id: None,
+            };
+            match gate
+                .submit(&principal, GateCommand::Policy(command), Via::Direct, &meta)
+                .await
+            {
+                Ok(_) => tracing::info!(policy = %path, "published the policy directory's change"),
+                // The file stays as it is until someone fixes it; the running revision is kept.
+                Err(error) => tracing::warn!(policy = %path, %error, "a policy from the directory was refused"),
+            }
+        }
+    }
 }
 
 async fn prune_discovery_log(log: DiscoveryLog, config: ServerConfig, mut shutdown: watch::Receiver<bool>) {

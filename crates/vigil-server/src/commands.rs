@@ -64,12 +64,13 @@ impl Commands {
                     last_position: handled.last_position,
                 })
             }
-            LandscapeCommand::Cluster { command, .. } => match command {},
-            LandscapeCommand::Database { command, .. } => match command {},
-            LandscapeCommand::SapSystem { command, .. } => match command {},
-            LandscapeCommand::ResolveApplicationInstance(_) => Err(DispatchError::Failed(
-                "application instances are not interpreted yet".into(),
-            )),
+            other @ (LandscapeCommand::Cluster { .. }
+            | LandscapeCommand::Database { .. }
+            | LandscapeCommand::SapSystem { .. }
+            | LandscapeCommand::ResolveApplicationInstance(_)) => Err(DispatchError::Failed(format!(
+                "{} has no aggregate in this build",
+                other.name()
+            ))),
         }
     }
 

@@ -36,6 +36,9 @@ pub struct ServerConfig {
     /// How often the discovery log is pruned.
     #[serde(with = "humantime_serde")]
     pub prune_interval: Duration,
+    /// A directory of `*.rego` files kept published (GitOps): changes are picked up within
+    /// two seconds, each as a PolicyPublished / PolicyRetired event.
+    pub policy_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +54,7 @@ impl Default for ServerConfig {
             heartbeat_tolerance: heartbeat.tolerance,
             discovery_retention: Duration::from_secs(10 * 24 * 3600),
             prune_interval: Duration::from_secs(3600),
+            policy_dir: None,
         }
     }
 }

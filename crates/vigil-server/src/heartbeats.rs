@@ -18,7 +18,8 @@ use vigil_landscape::host::{HeartbeatPolicy, HostCommand};
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use crate::commands::Commands;
+use crate::gate::{CommandGate, GateCommand, Via};
+use crate::principal;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS heartbeats (
@@ -99,7 +100,8 @@ impl Heartbeats {
     /// Checks for silent hosts until `shutdown`, marking each as failed. Ticks at half the
     /// heartbeat interval (at most every second), so a failure is noticed within that of
     /// its deadline.
-    pub async fn run_checker(self: Arc<Self>, commands: Arc<Commands>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run_checker(self: Arc<Self>, gate: Arc<CommandGate>, mut shutdown: watch::Receiver<bool>) {
+        let checker = principal::system("heartbeat-checker");
         let period = (self.policy.interval / 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -120,7 +122,10 @@ impl Heartbeats {
                     host_id,
                     command: HostCommand::MarkHeartbeatFailed { host_id },
                 };
-                if let Err(error) = commands.dispatch(command, &meta).await {
+                if let Err(error) = gate
+                    .submit(&checker, GateCommand::Landscape(command), Via::Direct, &meta)
+                    .await
+                {
                     tracing::warn!(%host_id, %error, "could not mark a silent host as failed; will retry");
                     // Watch it again so the next tick retries.
                     self.watched

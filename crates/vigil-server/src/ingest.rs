@@ -16,8 +16,10 @@ use uuid::Uuid;
 use vigil_kernel::envelope::EventMetadata;
 use vigil_landscape::discovery::{Discovery, DiscoveryType, InvalidDiscovery, ScenarioDetector};
 
-use crate::commands::{Commands, DispatchError};
+use crate::commands::DispatchError;
 use crate::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
+use crate::gate::{CommandGate, GateCommand, GateError, Via};
+use crate::principal;
 
 /// What became of a discovery, as told to the agent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -41,6 +43,14 @@ pub enum IngestError {
     /// The payload is not what its type requires (the agent's fault: 422).
     #[error(transparent)]
     Invalid(#[from] InvalidDiscovery),
+    /// The policy does not let this agent submit it (403).
+    #[error("denied: {}", reasons.join("; "))]
+    Denied {
+        /// The decision.
+        decision_id: Uuid,
+        /// The policy's reasons.
+        reasons: Vec<String>,
+    },
     /// Storing failed (ours: 503/500); the agent should retry.
     #[error("{0}")]
     Failed(String),
@@ -50,7 +60,7 @@ type Key = (Uuid, DiscoveryType);
 
 /// The discovery ingest.
 pub struct DiscoveryIngest {
-    commands: Arc<Commands>,
+    gate: Arc<CommandGate>,
     log: DiscoveryLog,
     /// Hash of the last accepted (applied or not interpreted) payload per agent and type.
     applied: Mutex<HashMap<Key, [u8; 32]>>,
@@ -61,7 +71,7 @@ pub struct DiscoveryIngest {
 
 impl DiscoveryIngest {
     /// An ingest remembering what the log says was applied last.
-    pub async fn open(commands: Arc<Commands>, log: DiscoveryLog) -> Result<Self, vigil_store::sqlite::DbError> {
+    pub async fn open(gate: Arc<CommandGate>, log: DiscoveryLog) -> Result<Self, vigil_store::sqlite::DbError> {
         let mut applied = HashMap::new();
         for (agent_id, discovery_type, hash) in log.last_applied_hashes().await? {
             let (Ok(agent), Ok(ty), Ok(hash)) = (agent_id.parse(), discovery_type.parse(), hex::decode(hash)) else {
@@ -72,7 +82,7 @@ impl DiscoveryIngest {
             }
         }
         Ok(DiscoveryIngest {
-            commands,
+            gate,
             log,
             applied: Mutex::new(applied),
             discarded: Mutex::default(),
@@ -103,9 +113,16 @@ impl DiscoveryIngest {
             discovery_type,
             payload,
         };
-        let commands = ScenarioDetector::detect(&discovery, &Default::default()).inspect_err(|_| {
-            metrics::counter!("vigil_ingest_discoveries_total", "type" => discovery_type.as_str(), "outcome" => "invalid").increment(1);
-        })?;
+        // A type this build does not interpret yet is accepted and logged, but not detected:
+        // its commands have no aggregate to go to.
+        let commands = if discovery_type.is_interpreted() {
+            ScenarioDetector::detect(&discovery, &Default::default()).inspect_err(|_| {
+                metrics::counter!("vigil_ingest_discoveries_total", "type" => discovery_type.as_str(), "outcome" => "invalid")
+                    .increment(1);
+            })?
+        } else {
+            Vec::new()
+        };
         let meta = EventMetadata {
             time: received_at,
             source: format!("/vigil/agents/{agent_id}"),
@@ -122,18 +139,29 @@ impl DiscoveryIngest {
             last_position: None,
             reason: None,
         };
+        let agent = principal::agent(&agent_id.to_string());
         for command in commands {
-            match self.commands.dispatch(command, &meta).await {
-                Ok(done) => {
-                    outcome.events += done.n_events;
-                    outcome.last_position = done.last_position.or(outcome.last_position);
+            let via = Via::Discovery(discovery_type.as_str());
+            match self
+                .gate
+                .submit(&agent, GateCommand::Landscape(command), via, &meta)
+                .await
+            {
+                Ok(admitted) => {
+                    outcome.events += admitted.dispatched.n_events;
+                    outcome.last_position = admitted.dispatched.last_position.or(outcome.last_position);
                 }
-                Err(DispatchError::Rejected(reason) | DispatchError::NotFound(reason)) => {
+                Err(GateError::Dispatch(DispatchError::Rejected(reason) | DispatchError::NotFound(reason))) => {
                     outcome.status = "discarded";
                     outcome.reason = Some(reason);
                     break;
                 }
-                Err(DispatchError::Failed(e)) => return Err(IngestError::Failed(e)),
+                Err(GateError::Denied { decision_id, reasons }) => {
+                    return Err(IngestError::Denied { decision_id, reasons });
+                }
+                Err(GateError::Dispatch(DispatchError::Failed(e)) | GateError::Unavailable(e)) => {
+                    return Err(IngestError::Failed(e));
+                }
             }
         }
         let status = match outcome.status {

@@ -4,7 +4,10 @@
 //!   the read models and the plain tables; the background tasks (projections, heartbeat
 //!   checker, discovery-log pruning); and the HTTP [`router`](app::App::router).
 //! * [`ingest`] is the path of a discovery: authenticate, hash, detect, dispatch, log.
+//! * [`gate`] is the one way into an aggregate: authorize (Rego), record, handle, audit.
 //! * [`commands`] dispatches landscape commands to their aggregates.
+//! * [`policies`], [`decisions`], [`tokens`], [`audited`]: policies in force, decision
+//!   records, API tokens, and the audit log's feeds.
 //! * [`readmodel`] holds the projections and the queries the API serves.
 //! * [`http`] translates requests into calls and errors into statuses, in one place each.
 //!
@@ -13,11 +16,18 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod audit_inbox;
+pub mod audited;
 pub mod commands;
 pub mod config;
+pub mod decisions;
 pub mod discovery_log;
+pub mod gate;
 pub mod heartbeats;
 pub mod http;
 pub mod ingest;
 pub mod keys;
+pub mod policies;
+pub mod principal;
 pub mod readmodel;
+pub mod tokens;

@@ -1,112 +1,15 @@
 //! The HTTP API through the real router (no socket), on a real SQLite file.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use common::{HOST_ID, Server, fixture, fixtures};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use vigil_server::app::App;
 use vigil_server::config::ServerConfig;
-
-const HOST_ID: &str = "779cdd70-e9e2-58ca-b18a-bf3eb3f71244";
-
-fn fixtures() -> PathBuf {
-    std::env::var_os("VIGIL_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/trento"))
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(fixtures().join("discovery").join(name)).unwrap()
-}
-
-struct Server {
-    app: Arc<App>,
-    key: String,
-    dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Server {
-        Server::start_with(|_| ()).await
-    }
-
-    async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        Server::start_in(dir, tweak).await
-    }
-
-    async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServerConfig)) -> Server {
-        let mut config = ServerConfig {
-            data_dir: dir.path().to_owned(),
-            ..Default::default()
-        };
-        tweak(&mut config);
-        let app = App::start(config).await.unwrap();
-        let key = vigil_server::keys::show(&app.db, dir.path()).await.unwrap().unwrap();
-        Server { app, key, dir }
-    }
-
-    async fn restart(self) -> Server {
-        let Server { app, dir, .. } = self;
-        app.stop().await;
-        drop(app);
-        Server::start_in(dir, |_| ()).await
-    }
-
-    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
-        let response = self.app.router().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        (status, body)
-    }
-
-    async fn collect(&self, body: impl Into<Body>) -> (StatusCode, Value) {
-        let request = Request::post("/api/v1/collect")
-            .header("content-type", "application/json")
-            .header("x-trento-apikey", &self.key)
-            .body(body.into())
-            .unwrap();
-        self.send(request).await
-    }
-
-    async fn get(&self, uri: &str) -> (StatusCode, Value) {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
-    }
-
-    async fn heartbeat(&self, id: &str) -> StatusCode {
-        let request = Request::post(format!("/api/v1/hosts/{id}/heartbeat"))
-            .header("x-trento-apikey", &self.key)
-            .body(Body::empty())
-            .unwrap();
-        self.send(request).await.0
-    }
-
-    /// Waits until the hosts read model has seen the event at `position`.
-    async fn settle(&self, position: &Value) {
-        let position = position.as_u64().expect("a position");
-        assert!(
-            self.app
-                .wait_for_projection("hosts", position, Duration::from_secs(10))
-                .await
-        );
-    }
-
-    async fn events(&self, query: &str) -> Vec<Value> {
-        let (status, body) = self.get(&format!("/api/v1/events?limit=1000&{query}")).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["items"].as_array().unwrap().clone()
-    }
-}
 
 #[tokio::test]
 async fn a_host_discovery_registers_the_host_and_the_read_model_shows_it() {
@@ -384,12 +287,18 @@ async fn silent_hosts_fail_within_the_configured_window_and_recover_on_the_next_
 #[tokio::test]
 async fn events_page_by_position_and_filter_by_subject() {
     let s = Server::start().await;
+    assert!(
+        s.head().await > 0,
+        "the default policy bundle is published at first start"
+    );
     let mut discovery: Value = serde_json::from_str(&fixture("host_discovery.json")).unwrap();
     for n in 0..5 {
         discovery["agent_id"] = json!(uuid::Uuid::from_u128(n + 1).to_string());
         s.collect(discovery.to_string()).await;
     }
-    let (_, first) = s.get("/api/v1/events?limit=2").await;
+    let (_, first) = s
+        .get(&format!("/api/v1/events?limit=2&after={}", s.head().await - 5))
+        .await;
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let after = first["next_after"].as_u64().unwrap();
     let (_, rest) = s.get(&format!("/api/v1/events?after={after}")).await;

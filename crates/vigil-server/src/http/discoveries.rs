@@ -8,8 +8,11 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use axum::http::HeaderName;
+
+use super::authorize_read;
 use super::error::ApiError;
-use super::extract::QueryParams;
+use super::extract::{Caller, QueryParams};
 use crate::app::App;
 use crate::discovery_log::DiscoveryQuery;
 
@@ -25,8 +28,10 @@ pub(super) struct ListParams {
 
 pub(super) async fn list(
     State(app): State<Arc<App>>,
+    caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<([(HeaderName, String); 1], Json<Value>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadDiscoveries").await?;
     if let Some(s) = params.status.as_deref()
         && !["applied", "discarded", "not_interpreted"].contains(&s)
     {
@@ -46,5 +51,5 @@ pub(super) async fn list(
         })
         .await?;
     let next = (entries.len() == limit).then(|| entries.last().map(|e| e.id)).flatten();
-    Ok(Json(json!({ "items": entries, "next_before": next })))
+    Ok((decision, Json(json!({ "items": entries, "next_before": next }))))
 }

@@ -15,6 +15,9 @@ pub enum ApiError {
     /// No or a wrong credential.
     #[error("{0}")]
     Unauthorized(String),
+    /// Authenticated, but the policy says no (its reasons are the message).
+    #[error("{0}")]
+    Forbidden(String),
     /// The target does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -46,6 +49,7 @@ impl IntoResponse for ApiError {
         let (status, code) = match &self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
@@ -87,4 +91,17 @@ pub fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| cause.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
     ApiError::Internal(format!("handler panicked: {message}")).into_response()
+}
+
+impl From<crate::gate::GateError> for ApiError {
+    fn from(e: crate::gate::GateError) -> Self {
+        use crate::commands::DispatchError;
+        use crate::gate::GateError;
+        match e {
+            denied @ GateError::Denied { .. } => ApiError::Forbidden(denied.to_string()),
+            GateError::Dispatch(DispatchError::NotFound(m)) => ApiError::NotFound(m),
+            GateError::Dispatch(DispatchError::Rejected(m)) => ApiError::Unprocessable(m),
+            GateError::Dispatch(DispatchError::Failed(m)) | GateError::Unavailable(m) => ApiError::Unavailable(m),
+        }
+    }
 }

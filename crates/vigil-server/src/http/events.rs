@@ -8,8 +8,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use vigil_kernel::store::EventQuery;
 
+use axum::http::HeaderName;
+
+use super::authorize_read;
 use super::error::ApiError;
-use super::extract::QueryParams;
+use super::extract::{Caller, QueryParams};
 use crate::app::App;
 
 #[derive(Deserialize)]
@@ -25,8 +28,10 @@ pub(super) struct ListParams {
 
 pub(super) async fn list(
     State(app): State<Arc<App>>,
+    caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<([(HeaderName, String); 1], Json<Value>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadEvents").await?;
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);
     let events = app
         .store
@@ -41,5 +46,5 @@ pub(super) async fn list(
         .then(|| events.last().map(|e| e.position))
         .flatten();
     let items: Vec<_> = events.iter().map(|e| e.to_cloud_event()).collect();
-    Ok(Json(json!({ "items": items, "next_after": next })))
+    Ok((decision, Json(json!({ "items": items, "next_after": next }))))
 }

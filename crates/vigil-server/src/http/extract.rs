@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::app::App;
+use crate::principal::Principal;
 
 /// A JSON body, read up to the configured limit (413 past it) and parsed with the failing
 /// field named in the 422.
@@ -85,10 +86,45 @@ impl FromRequestParts<Arc<App>> for AgentAuth {
         if app.keys.verify(presented.trim()).await {
             Ok(AgentAuth)
         } else {
-            metrics::counter!("vigil_http_auth_failures_total").increment(1);
-            Err(ApiError::Unauthorized("invalid API key".into()))
+            Err(auth_failure(app, parts, "agent_api_key", "invalid API key").await)
         }
     }
+}
+
+/// A user or service, authenticated by `Authorization: Bearer vgt_...`.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+            return Err(auth_failure(app, parts, "token", "missing `Authorization: Bearer <token>` header").await);
+        };
+        match crate::tokens::authenticate(&app.db, token.trim(), chrono::Utc::now()).await? {
+            Some(principal) => Ok(Caller(principal)),
+            None => Err(auth_failure(app, parts, "token", "invalid, expired or revoked token").await),
+        }
+    }
+}
+
+/// Counts and audits a failed authentication, and says what failed.
+async fn auth_failure(app: &App, parts: &Parts, credential: &str, message: &str) -> ApiError {
+    metrics::counter!("vigil_http_auth_failures_total", "credential" => credential.to_owned()).increment(1);
+    let record = serde_json::json!({
+        "credential": credential,
+        "method": parts.method.as_str(),
+        "path": parts.uri.path(),
+        "reason": message,
+    });
+    if let Err(error) = app.gate.audit_record("auth_failure", record).await {
+        tracing::warn!(%error, "could not audit an authentication failure");
+    }
+    ApiError::Unauthorized(message.to_owned())
 }
 
 /// Parses a path id as a UUID, with a 400 naming it.

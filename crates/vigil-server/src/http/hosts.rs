@@ -6,8 +6,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
+use axum::http::HeaderName;
+
+use super::authorize_read;
 use super::error::ApiError;
-use super::extract::{QueryParams, parse_id};
+use super::extract::{Caller, QueryParams, parse_id};
 use crate::app::App;
 use crate::readmodel::hosts::{HostQuery, HostRow};
 
@@ -38,8 +41,10 @@ pub(super) struct HostPage {
 
 pub(super) async fn list(
     State(app): State<Arc<App>>,
+    caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<Json<HostPage>, ApiError> {
+) -> Result<([(HeaderName, String); 1], Json<HostPage>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadHosts").await?;
     if let Some(h) = params.heartbeat.as_deref()
         && !["unknown", "passing", "critical"].contains(&h)
     {
@@ -56,19 +61,27 @@ pub(super) async fn list(
     };
     let (rows, total) = app.host_views.list(query).await?;
     let items = rows.into_iter().map(|host| view(&app, host)).collect();
-    Ok(Json(HostPage {
-        items,
-        total,
-        offset: params.offset,
-        limit,
-    }))
+    Ok((
+        decision,
+        Json(HostPage {
+            items,
+            total,
+            offset: params.offset,
+            limit,
+        }),
+    ))
 }
 
-pub(super) async fn get(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<HostView>, ApiError> {
+pub(super) async fn get(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<([(HeaderName, String); 1], Json<HostView>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadHosts").await?;
     let host_id = parse_id("host id", &id)?;
     let host = app.host_views.get(host_id.to_string()).await?;
     let host = host.ok_or_else(|| ApiError::NotFound(format!("host {host_id} is not registered")))?;
-    Ok(Json(view(&app, host)))
+    Ok((decision, Json(view(&app, host))))
 }
 
 fn view(app: &App, host: HostRow) -> HostView {

@@ -19,6 +19,7 @@ use super::error::ApiError;
 use super::extract::{AgentAuth, JsonBody, parse_id};
 use crate::app::App;
 use crate::commands::DispatchError;
+use crate::gate::{GateCommand, Via};
 use crate::ingest::IngestError;
 
 /// The Trento agent's discovery envelope.
@@ -49,6 +50,7 @@ pub(super) async fn collect(
         .await
         .map_err(|e| match e {
             IngestError::Invalid(invalid) => ApiError::Unprocessable(invalid.to_string()),
+            denied @ IngestError::Denied { .. } => ApiError::Forbidden(denied.to_string()),
             IngestError::Failed(cause) => ApiError::Unavailable(format!("the discovery was not stored: {cause}")),
         })?;
     metrics::histogram!("vigil_ingest_duration_seconds").record(started.elapsed().as_secs_f64());
@@ -69,6 +71,10 @@ pub(super) async fn heartbeat(
     // The timestamp is stored before the event, so that every host whose heartbeat is
     // passing has a timestamp the checker can watch, even after a crash in between.
     app.heartbeats.record(host_id, now).await?;
+    // A heartbeat of a passing host changes nothing but the timestamp: no command.
+    if host.heartbeat == vigil_landscape::host::Heartbeat::Passing {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     let meta = EventMetadata {
         time: now,
         source: format!("/vigil/agents/{host_id}"),
@@ -79,7 +85,10 @@ pub(super) async fn heartbeat(
         host_id,
         command: HostCommand::RecordHeartbeat { host_id },
     };
-    app.commands.dispatch(command, &meta).await.map_err(dispatch_error)?;
+    let agent = crate::principal::agent(&host_id.to_string());
+    app.gate
+        .submit(&agent, GateCommand::Landscape(command), Via::Direct, &meta)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
