@@ -2,7 +2,13 @@
 //!
 //! * [`discovery`] — the `ScenarioDetector`: turns a Trento agent's discovery payload into
 //!   the commands it means, with a clear, field-naming error when the payload is wrong.
-//! * [`host`] — the Host aggregate: registration, details, heartbeats.
+//! * [`host`] — the Host aggregate: registration, details, heartbeats, provider,
+//!   subscriptions, saptune, health, staleness, deregistration.
+//! * [`cluster`] — the Cluster aggregate: membership, the designated controller's details,
+//!   health from replication, distribution and SBD.
+//! * [`database`] and [`sap_system`] — HANA databases and the SAP systems on them, with
+//!   the lookup (`sap_system::resolve`) that links an application instance to its database.
+//! * [`health`] — Trento's health grades.
 //!
 //! **Architecture invariant:** this crate does no I/O, has no async, reads no clock and draws
 //! no random numbers. Time and ids arrive on commands. Its only Vigil dependency is the pure

@@ -36,6 +36,7 @@ impl From<CommandError<HostRejection>> for DispatchError {
     fn from(e: CommandError<HostRejection>) -> Self {
         match e {
             CommandError::Rejected(r @ HostRejection::NotRegistered(_)) => DispatchError::NotFound(r.to_string()),
+            CommandError::Rejected(r) => DispatchError::Rejected(r.to_string()),
             other => DispatchError::Failed(other.to_string()),
         }
     }

@@ -114,7 +114,7 @@ pub async fn create(
         kind: kind.to_owned(),
         role: role.to_owned(),
         created_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        expires_at: expires_at.map(|e| e.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        expires_at: expires_at.map(|e| e.to_rfc3339_opts(SecondsFormat::Micros, true)),
         revoked_at: None,
     };
     let row = info.clone();
