@@ -218,6 +218,10 @@ impl App {
         for (_, task) in tasks {
             let _ = task.await;
         }
+        // A last signed head, so the end of the log is always covered by a signature.
+        if let Err(error) = self.audit.sign_head(chrono::Utc::now()).await {
+            tracing::warn!(%error, "could not sign the audit log's last head");
+        }
     }
 
     /// Waits until projection `name` has applied the event at `position`.

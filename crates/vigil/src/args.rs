@@ -41,9 +41,86 @@ pub enum Command {
     /// Inspect or rebuild read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Create, list or revoke API tokens for people and automation.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Run Rego policy tests, or evaluate a query ad hoc.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Verify the tamper-evident audit log, or save its signed head.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure the event store and the ingest path (results for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokensCommand {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        /// `admin` (everything), `operator` (commands, not policies or tokens), `viewer` (reads).
+        #[arg(long, value_parser = ["admin", "operator", "viewer"])]
+        role: String,
+        /// A label, e.g. the person's or the program's name.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// For a program rather than a person.
+        #[arg(long)]
+        service: bool,
+        /// Expire after this long (e.g. `30days`); never by default.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        expires: Option<Duration>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// List tokens (never their secrets).
+    List(DataDirArg),
+    /// Revoke a token by id; it stops working at once.
+    Revoke {
+        /// The token id (`vgt_<id>_...`).
+        id: String,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Run every `test_*` rule of the `*.rego` files in DIR (like `opa test`); exits 1 if one fails.
+    Test {
+        /// The directory, e.g. crates/vigil-policy/policies/default.
+        dir: PathBuf,
+    },
+    /// Evaluate QUERY (e.g. `data.vigil.authz`) over the policies of DIR with an input document.
+    Eval {
+        /// The query.
+        query: String,
+        /// A JSON input document.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// The policies [default: the default bundle].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Recompute the Merkle tree from the stored records, check every signed head, and check
+    /// against a head saved earlier; reports the first bad index and exits 1 on tampering.
+    Verify {
+        /// A head saved with `vigil audit head > FILE`: the log must still contain it.
+        #[arg(long, value_name = "FILE")]
+        head: Option<PathBuf>,
+        /// The signing public key (hex or PEM file) [default: derived from the data directory's key].
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<String>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Print the latest signed tree head as JSON, to keep somewhere the server cannot write.
+    Head(DataDirArg),
 }
 
 /// Where the data lives.
@@ -188,6 +265,8 @@ pub enum ProjectionsCommand {
 pub enum BenchCommand {
     /// Event-store appends and catch-up reads, beside raw SQLite inserts and the fsync rate.
     Store(BenchStoreArgs),
+    /// Authorization latency, audit append rate, and command throughput with the gate on and off.
+    Gate(BenchGateArgs),
     /// Host discoveries through HTTP: throughput and POST → read-model latency.
     Ingest(BenchIngestArgs),
 }
@@ -228,6 +307,28 @@ pub struct BenchIngestArgs {
     /// Discoveries to post (each a changed snapshot, so each appends an event).
     #[arg(long, default_value_t = 20000)]
     pub discoveries: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchGateArgs {
+    /// Where to put the scratch data directories [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Policy evaluations for the latency figures.
+    #[arg(long, default_value_t = 100_000)]
+    pub evaluations: usize,
+    /// Commands per throughput run.
+    #[arg(long, default_value_t = 5_000)]
+    pub commands: usize,
+    /// Concurrent callers in the throughput runs.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Repetitions of each throughput run (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

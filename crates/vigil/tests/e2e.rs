@@ -25,10 +25,41 @@ fn free_port() -> u16 {
 struct Server {
     child: Child,
     base: String,
+    /// An admin token for reads.
+    token: String,
+}
+
+/// An admin token for `data_dir`, made once per data directory with the CLI.
+fn admin_token(data_dir: &Path) -> String {
+    let saved = data_dir.join("test-admin-token");
+    if let Ok(token) = std::fs::read_to_string(&saved) {
+        return token;
+    }
+    let created = Command::new(VIGIL)
+        .args(["tokens", "create", "--role", "admin", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    std::fs::write(&saved, &token).unwrap();
+    token
+}
+
+/// Kills a child process when dropped, so a failing test leaves nothing running.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 impl Server {
     fn start(data_dir: &Path, port: u16, extra: &[&str]) -> Server {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let token = admin_token(data_dir);
         let child = Command::new(VIGIL)
             .args(["serve", "--data-dir"])
             .arg(data_dir)
@@ -36,11 +67,13 @@ impl Server {
             .args(extra)
             .env("VIGIL_LOG", "warn")
             .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            token,
         };
         server.wait_healthy();
         server
@@ -48,7 +81,7 @@ impl Server {
 
     fn wait_healthy(&self) {
         let started = Instant::now();
-        while get(&format!("{}/healthz", self.base)).is_none() {
+        while get(&format!("{}/healthz", self.base), None).is_none() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
                 "vigil serve did not come up"
@@ -70,7 +103,7 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> Value {
-        get(&format!("{}{path}", self.base)).unwrap_or_else(|| panic!("GET {path} failed"))
+        get(&format!("{}{path}", self.base), Some(&self.token)).unwrap_or_else(|| panic!("GET {path} failed"))
     }
 
     /// Waits until every projection has caught up with the last event.
@@ -104,6 +137,18 @@ impl Drop for Server {
     }
 }
 
+fn wait_with_output(mut child: Reaper) -> std::process::Output {
+    use std::io::Read;
+    let mut stdout = Vec::new();
+    child.0.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+    let status = child.0.wait().unwrap();
+    std::process::Output {
+        status,
+        stdout,
+        stderr: Vec::new(),
+    }
+}
+
 fn last_position(server: &Server) -> u64 {
     let mut after = 0;
     loop {
@@ -116,15 +161,18 @@ fn last_position(server: &Server) -> u64 {
 }
 
 /// A tiny blocking HTTP GET, so these tests need no client runtime.
-fn get(url: &str) -> Option<Value> {
+fn get(url: &str, token: Option<&str>) -> Option<Value> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://")?;
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}")))?;
     let mut stream = std::net::TcpStream::connect(host).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
     )
     .ok()?;
     let mut response = String::new();
@@ -201,6 +249,7 @@ fn kill_9_in_the_middle_of_a_replay_loses_no_acknowledged_discovery() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let replay = Reaper(replay);
 
     // Kill the server once part of the replay is acknowledged.
     let started = Instant::now();
@@ -215,7 +264,7 @@ fn kill_9_in_the_middle_of_a_replay_loses_no_acknowledged_discovery() {
     std::thread::sleep(Duration::from_millis(300));
     let server = Server::start(data.path(), port, &[]);
 
-    let output = replay.wait_with_output().unwrap();
+    let output = wait_with_output(replay);
     let summary: Value = serde_json::from_slice(&output.stdout).expect("replay prints its JSON summary");
     assert_eq!(summary["failed"], 0, "the replay retries across the restart: {summary}");
     let acknowledged: Vec<String> = summary["files"]
@@ -268,7 +317,7 @@ fn the_agent_registers_its_host_and_keeps_it_alive_and_waits_for_a_server_that_i
     let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
     let agent_id = uuid::Uuid::now_v7().to_string();
 
-    let mut agent = Command::new(VIGIL)
+    let agent = Command::new(VIGIL)
         .args([
             "agent",
             "--server-url",
@@ -278,16 +327,19 @@ fn the_agent_registers_its_host_and_keeps_it_alive_and_waits_for_a_server_that_i
         ])
         .args(["--discovery-interval", "300ms", "--heartbeat-interval", "100ms"])
         .env("VIGIL_API_KEY", &key)
-        .env("VIGIL_LOG", "error")
+        .env("VIGIL_LOG", "off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let agent = Reaper(agent);
     // The server comes up after the agent has failed a few times.
     std::thread::sleep(Duration::from_millis(1500));
     let server = Server::start(data.path(), port, &[]);
 
     let started = Instant::now();
     let host = loop {
-        if let Some(host) = get(&format!("{}/api/v1/hosts/{agent_id}", server.base))
+        if let Some(host) = get(&format!("{}/api/v1/hosts/{agent_id}", server.base), Some(&server.token))
             && host["heartbeat"] == "passing"
         {
             break host;
@@ -298,8 +350,7 @@ fn the_agent_registers_its_host_and_keeps_it_alive_and_waits_for_a_server_that_i
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    agent.kill().unwrap();
-    agent.wait().unwrap();
+    drop(agent);
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(host["hostname"], hostname.trim());
     assert!(host["cpu_count"].as_u64().unwrap() >= 1);
@@ -350,6 +401,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
         let server = Server {
             child,
             base: format!("http://127.0.0.1:{expected}"),
+            token: String::new(),
         };
         server.wait_healthy();
         server.terminate();
@@ -408,4 +460,148 @@ fn a_rebuild_is_refused_while_the_server_runs() {
     assert!(!rebuild.status.success());
     assert!(String::from_utf8_lossy(&rebuild.stderr).contains("in use by another vigil process"));
     server.terminate();
+}
+
+#[test]
+fn audit_verify_detects_a_flipped_byte_and_a_truncated_tail() {
+    let data = tempfile::tempdir().unwrap();
+    let scenario = tempfile::tempdir().unwrap();
+    host_scenario(scenario.path(), 5);
+    let server = Server::start(data.path(), free_port(), &[]);
+    let replay = Command::new(VIGIL)
+        .args(["replay", "--server-url", &server.base.clone(), "--data-dir"])
+        .arg(data.path())
+        .arg(scenario.path())
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    server.settle();
+    std::thread::sleep(Duration::from_millis(300));
+    server.terminate(); // signs a last head
+
+    let vigil = |args: &[&str]| {
+        Command::new(VIGIL)
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let head = vigil(&["audit", "head"]);
+    assert!(head.status.success(), "{}", String::from_utf8_lossy(&head.stderr));
+    let head_file = data.path().join("head.json");
+    std::fs::write(&head_file, &head.stdout).unwrap();
+    let saved: Value = serde_json::from_slice(&head.stdout).unwrap();
+    let size = saved["tree_size"].as_u64().unwrap();
+    assert!(
+        size > 10,
+        "commands, events and policy publications are audited: {saved}"
+    );
+
+    let verify = || vigil(&["audit", "verify", "--head", head_file.to_str().unwrap()]);
+    let ok = verify();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok:"));
+
+    let conn = rusqlite::Connection::open(data.path().join("vigil.db")).unwrap();
+    let original: Vec<u8> = conn
+        .query_row("SELECT record FROM audit_records WHERE idx = 3", [], |r| r.get(0))
+        .unwrap();
+    let mut flipped = original.clone();
+    flipped[10] ^= 0x01;
+    conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = 3", [&flipped])
+        .unwrap();
+    let tampered = verify();
+    assert!(!tampered.status.success());
+    assert!(
+        String::from_utf8_lossy(&tampered.stdout).contains("first bad record index 3"),
+        "{}",
+        String::from_utf8_lossy(&tampered.stdout)
+    );
+    conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = 3", [&original])
+        .unwrap();
+    assert!(verify().status.success(), "restoring the byte restores the log");
+
+    conn.execute("DELETE FROM audit_heads", []).unwrap();
+    conn.execute("DELETE FROM audit_records WHERE idx >= ?1", [size as i64 - 2])
+        .unwrap();
+    let truncated = verify();
+    assert!(
+        !truncated.status.success(),
+        "a truncated tail is caught by the saved head"
+    );
+    assert!(String::from_utf8_lossy(&truncated.stdout).contains("TAMPERED"));
+}
+
+#[test]
+fn tokens_and_policy_commands() {
+    let data = tempfile::tempdir().unwrap();
+    let vigil = |args: &[&str]| {
+        Command::new(VIGIL)
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let created = vigil(&["tokens", "create", "--role", "viewer", "--name", "grafana", "--service"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("vgt_"));
+    let id = token.split('_').nth(1).unwrap().to_owned();
+    let listed = String::from_utf8(vigil(&["tokens", "list"]).stdout).unwrap();
+    assert!(
+        listed.contains(&id) && listed.contains("viewer") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(token.split('_').nth(2).unwrap()),
+        "secrets are never listed"
+    );
+    assert!(vigil(&["tokens", "revoke", &id]).status.success());
+    assert!(
+        String::from_utf8(vigil(&["tokens", "list"]).stdout)
+            .unwrap()
+            .contains("revoked")
+    );
+    assert!(!vigil(&["tokens", "create", "--role", "root"]).status.success());
+
+    let bundle = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vigil-policy/policies/default");
+    let tested = Command::new(VIGIL)
+        .args(["policy", "test"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&tested.stdout);
+    assert!(tested.status.success(), "{out}");
+    assert!(out.lines().last().unwrap().ends_with(" passed, 0 failed"), "{out}");
+    let failing = tempfile::tempdir().unwrap();
+    std::fs::write(
+        failing.path().join("x_test.rego"),
+        "package x\n\ntest_fails if { 1 == 2 }\n",
+    )
+    .unwrap();
+    assert!(
+        !Command::new(VIGIL)
+            .args(["policy", "test"])
+            .arg(failing.path())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
+    let input = data.path().join("input.json");
+    std::fs::write(&input, r#"{"principal": {"kind": "user", "id": "ada", "roles": ["viewer"]}, "command": {"type": "DeregisterHost", "body": {}}}"#).unwrap();
+    let eval = Command::new(VIGIL)
+        .args(["policy", "eval", "data.vigil.authz.allow", "--input"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    let result: Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(
+        result["result"][0]["expressions"][0]["value"], false,
+        "a viewer may not deregister: {result}"
+    );
 }

@@ -17,12 +17,13 @@ use vigil_kernel::store::{EventStore, ExpectedVersion};
 use vigil_store::SqliteEventStore;
 use vigil_store::sqlite::{Db, DbOptions, Durability};
 
-use crate::args::{BenchCommand, BenchIngestArgs, BenchStoreArgs};
+use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs};
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Store(args) => store(args).await,
         BenchCommand::Ingest(args) => ingest(args).await,
+        BenchCommand::Gate(args) => gate(args).await,
     }
 }
 
@@ -491,3 +492,185 @@ fn write_json(path: &Option<PathBuf>, value: Value) -> anyhow::Result<()> {
 
 /// The corpus's host discovery, embedded so the benchmark runs anywhere.
 const HOST_DISCOVERY: &str = r#"{"agent_id":"779cdd70-e9e2-58ca-b18a-bf3eb3f71244","discovery_type":"host_discovery","payload":{"os_version":"15-SP2","arch":"x86_64","ip_addresses":["10.1.1.4","10.1.1.5","10.1.1.6"],"netmasks":[16,24,32],"hostname":"suse","cpu_count":2,"socket_count":1,"total_memory_mb":4096,"agent_version":"0.1.0","fully_qualified_domain_name":"suse.l15cqsinwnpu5gfyrf1r5l51fe.ax.internal.cloudapp.net","systemd_units":[{"name":"pacemaker.service","unit_file_state":"enabled"}]}}"#;
+
+async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
+    use vigil_landscape::LandscapeCommand;
+    use vigil_landscape::host::{Architecture, HostCommand, HostDetails, InstallationSource, PrometheusMode};
+    use vigil_policy::{AuthzInput, CommandInput, CompiledPolicies, PolicySet, Principal, PrincipalKind, TargetInput};
+    use vigil_server::app::App;
+    use vigil_server::config::ServerConfig;
+    use vigil_server::gate::{GateCommand, GateConfig, Via};
+
+    let dir = scratch(&args.dir)?;
+    eprintln!(
+        "vigil bench gate: {} evaluations, {} commands × {} runs from {} callers, durability full",
+        args.evaluations, args.commands, args.runs, args.concurrency
+    );
+
+    // Decision latency of the default authz policy for an operator command.
+    let policies = CompiledPolicies::compile(PolicySet::default_bundle())?;
+    let input = AuthzInput {
+        principal: Principal {
+            kind: PrincipalKind::User,
+            id: "ops".into(),
+            roles: vec!["operator".into()],
+        },
+        command: CommandInput {
+            command_type: "DeregisterHost".into(),
+            body: json!({}),
+            read: false,
+        },
+        target: Some(TargetInput {
+            id: Uuid::nil().to_string(),
+            kind: "host".into(),
+            state: json!({"heartbeat": "critical"}),
+        }),
+    };
+    let mut latencies = Vec::with_capacity(args.evaluations);
+    for _ in 0..args.evaluations {
+        let started = Instant::now();
+        let decision = policies.authorize(&input)?;
+        latencies.push(started.elapsed().as_secs_f64() * 1e6);
+        anyhow::ensure!(decision.allow == Some(true), "the operator must be allowed");
+    }
+    latencies.sort_by(f64::total_cmp);
+    let decision = json!({
+        "p50_us": percentile(&latencies, 0.5), "p99_us": percentile(&latencies, 0.99), "p999_us": percentile(&latencies, 0.999),
+        "bytecode": policies.runs_bytecode(),
+    });
+    eprintln!("authz decision latency: {decision}");
+
+    // Audit appends, durably, from many callers (they share commits).
+    let mut audit_rates = Vec::new();
+    for _ in 0..args.runs {
+        let db = Db::open(
+            &dir.path().join(format!("audit-{}.db", Uuid::now_v7())),
+            DbOptions::default(),
+        )?;
+        let keys = scratch(&args.dir)?;
+        let log = vigil_audit::AuditLog::open(db, keys.path(), vigil_audit::HeadPolicy::default()).await?;
+        let started = Instant::now();
+        let per_caller = args.commands / args.concurrency.max(1);
+        let tasks: Vec<_> = (0..args.concurrency)
+            .map(|c| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    for i in 0..per_caller {
+                        log.append(
+                            "command",
+                            Utc::now(),
+                            &json!({"caller": c, "i": i, "command": "RegisterHost"}),
+                        )
+                        .await?;
+                    }
+                    anyhow::Ok(())
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await??;
+        }
+        audit_rates.push((per_caller * args.concurrency) as f64 / started.elapsed().as_secs_f64());
+    }
+    let audit = Figure::new(
+        format!("audit appends, {} callers", args.concurrency),
+        "records/s",
+        audit_rates,
+    );
+
+    // Command throughput through the gate, on and off.
+    let mut throughput = serde_json::Map::new();
+    for (name, config) in [
+        (
+            "gate off",
+            GateConfig {
+                authorize: false,
+                audit: false,
+            },
+        ),
+        (
+            "gate on",
+            GateConfig {
+                authorize: true,
+                audit: true,
+            },
+        ),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..args.runs {
+            let data = scratch(&args.dir)?;
+            let app = App::start_with(
+                ServerConfig {
+                    data_dir: data.path().to_owned(),
+                    ..Default::default()
+                },
+                config,
+            )
+            .await?;
+            let started = Instant::now();
+            let per_caller = args.commands / args.concurrency.max(1);
+            let tasks: Vec<_> = (0..args.concurrency)
+                .map(|c| {
+                    let app = app.clone();
+                    tokio::spawn(async move {
+                        let host_id = Uuid::now_v7();
+                        let agent = vigil_server::principal::agent(&host_id.to_string());
+                        for i in 0..per_caller {
+                            let details = HostDetails {
+                                hostname: format!("host-{c}-{i}"),
+                                fully_qualified_domain_name: None,
+                                ip_addresses: vec!["10.0.0.1/24".into()],
+                                agent_version: "2.4.0".into(),
+                                arch: Architecture::X86_64,
+                                os_version: "15-SP5".into(),
+                                cpu_count: 8,
+                                socket_count: 1,
+                                total_memory_mb: 65536,
+                                last_boot_timestamp: None,
+                                systemd_units: vec![],
+                                installation_source: InstallationSource::Suse,
+                                prometheus_targets: Default::default(),
+                                prometheus_mode: PrometheusMode::Pull,
+                            };
+                            let command = LandscapeCommand::Host {
+                                host_id,
+                                command: HostCommand::RegisterHost { host_id, details },
+                            };
+                            let meta = vigil_kernel::envelope::EventMetadata {
+                                time: Utc::now(),
+                                source: "/bench".into(),
+                                correlation_id: None,
+                                causation_id: None,
+                            };
+                            app.gate
+                                .submit(
+                                    &agent,
+                                    GateCommand::Landscape(command),
+                                    Via::Discovery("host_discovery"),
+                                    &meta,
+                                )
+                                .await?;
+                        }
+                        anyhow::Ok(())
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await??;
+            }
+            samples.push((per_caller * args.concurrency) as f64 / started.elapsed().as_secs_f64());
+            app.stop().await;
+        }
+        let figure = Figure::new(format!("commands through the gate ({name})"), "commands/s", samples);
+        throughput.insert(name.into(), serde_json::to_value(&figure)?);
+    }
+    let off = throughput["gate off"]["median"].as_f64().unwrap_or(f64::NAN);
+    let on = throughput["gate on"]["median"].as_f64().unwrap_or(f64::NAN);
+    eprintln!("the gate costs {:.1} % of command throughput", 100.0 * (1.0 - on / off));
+    write_json(
+        &args.json,
+        json!({ "benchmark": "gate", "machine": machine(), "decision_latency": decision, "audit_appends": audit,
+                "throughput": throughput, "gate_cost_percent": 100.0 * (1.0 - on / off) }),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,10 +1,13 @@
 //! One module per subcommand.
 
+mod audit;
 mod bench;
 mod events;
 mod keys;
+mod policy;
 mod projections;
 mod serve;
+mod tokens;
 
 use std::process::ExitCode;
 
@@ -20,6 +23,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(command) => events::run(&file, command).await,
         Command::Keys(command) => keys::run(&file, command).await,
         Command::Projections(command) => projections::run(&file, command).await,
+        Command::Tokens(command) => tokens::run(&file, command).await,
+        Command::Policy(command) => policy::run(command),
+        Command::Audit(command) => audit::run(&file, command).await,
         Command::Bench(command) => bench::run(command).await,
     }
 }
