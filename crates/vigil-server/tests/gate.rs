@@ -36,7 +36,7 @@ async fn reads_need_a_valid_token_and_return_their_decision_id() {
     let response = s.app.router().oneshot_get("/api/v1/hosts", &viewer).await;
     assert_eq!(response.0, StatusCode::OK);
     let decision_id = response.1.expect("a Vigil-Decision-Id header");
-    let (_, decisions) = s.get(&format!("/api/v1/decisions?limit=1000&result=allow")).await;
+    let (_, decisions) = s.get("/api/v1/decisions?limit=1000&result=allow").await;
     assert!(
         decisions["items"]
             .as_array()
