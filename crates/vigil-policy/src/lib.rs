@@ -53,6 +53,7 @@ mod set;
 mod testing;
 
 pub mod publication;
+pub mod sla;
 
 pub use compiled::{CompiledPolicies, EvaluationPoint};
 pub use decision::{Decision, SlaReport, Violation};
