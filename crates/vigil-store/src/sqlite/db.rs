@@ -249,15 +249,16 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
     }
     let mut replies = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
-        let savepoint = conn.execute_batch("SAVEPOINT job");
+        // Prepared once per connection, so a job does not pay for parsing them.
+        let savepoint = statement(conn, "SAVEPOINT job");
         let (ok, reply) = run_job(conn, job);
         if savepoint.is_ok() {
             let end = if ok {
-                "RELEASE job"
+                statement(conn, "RELEASE job")
             } else {
-                "ROLLBACK TO job; RELEASE job"
+                conn.execute_batch("ROLLBACK TO job; RELEASE job")
             };
-            if let Err(e) = conn.execute_batch(end) {
+            if let Err(e) = end {
                 tracing::error!(error = %e, "savepoint could not be closed");
             }
         }
@@ -270,6 +271,10 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
     for reply in replies {
         reply(commit.clone());
     }
+}
+
+fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Runs one job, turning a panic into a failed job so the writer thread survives it.

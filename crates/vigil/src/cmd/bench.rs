@@ -161,6 +161,13 @@ async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
     }
     figures.push(Figure::new("100-event batched appends, 1 caller", "events/s", samples));
 
+    let mut samples = Vec::new();
+    for _ in 0..args.runs {
+        let store = Arc::new(open_store(dir.path(), durability).await?);
+        samples.push(concurrent_appends(store, 4, 100, seconds).await?);
+    }
+    figures.push(Figure::new("100-event batched appends, 4 callers", "events/s", samples));
+
     let store = Arc::new(open_store(dir.path(), Durability::Normal).await?);
     let n_events = 500_000u64;
     for b in 0..n_events / 1000 {
@@ -189,8 +196,11 @@ async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
     ));
 
     let raw = figures[1].median;
-    let batched = figures[5].median;
-    eprintln!("batched appends / raw inserts: {:.0} %", 100.0 * batched / raw);
+    eprintln!(
+        "batched appends / raw inserts: {:.0} % (1 caller), {:.0} % (4 callers)",
+        100.0 * figures[5].median / raw,
+        100.0 * figures[6].median / raw
+    );
     write_json(
         &args.json,
         json!({ "benchmark": "store", "durability": durability.to_string(), "machine": machine(), "figures": figures }),
