@@ -12,6 +12,7 @@ use vigil_audit::AuditLog;
 use vigil_kernel::envelope::EventMetadata;
 use vigil_landscape::LandscapeCommand;
 use vigil_policy::publication::PolicyCommand;
+use vigil_policy::sla::SlaCommand;
 use vigil_policy::{AuthzInput, CommandInput, Decision, TargetInput};
 
 use crate::commands::{Commands, DispatchError, Dispatched};
@@ -29,6 +30,8 @@ pub enum GateCommand {
     Landscape(LandscapeCommand),
     /// A policy publication or retirement.
     Policy(PolicyCommand),
+    /// What an SLA evaluation found.
+    Sla(SlaCommand),
 }
 
 impl GateCommand {
@@ -36,6 +39,7 @@ impl GateCommand {
         match self {
             GateCommand::Landscape(c) => c.name(),
             GateCommand::Policy(c) => c.name(),
+            GateCommand::Sla(c) => c.name(),
         }
     }
 }
@@ -152,9 +156,9 @@ impl CommandGate {
                 state,
             }),
         };
-        let decision = self.decide(principal, &input).await?;
+        let decision = self.evaluate(&input)?;
         let decision_id = decision.decision_id;
-        let mut record = json!({
+        let record = json!({
             "principal": principal,
             "command": command.name(),
             "via": command_type,
@@ -163,13 +167,44 @@ impl CommandGate {
             "allowed": decision.allow == Some(true),
         });
         if decision.allow != Some(true) {
-            self.audit_record("command", record).await?;
+            let (recorded, audited) = tokio::join!(
+                self.record_decision(principal, &decision),
+                self.audit_record("command", record)
+            );
+            recorded?;
+            audited?;
             return Err(GateError::Denied {
                 decision_id,
                 reasons: decision.reasons,
             });
         }
-        let outcome = match command {
+        // The decision record, the audit record and the command's own append go to the one
+        // writer together, so they share group commits instead of waiting for each other.
+        // The caller is answered only once all three are durable. The events the command
+        // appends are audited by the event subscription, tied to this record by decision
+        // and correlation id.
+        let name = command.name();
+        let (recorded, audited, outcome) = tokio::join!(
+            self.record_decision(principal, &decision),
+            self.audit_record("command", record),
+            self.dispatch(command, meta),
+        );
+        recorded?;
+        audited?;
+        if let Err(refused) = &outcome {
+            let body = json!({ "decision_id": decision_id, "command": name, "refused": refused.to_string() });
+            self.audit_record("command_refused", body).await?;
+        }
+        outcome
+            .map(|dispatched| Admitted {
+                decision_id,
+                dispatched,
+            })
+            .map_err(GateError::Dispatch)
+    }
+
+    async fn dispatch(&self, command: GateCommand, meta: &EventMetadata) -> Result<Dispatched, DispatchError> {
+        match command {
             GateCommand::Landscape(c) => self.commands.dispatch(c, meta).await,
             GateCommand::Policy(c) => self
                 .policies
@@ -183,18 +218,16 @@ impl CommandGate {
                     PolicyServiceError::Failed(m) => DispatchError::Failed(m),
                     other => DispatchError::Rejected(other.to_string()),
                 }),
-        };
-        record["outcome"] = match &outcome {
-            Ok(d) => json!({ "events": d.n_events, "last_position": d.last_position }),
-            Err(e) => json!({ "refused": e.to_string() }),
-        };
-        self.audit_record("command", record).await?;
-        outcome
-            .map(|dispatched| Admitted {
-                decision_id,
-                dispatched,
-            })
-            .map_err(GateError::Dispatch)
+            GateCommand::Sla(c) => self
+                .policies
+                .report_sla(c, meta)
+                .await
+                .map(|(n_events, last_position)| Dispatched {
+                    n_events,
+                    last_position,
+                })
+                .map_err(|e| DispatchError::Failed(e.to_string())),
+        }
     }
 
     /// Authorizes a read (`ReadHosts`, `ReadEvents`, ...) and records the decision.
@@ -241,7 +274,15 @@ impl CommandGate {
             .map_err(|e| GateError::Unavailable(format!("audit log: {e}")))
     }
 
+    /// Evaluates `vigil.authz` and stores the decision record before returning.
     async fn decide(&self, principal: &Principal, input: &AuthzInput) -> Result<Decision, GateError> {
+        let decision = self.evaluate(input)?;
+        self.record_decision(principal, &decision).await?;
+        Ok(decision)
+    }
+
+    /// Evaluates `vigil.authz` (or allows everything when authorization is switched off).
+    fn evaluate(&self, input: &AuthzInput) -> Result<Decision, GateError> {
         if !self.config.authorize {
             return Ok(Decision {
                 decision_id: Uuid::nil(),
@@ -261,11 +302,17 @@ impl CommandGate {
             .authorize(input)
             .map_err(|e| GateError::Unavailable(format!("authorization policy failed: {e}")))?;
         metrics::histogram!("vigil_policy_decision_seconds").record(decision.latency_us as f64 / 1e6);
-        self.decisions
-            .record(principal, &decision)
-            .await
-            .map_err(|e| GateError::Unavailable(e.to_string()))?;
         Ok(decision)
+    }
+
+    async fn record_decision(&self, principal: &Principal, decision: &Decision) -> Result<(), GateError> {
+        if !self.config.authorize {
+            return Ok(());
+        }
+        self.decisions
+            .record(principal, decision)
+            .await
+            .map_err(|e| GateError::Unavailable(e.to_string()))
     }
 
     /// The target's kind, id and a summary of its current state, for the policy.
@@ -273,24 +320,53 @@ impl CommandGate {
         match command {
             GateCommand::Landscape(LandscapeCommand::Host { host_id, .. }) => {
                 let state = match self.commands.host(*host_id).await {
-                    Ok(s) => json!({ "registered": s.host_id.is_some(), "heartbeat": s.heartbeat }),
+                    Ok(s) => json!({
+                        "registered": s.host_id.is_some(),
+                        "deregistered": s.deregistered_at.is_some(),
+                        "heartbeat": s.heartbeat,
+                    }),
                     Err(_) => Value::Null,
                 };
                 (("host", host_id.to_string()), state)
             }
             GateCommand::Landscape(LandscapeCommand::Cluster { cluster_id, .. }) => {
-                (("cluster", cluster_id.to_string()), Value::Null)
+                let state = match self.commands.cluster(*cluster_id).await {
+                    Ok(s) => json!({
+                        "registered": s.cluster_id.is_some(),
+                        "deregistered": s.deregistered,
+                        "hosts": s.hosts.len(),
+                    }),
+                    Err(_) => Value::Null,
+                };
+                (("cluster", cluster_id.to_string()), state)
             }
             GateCommand::Landscape(LandscapeCommand::Database { database_id, .. }) => {
-                (("database", database_id.to_string()), Value::Null)
+                let state = match self.commands.database(*database_id).await {
+                    Ok(s) => json!({
+                        "registered": s.is_registered(),
+                        "deregistered": s.is_deregistered(),
+                        "instances": s.instances.len(),
+                    }),
+                    Err(_) => Value::Null,
+                };
+                (("database", database_id.to_string()), state)
             }
             GateCommand::Landscape(LandscapeCommand::SapSystem { sap_system_id, .. }) => {
-                (("sap_system", sap_system_id.to_string()), Value::Null)
+                let state = match self.commands.sap_system(*sap_system_id).await {
+                    Ok(s) => json!({
+                        "registered": s.registered,
+                        "deregistered": s.deregistered_at.is_some(),
+                        "instances": s.instances.len(),
+                    }),
+                    Err(_) => Value::Null,
+                };
+                (("sap_system", sap_system_id.to_string()), state)
             }
             GateCommand::Landscape(LandscapeCommand::ResolveApplicationInstance(_)) => {
                 (("sap_system", String::new()), Value::Null)
             }
             GateCommand::Policy(c) => (("policy", c.path().to_owned()), Value::Null),
+            GateCommand::Sla(_) => (("sla", "monitor".to_owned()), Value::Null),
         }
     }
 }
@@ -299,6 +375,9 @@ impl CommandGate {
 /// policies do not decide on; policy commands carry their path and author.
 fn body_of(command: &GateCommand) -> Value {
     match command {
+        GateCommand::Sla(SlaCommand::ReportSlaViolations { violations, .. }) => {
+            json!({ "violations": violations.len() })
+        }
         GateCommand::Landscape(_) => json!({}),
         GateCommand::Policy(PolicyCommand::PublishPolicy {
             path, author, source, ..

@@ -17,6 +17,7 @@ use vigil_kernel::command::{CommandError, CommandHandler, CommandHandlerConfig};
 use vigil_kernel::envelope::EventMetadata;
 use vigil_kernel::store::{EventQuery, EventStore};
 use vigil_policy::publication::{PolicyCommand, PolicyEvent, PolicyModule, PolicyRejection};
+use vigil_policy::sla::{SlaCommand, SlaMonitor};
 use vigil_policy::{CompiledPolicies, PolicyRepository, PolicySet, Revision};
 
 /// A module in force.
@@ -52,6 +53,7 @@ pub enum PolicyServiceError {
 pub struct Policies {
     repository: Arc<PolicyRepository>,
     handler: CommandHandler<PolicyModule>,
+    sla: CommandHandler<SlaMonitor>,
     in_force: Mutex<BTreeMap<String, PolicyInForce>>,
 }
 
@@ -107,7 +109,8 @@ impl Policies {
         });
         let policies = Policies {
             repository,
-            handler: CommandHandler::new(store, CommandHandlerConfig::default()),
+            handler: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
+            sla: CommandHandler::new(store, CommandHandlerConfig::default()),
             in_force: Mutex::new(in_force),
         };
         if history.is_empty() {
@@ -185,6 +188,20 @@ impl Policies {
             .replace(set)
             .map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))?;
         Ok((revision, handled.events.len(), handled.last_position))
+    }
+
+    /// Records what an SLA evaluation found: `SlaViolated` / `SlaRestored` for what changed.
+    pub async fn report_sla(
+        &self,
+        command: SlaCommand,
+        meta: &EventMetadata,
+    ) -> Result<(usize, Option<u64>), PolicyServiceError> {
+        let handled = self
+            .sla
+            .handle("monitor", command, meta)
+            .await
+            .map_err(|e| PolicyServiceError::Failed(e.to_string()))?;
+        Ok((handled.events.len(), handled.last_position))
     }
 
     /// The commands that bring the published set in line with the `*.rego` files of `dir`:
