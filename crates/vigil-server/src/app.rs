@@ -25,9 +25,16 @@ use crate::gate::{CommandGate, GateCommand, GateConfig, Via};
 use crate::heartbeats::Heartbeats;
 use crate::ingest::DiscoveryIngest;
 use crate::keys::AgentKeys;
+use crate::parking::Parking;
 use crate::policies::Policies;
+use crate::process::ProcessManager;
 use crate::readmodel::SqliteProjection;
+use crate::readmodel::clusters::{ClusterViews, ClustersProjection};
+use crate::readmodel::databases::{DatabaseViews, DatabasesProjection};
 use crate::readmodel::hosts::{HostViews, HostsProjection};
+use crate::readmodel::landscape::LandscapeViews;
+use crate::readmodel::sap_systems::{SapSystemViews, SapSystemsProjection};
+use crate::tags::Tags;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +66,7 @@ impl From<vigil_kernel::store::StoreError> for StartError {
 }
 
 /// The names of the projections, for `vigil projections rebuild NAME`.
-pub const PROJECTIONS: &[&str] = &["hosts"];
+pub const PROJECTIONS: &[&str] = &["hosts", "clusters", "databases", "sap_systems"];
 
 /// A running Vigil: state shared by every request and background task.
 pub struct App {
@@ -80,7 +87,7 @@ pub struct App {
     /// The tamper-evident audit log.
     pub audit: AuditLog,
     /// The discovery path.
-    pub ingest: DiscoveryIngest,
+    pub ingest: Arc<DiscoveryIngest>,
     /// Raw discoveries.
     pub discovery_log: DiscoveryLog,
     /// Heartbeat timestamps and the checker.
@@ -89,6 +96,16 @@ pub struct App {
     pub keys: AgentKeys,
     /// Queries on the hosts read model.
     pub host_views: HostViews,
+    /// Queries on the clusters read model.
+    pub cluster_views: ClusterViews,
+    /// Queries on the databases read model.
+    pub database_views: DatabaseViews,
+    /// Queries on the SAP systems read model.
+    pub sap_system_views: SapSystemViews,
+    /// Queries across the landscape's read models.
+    pub landscape: LandscapeViews,
+    /// Tags on hosts, clusters, SAP systems and databases.
+    pub tags: Tags,
     projections: Vec<(&'static str, watch::Receiver<u64>)>,
     tasks: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
     task_names: Vec<&'static str>,
@@ -116,7 +133,8 @@ impl App {
         let db = open_db(&config)?;
         let store = SqliteEventStore::open(db.clone()).await?;
         let store: Arc<dyn EventStore> = Arc::new(store);
-        let commands = Arc::new(Commands::new(store.clone()));
+        let landscape = LandscapeViews::new(db.clone());
+        let commands = Arc::new(Commands::new(store.clone(), landscape.clone()));
         let policies = Arc::new(Policies::open(store.clone()).await?);
         let decisions = DecisionLog::open(db.clone()).await?;
         let audit = AuditLog::open(db.clone(), &config.data_dir, HeadPolicy::default()).await?;
@@ -129,18 +147,88 @@ impl App {
         ));
         crate::tokens::ensure_schema(&db).await?;
         crate::readmodel::ensure_checkpoints(&db).await?;
+        let tags = Tags::open(db.clone()).await?;
         let discovery_log = DiscoveryLog::open(db.clone()).await?;
-        let ingest = DiscoveryIngest::open(gate.clone(), discovery_log.clone()).await?;
+        let parking = Parking::open(db.clone()).await?;
         let heartbeats = Arc::new(Heartbeats::open(db.clone(), config.heartbeat_policy()).await?);
         let keys = AgentKeys::open(db.clone(), &config.data_dir).await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
 
         let mut tasks = Vec::new();
         let mut projections = Vec::new();
-        let hosts: Arc<dyn Projection> = Arc::new(SqliteProjection::<HostsProjection>::open(db.clone()).await?);
-        let runner = ProjectionRunner::new(store.clone(), hosts, 1000);
-        projections.push(("hosts", runner.progress()));
-        tasks.push(("projection hosts", tokio::spawn(runner.run(shutdown_rx.clone()))));
+        let read_models: [(&'static str, &'static str, Arc<dyn Projection>); 4] = [
+            (
+                "hosts",
+                "projection hosts",
+                Arc::new(SqliteProjection::<HostsProjection>::open(db.clone()).await?),
+            ),
+            (
+                "clusters",
+                "projection clusters",
+                Arc::new(SqliteProjection::<ClustersProjection>::open(db.clone()).await?),
+            ),
+            (
+                "databases",
+                "projection databases",
+                Arc::new(SqliteProjection::<DatabasesProjection>::open(db.clone()).await?),
+            ),
+            (
+                "sap_systems",
+                "projection sap_systems",
+                Arc::new(SqliteProjection::<SapSystemsProjection>::open(db.clone()).await?),
+            ),
+        ];
+        for (name, task, projection) in read_models {
+            let runner = ProjectionRunner::new(store.clone(), projection, 1000);
+            projections.push((name, runner.progress()));
+            tasks.push((task, tokio::spawn(runner.run(shutdown_rx.clone()))));
+        }
+        let progress_of = |name: &str| {
+            projections
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, p)| p.clone())
+                .expect("every read model was started")
+        };
+        let ingest = Arc::new(
+            DiscoveryIngest::open(
+                gate.clone(),
+                discovery_log.clone(),
+                parking,
+                landscape.clone(),
+                crate::ingest::ReadModels {
+                    head: store.head(),
+                    progress: PROJECTIONS.iter().map(|name| progress_of(name)).collect(),
+                },
+            )
+            .await?,
+        );
+        // A host marked stale must be evaluated in full by its next discovery, even across a
+        // restart (the hashes come back from the discovery log).
+        for host_id in landscape.stale_hosts().await? {
+            ingest.forget(host_id);
+        }
+        let process_manager: Arc<dyn Projection> = Arc::new(
+            ProcessManager::open(
+                db.clone(),
+                &store,
+                gate.clone(),
+                commands.clone(),
+                landscape.clone(),
+                ingest.clone(),
+                heartbeats.clone(),
+                PROJECTIONS.iter().map(|name| (*name, progress_of(name))).collect(),
+                shutdown_rx.clone(),
+            )
+            .await?,
+        );
+        let runner = ProjectionRunner::new(store.clone(), process_manager, 100);
+        projections.push((crate::process::NAME, runner.progress()));
+        tasks.push(("process manager", tokio::spawn(runner.run(shutdown_rx.clone()))));
+        tasks.push((
+            "parked discovery expiry",
+            tokio::spawn(expire_parked(ingest.clone(), config.parked_expiry, shutdown_rx.clone())),
+        ));
         let audited: Arc<dyn Projection> = Arc::new(AuditedEvents::new(db.clone(), audit.clone()));
         let runner = ProjectionRunner::new(store.clone(), audited, 1000);
         projections.push(("audit", runner.progress()));
@@ -153,6 +241,15 @@ impl App {
             "heartbeat checker",
             tokio::spawn(heartbeats.clone().run_checker(gate.clone(), shutdown_rx.clone())),
         ));
+        let sla = crate::sla_monitor::SlaMonitorTask {
+            policies: policies.clone(),
+            gate: gate.clone(),
+            decisions: decisions.clone(),
+            hosts: HostViews::new(db.clone()),
+            heartbeats: heartbeats.clone(),
+            interval: config.sla_interval,
+        };
+        tasks.push(("sla monitor", tokio::spawn(sla.run(shutdown_rx.clone()))));
         if let Some(dir) = config.policy_dir.clone() {
             tasks.push((
                 "policy directory",
@@ -171,6 +268,11 @@ impl App {
 
         Ok(Arc::new(App {
             host_views: HostViews::new(db.clone()),
+            cluster_views: ClusterViews::new(db.clone()),
+            database_views: DatabaseViews::new(db.clone()),
+            sap_system_views: SapSystemViews::new(db.clone()),
+            landscape,
+            tags,
             config,
             db,
             store,
@@ -233,6 +335,27 @@ impl App {
         tokio::time::timeout(timeout, progress.wait_for(|p| *p >= position))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Waits until the store is quiet and every subscription (read models, the process
+    /// manager, auditing) has applied its last event, that is until everything already
+    /// acknowledged has had all its consequences. `false` on timeout.
+    pub async fn settle(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let head = *self.store.head().borrow();
+            for (_, progress) in &self.projections {
+                let mut progress = progress.clone();
+                let reached = tokio::time::timeout_at(deadline, progress.wait_for(|p| *p >= head)).await;
+                if !matches!(reached, Ok(Ok(_))) {
+                    return false;
+                }
+            }
+            // A reaction may have appended more while we waited.
+            if *self.store.head().borrow() == head {
+                return true;
+            }
+        }
     }
 
     /// Each projection's position.
@@ -310,6 +433,9 @@ pub async fn rebuild_projection(
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(db.clone()).await?);
     let projection: Arc<dyn Projection> = match name {
         "hosts" => Arc::new(SqliteProjection::<HostsProjection>::open(db).await?),
+        "clusters" => Arc::new(SqliteProjection::<ClustersProjection>::open(db).await?),
+        "databases" => Arc::new(SqliteProjection::<DatabasesProjection>::open(db).await?),
+        "sap_systems" => Arc::new(SqliteProjection::<SapSystemsProjection>::open(db).await?),
         other => {
             return Err(StartError(format!(
                 "no projection `{other}`; known: {}",
@@ -365,6 +491,30 @@ async fn sync_policy_dir(
                 // The file stays as it is until someone fixes it; the running revision is kept.
                 Err(error) => tracing::warn!(policy = %path, %error, "a policy from the directory was refused"),
             }
+        }
+    }
+}
+
+/// Moves parked discoveries that waited longer than `expiry` to the discovery log as
+/// `discarded`, checking a few times per expiry period (at most once a minute).
+async fn expire_parked(ingest: Arc<DiscoveryIngest>, expiry: Duration, mut shutdown: watch::Receiver<bool>) {
+    let period = (expiry / 4).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = chrono::Utc::now();
+        let cutoff = chrono::Duration::from_std(expiry)
+            .ok()
+            .and_then(|expiry| now.checked_sub_signed(expiry))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        match ingest.expire_parked(cutoff, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n_expired = n, "parked discoveries expired into the discovery log"),
+            Err(error) => tracing::warn!(%error, "could not expire parked discoveries"),
         }
     }
 }

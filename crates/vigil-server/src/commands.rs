@@ -1,13 +1,23 @@
 //! Dispatch of landscape commands to their aggregates.
+//!
+//! Each aggregate has a kernel `CommandHandler` (load, decide, append with the expected
+//! version, retry on conflict). `ResolveApplicationInstance` has no aggregate of its own: it
+//! is resolved to its SAP system with the domain's `sap_system::resolve`, against a
+//! database directory read from the read models, and then dispatched to that system.
 
 use std::sync::Arc;
 
 use uuid::Uuid;
-use vigil_kernel::command::{CommandError, CommandHandler, CommandHandlerConfig};
+use vigil_kernel::command::{CommandError, CommandHandler, CommandHandlerConfig, Handled};
 use vigil_kernel::envelope::EventMetadata;
 use vigil_kernel::store::EventStore;
 use vigil_landscape::LandscapeCommand;
+use vigil_landscape::cluster::{Cluster, ClusterRejection, ClusterState};
+use vigil_landscape::database::{Database, DatabaseRejection, DatabaseState};
 use vigil_landscape::host::{Host, HostRejection, HostState};
+use vigil_landscape::sap_system::{SapSystem, SapSystemRejection, SapSystemState, resolve};
+
+use crate::readmodel::landscape::LandscapeViews;
 
 /// What a dispatched command did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,51 +42,126 @@ pub enum DispatchError {
     Failed(String),
 }
 
+/// Maps a handler's error: `not_found` rejections become 404s, the others 422s, and
+/// failures of the store 503s.
+fn dispatch_error<R: std::error::Error + 'static>(e: CommandError<R>, not_found: impl Fn(&R) -> bool) -> DispatchError {
+    match e {
+        CommandError::Rejected(r) if not_found(&r) => DispatchError::NotFound(r.to_string()),
+        CommandError::Rejected(r) => DispatchError::Rejected(r.to_string()),
+        other => DispatchError::Failed(other.to_string()),
+    }
+}
+
 impl From<CommandError<HostRejection>> for DispatchError {
     fn from(e: CommandError<HostRejection>) -> Self {
-        match e {
-            CommandError::Rejected(r @ HostRejection::NotRegistered(_)) => DispatchError::NotFound(r.to_string()),
-            CommandError::Rejected(r) => DispatchError::Rejected(r.to_string()),
-            other => DispatchError::Failed(other.to_string()),
-        }
+        dispatch_error(e, |r| matches!(r, HostRejection::NotRegistered(_)))
+    }
+}
+
+impl From<CommandError<ClusterRejection>> for DispatchError {
+    fn from(e: CommandError<ClusterRejection>) -> Self {
+        dispatch_error(e, |r| matches!(r, ClusterRejection::NotRegistered(_)))
+    }
+}
+
+impl From<CommandError<DatabaseRejection>> for DispatchError {
+    fn from(e: CommandError<DatabaseRejection>) -> Self {
+        dispatch_error(e, |r| {
+            matches!(
+                r,
+                DatabaseRejection::NotRegistered | DatabaseRejection::InstanceNotRegistered { .. }
+            )
+        })
+    }
+}
+
+impl From<CommandError<SapSystemRejection>> for DispatchError {
+    fn from(e: CommandError<SapSystemRejection>) -> Self {
+        dispatch_error(e, |r| {
+            matches!(
+                r,
+                SapSystemRejection::NotRegistered | SapSystemRejection::InstanceNotRegistered { .. }
+            )
+        })
+    }
+}
+
+fn dispatched<E>(handled: Handled<E>) -> Dispatched {
+    Dispatched {
+        n_events: handled.events.len(),
+        last_position: handled.last_position,
     }
 }
 
 /// The aggregates' command handlers, behind one `dispatch`.
 pub struct Commands {
     hosts: CommandHandler<Host>,
+    clusters: CommandHandler<Cluster>,
+    databases: CommandHandler<Database>,
+    sap_systems: CommandHandler<SapSystem>,
+    landscape: LandscapeViews,
 }
 
 impl Commands {
-    /// Handlers over `store`.
-    pub fn new(store: Arc<dyn EventStore>) -> Self {
+    /// Handlers over `store`; application instances are resolved against `landscape`.
+    pub fn new(store: Arc<dyn EventStore>, landscape: LandscapeViews) -> Self {
         Commands {
-            hosts: CommandHandler::new(store, CommandHandlerConfig::default()),
+            hosts: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
+            clusters: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
+            databases: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
+            sap_systems: CommandHandler::new(store, CommandHandlerConfig::default()),
+            landscape,
         }
     }
 
     /// Runs `command` against its aggregate.
     pub async fn dispatch(&self, command: LandscapeCommand, meta: &EventMetadata) -> Result<Dispatched, DispatchError> {
         match command {
-            LandscapeCommand::Host { host_id, command } => {
-                let handled = self.hosts.handle(&host_id.to_string(), command, meta).await?;
-                Ok(Dispatched {
-                    n_events: handled.events.len(),
-                    last_position: handled.last_position,
-                })
+            LandscapeCommand::Host { host_id, command } => Ok(dispatched(
+                self.hosts.handle(&host_id.to_string(), command, meta).await?,
+            )),
+            LandscapeCommand::Cluster { cluster_id, command } => Ok(dispatched(
+                self.clusters.handle(&cluster_id.to_string(), command, meta).await?,
+            )),
+            LandscapeCommand::Database { database_id, command } => Ok(dispatched(
+                self.databases.handle(&database_id.to_string(), command, meta).await?,
+            )),
+            LandscapeCommand::SapSystem { sap_system_id, command } => Ok(dispatched(
+                self.sap_systems
+                    .handle(&sap_system_id.to_string(), command, meta)
+                    .await?,
+            )),
+            LandscapeCommand::ResolveApplicationInstance(registration) => {
+                let directory = self
+                    .landscape
+                    .database_directory()
+                    .await
+                    .map_err(|e| DispatchError::Failed(e.to_string()))?;
+                match resolve(registration, &directory) {
+                    Ok(resolved) => Box::pin(self.dispatch(resolved, meta)).await,
+                    Err(unresolved) => Err(DispatchError::Rejected(unresolved.to_string())),
+                }
             }
-            other @ (LandscapeCommand::Cluster { .. }
-            | LandscapeCommand::Database { .. }
-            | LandscapeCommand::SapSystem { .. }
-            | LandscapeCommand::ResolveApplicationInstance(_)) => Err(DispatchError::Failed(format!(
-                "{} has no aggregate in this build",
-                other.name()
-            ))),
         }
     }
 
     /// The current state of host `id` (from memory when warm).
     pub async fn host(&self, id: Uuid) -> Result<HostState, DispatchError> {
         Ok(self.hosts.state(&id.to_string()).await?.0)
+    }
+
+    /// The current state of cluster `id`.
+    pub async fn cluster(&self, id: Uuid) -> Result<ClusterState, DispatchError> {
+        Ok(self.clusters.state(&id.to_string()).await?.0)
+    }
+
+    /// The current state of database `id`.
+    pub async fn database(&self, id: Uuid) -> Result<DatabaseState, DispatchError> {
+        Ok(self.databases.state(&id.to_string()).await?.0)
+    }
+
+    /// The current state of SAP system `id`.
+    pub async fn sap_system(&self, id: Uuid) -> Result<SapSystemState, DispatchError> {
+        Ok(self.sap_systems.state(&id.to_string()).await?.0)
     }
 }

@@ -39,6 +39,17 @@ pub struct ServerConfig {
     /// A directory of `*.rego` files kept published (GitOps): changes are picked up within
     /// two seconds, each as a PolicyPublished / PolicyRetired event.
     pub policy_dir: Option<PathBuf>,
+    /// How often SLA policies (`data.vigil.sla`) are evaluated over the read models.
+    #[serde(with = "humantime_serde")]
+    pub sla_interval: Duration,
+    /// How long a parked discovery (one waiting for its host, its database or its primary)
+    /// is kept before it expires into the discovery log as `discarded`.
+    #[serde(with = "humantime_serde")]
+    pub parked_expiry: Duration,
+    /// Extra time after a host's last heartbeat plus the heartbeat interval before the host
+    /// may be deregistered (Trento's deregistration debounce).
+    #[serde(with = "humantime_serde")]
+    pub deregistration_debounce: Duration,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +66,9 @@ impl Default for ServerConfig {
             discovery_retention: Duration::from_secs(10 * 24 * 3600),
             prune_interval: Duration::from_secs(3600),
             policy_dir: None,
+            sla_interval: Duration::from_secs(30),
+            parked_expiry: Duration::from_secs(3600),
+            deregistration_debounce: Duration::ZERO,
         }
     }
 }

@@ -37,6 +37,9 @@ pub enum DiscoveryStatus {
     Applied,
     /// A business rule refused it.
     Discarded,
+    /// It waits for something it needs (its host, its database, its primary); see
+    /// `parking.rs`. It becomes `applied` once that appears, or `discarded` when it expires.
+    Parked,
     /// Its type is accepted but not turned into commands by this build.
     NotInterpreted,
 }
@@ -46,6 +49,7 @@ impl DiscoveryStatus {
         match self {
             DiscoveryStatus::Applied => "applied",
             DiscoveryStatus::Discarded => "discarded",
+            DiscoveryStatus::Parked => "parked",
             DiscoveryStatus::NotInterpreted => "not_interpreted",
         }
     }
@@ -150,7 +154,7 @@ impl DiscoveryLog {
                 let mut stmt = conn.prepare(
                     "SELECT agent_id, discovery_type, payload_hash FROM discovery_log
                      WHERE id IN (SELECT MAX(id) FROM discovery_log GROUP BY agent_id, discovery_type)
-                       AND status <> 'discarded'",
+                       AND status NOT IN ('discarded', 'parked')",
                 )?;
                 let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -261,6 +261,52 @@ impl CommandGate {
         }
     }
 
+    /// Authorizes a change of plain CRUD data (`AddTag`, `RemoveTag`, ...) that is not an
+    /// aggregate's command: the policy decides as for a command (`read: false`), the decision
+    /// is recorded, and the attempt is audited like a command, with `via: "crud"`. The caller
+    /// makes the change only when this returns the decision id.
+    pub async fn authorize_crud(
+        &self,
+        principal: &Principal,
+        command_type: &str,
+        target: (&str, String),
+        body: Value,
+    ) -> Result<Uuid, GateError> {
+        let input = AuthzInput {
+            principal: principal.clone(),
+            command: CommandInput {
+                command_type: command_type.to_owned(),
+                body: body.clone(),
+                read: false,
+            },
+            target: Some(TargetInput {
+                id: target.1.clone(),
+                kind: target.0.to_owned(),
+                state: Value::Null,
+            }),
+        };
+        let decision = self.decide(principal, &input).await?;
+        let allowed = decision.allow == Some(true);
+        let record = json!({
+            "principal": principal,
+            "command": command_type,
+            "via": "crud",
+            "target": { "kind": target.0, "id": target.1 },
+            "body": body,
+            "decision_id": decision.decision_id,
+            "allowed": allowed,
+        });
+        self.audit_record("command", record).await?;
+        if allowed {
+            Ok(decision.decision_id)
+        } else {
+            Err(GateError::Denied {
+                decision_id: decision.decision_id,
+                reasons: decision.reasons,
+            })
+        }
+    }
+
     /// Records an event of security interest that is not a command (an authentication
     /// failure, say) in the audit log.
     pub async fn audit_record(&self, kind: &str, body: Value) -> Result<(), GateError> {

@@ -2,7 +2,8 @@
 //!
 //! The timestamps are plain CRUD (a row per host), not events: only a *change* of a host's
 //! heartbeat state is an event (`HeartbeatSucceeded`, `HeartbeatFailed`), decided by the
-//! Host aggregate.
+//! Host aggregate. What follows a failure (the host's data marked stale) is the process
+//! manager's (`process.rs`), which reacts to `HeartbeatFailed`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -76,6 +77,25 @@ impl Heartbeats {
         self.watched.lock().expect("heartbeat lock").insert(host_id, at);
         self.last_seen.lock().expect("heartbeat lock").insert(host_id, at);
         Ok(())
+    }
+
+    /// Forgets `host_id` (it was deregistered): its timestamp is deleted and the checker
+    /// stops watching it. A heartbeat it sends later is refused, as of an unknown host.
+    pub async fn forget(&self, host_id: Uuid) -> Result<(), DbError> {
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM heartbeats WHERE host_id = ?1")?
+                    .execute([host_id.to_string()])
+            })
+            .await??;
+        self.watched.lock().expect("heartbeat lock").remove(&host_id);
+        self.last_seen.lock().expect("heartbeat lock").remove(&host_id);
+        Ok(())
+    }
+
+    /// The heartbeat settings in force.
+    pub fn policy(&self) -> HeartbeatPolicy {
+        self.policy
     }
 
     /// When `host_id` last sent a heartbeat.

@@ -3,12 +3,15 @@
 //! * [`app`] wires the embedded shape together: one SQLite file holding the event store,
 //!   the read models and the plain tables; the background tasks (projections, heartbeat
 //!   checker, discovery-log pruning); and the HTTP [`router`](app::App::router).
-//! * [`ingest`] is the path of a discovery: authenticate, hash, detect, dispatch, log.
+//! * [`ingest`] is the path of a discovery: authenticate, hash, detect, dispatch, log;
+//!   [`parking`] keeps the discoveries that wait for a prerequisite.
+//! * [`process`] is the process manager: what an event means for other aggregates.
 //! * [`gate`] is the one way into an aggregate: authorize (Rego), record, handle, audit.
 //! * [`commands`] dispatches landscape commands to their aggregates.
 //! * [`policies`], [`decisions`], [`tokens`], [`audited`]: policies in force, decision
 //!   records, API tokens, and the audit log's feeds.
-//! * [`readmodel`] holds the projections and the queries the API serves.
+//! * [`readmodel`] holds the projections and the queries the API serves; [`tags`] the
+//!   tags on landscape resources (plain CRUD).
 //! * [`http`] translates requests into calls and errors into statuses, in one place each.
 //!
 //! **Architecture invariant:** no business rule lives here. A rule found in this crate is
@@ -27,7 +30,11 @@ pub mod heartbeats;
 pub mod http;
 pub mod ingest;
 pub mod keys;
+pub mod parking;
 pub mod policies;
 pub mod principal;
+pub mod process;
 pub mod readmodel;
+pub mod sla_monitor;
+pub mod tags;
 pub mod tokens;

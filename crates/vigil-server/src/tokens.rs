@@ -104,7 +104,8 @@ pub async fn create(
         return Err(TokenError::Invalid("the expiry is in the past".into()));
     }
     ensure_schema(db).await?;
-    let id = Uuid::now_v7().simple().to_string()[..16].to_owned();
+    // The whole UUIDv7: its random bits keep ids unique even within one millisecond.
+    let id = Uuid::now_v7().simple().to_string();
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| DbError(format!("no randomness for a token: {e}")))?;
     let secret = hex::encode(secret);

@@ -245,7 +245,6 @@ async fn every_command_event_and_authentication_failure_is_audited() {
     assert_eq!(command["body"]["principal"]["kind"], "agent");
     assert_eq!(command["body"]["principal"]["id"], HOST_ID);
     assert_eq!(command["body"]["allowed"], true);
-    assert_eq!(command["body"]["outcome"]["events"], 1);
     let decision_id = command["body"]["decision_id"].as_str().unwrap();
     let (_, decisions) = s.get(&format!("/api/v1/decisions?principal={HOST_ID}")).await;
     assert!(
@@ -457,4 +456,66 @@ fn verify_consistency(
         s >>= 1;
     }
     fr == first_root && sr == second_root && s == 0
+}
+
+#[tokio::test]
+async fn sla_violations_and_their_end_become_events() {
+    let s = Server::start_with(|c| {
+        c.sla_interval = Duration::from_millis(100);
+        c.heartbeat_interval = Duration::from_millis(200);
+        c.heartbeat_allowed_missed = 0;
+        c.heartbeat_tolerance = Duration::from_millis(100);
+    })
+    .await;
+    let sla = r#"package vigil.sla
+
+violations contains v if {
+	some h in input.hosts
+	h.heartbeat == "critical"
+	v := {"id": sprintf("heartbeat/%s", [h.id]), "subject": h.id, "policy": "heartbeat", "message": sprintf("%s stopped sending heartbeats", [h.hostname])}
+}
+"#;
+    let (status, body) = s
+        .post_as(
+            "/api/v1/policies",
+            &s.token,
+            json!({ "path": "default/sla.rego", "source": sla }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    s.collect(fixture("host_discovery.json")).await;
+    assert_eq!(s.heartbeat(HOST_ID).await, StatusCode::NO_CONTENT);
+
+    let violated = first_event(&s, "SlaViolated").await;
+    assert_eq!(violated["data"]["id"], format!("heartbeat/{HOST_ID}"));
+    assert_eq!(violated["data"]["subject"], HOST_ID);
+    assert_eq!(violated["data"]["message"], "suse stopped sending heartbeats");
+    let (_, decisions) = s.get("/api/v1/decisions?policy=vigil.sla&limit=5").await;
+    assert!(
+        !decisions["items"].as_array().unwrap().is_empty(),
+        "SLA evaluations are decision records"
+    );
+
+    assert_eq!(s.heartbeat(HOST_ID).await, StatusCode::NO_CONTENT);
+    let restored = first_event(&s, "SlaRestored").await;
+    assert_eq!(restored["data"]["id"], format!("heartbeat/{HOST_ID}"));
+    let (_, violations) = s.get("/api/v1/events?type=SlaViolated").await;
+    assert_eq!(
+        violations["items"].as_array().unwrap().len(),
+        1,
+        "a continuing violation is reported once"
+    );
+}
+
+/// The first stored event of `event_type`, waiting up to 15 s for it.
+async fn first_event(s: &Server, event_type: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, page) = s.get(&format!("/api/v1/events?type={event_type}")).await;
+        if let Some(e) = page["items"].as_array().unwrap().first() {
+            return e.clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "no {event_type}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -158,6 +158,18 @@ pub struct ServeArgs {
     /// How long raw discoveries stay in the discovery log [default: 10days].
     #[arg(long, env = "VIGIL_DISCOVERY_RETENTION", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub discovery_retention: Option<Duration>,
+    /// A directory of `*.rego` files kept published (GitOps), checked every 2 s.
+    #[arg(long, env = "VIGIL_POLICY_DIR", value_name = "DIR")]
+    pub policy_dir: Option<PathBuf>,
+    /// How often SLA policies are evaluated over the read models [default: 30s].
+    #[arg(long, env = "VIGIL_SLA_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub sla_interval: Option<Duration>,
+    /// How long a discovery waiting for its prerequisite stays parked before it is discarded [default: 1h].
+    #[arg(long, env = "VIGIL_PARKED_EXPIRY", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub parked_expiry: Option<Duration>,
+    /// Extra time after a host's heartbeat window before it may be deregistered [default: 0s].
+    #[arg(long, env = "VIGIL_DEREGISTRATION_DEBOUNCE", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub deregistration_debounce: Option<Duration>,
 }
 
 /// How to reach a Vigil server as an agent.

@@ -71,6 +71,18 @@ impl FileConfig {
         if let Some(v) = args.discovery_retention {
             c.discovery_retention = v;
         }
+        if let Some(v) = &args.policy_dir {
+            c.policy_dir = Some(v.clone());
+        }
+        if let Some(v) = args.sla_interval {
+            c.sla_interval = v;
+        }
+        if let Some(v) = args.parked_expiry {
+            c.parked_expiry = v;
+        }
+        if let Some(v) = args.deregistration_debounce {
+            c.deregistration_debounce = v;
+        }
         Ok(c)
     }
 

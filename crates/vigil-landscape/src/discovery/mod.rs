@@ -59,16 +59,17 @@ impl DiscoveryType {
         }
     }
 
-    /// Whether this build turns the type into commands. The others are accepted, logged and
-    /// answered as not interpreted, so an agent sending them is not rejected.
+    /// Whether this build turns the type into commands. A type that is not is accepted,
+    /// logged and answered as not interpreted, so an agent sending it is not rejected. Every
+    /// Trento type is interpreted today; the match stays so that a new type must decide.
     pub fn is_interpreted(self) -> bool {
         match self {
-            DiscoveryType::Host => true,
-            DiscoveryType::Cloud
+            DiscoveryType::Host
+            | DiscoveryType::Cloud
             | DiscoveryType::Subscription
             | DiscoveryType::Saptune
             | DiscoveryType::HaCluster
-            | DiscoveryType::SapSystem => false,
+            | DiscoveryType::SapSystem => true,
         }
     }
 }

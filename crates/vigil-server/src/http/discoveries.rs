@@ -1,5 +1,6 @@
 //! `GET /api/v1/discoveries`: the discovery log, newest first (`status=discarded` lists
-//! what business rules refused, with the reason).
+//! what business rules refused, with the reason; `status=parked` what waits for a
+//! prerequisite).
 
 use std::sync::Arc;
 
@@ -33,10 +34,10 @@ pub(super) async fn list(
 ) -> Result<([(HeaderName, String); 1], Json<Value>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadDiscoveries").await?;
     if let Some(s) = params.status.as_deref()
-        && !["applied", "discarded", "not_interpreted"].contains(&s)
+        && !["applied", "discarded", "parked", "not_interpreted"].contains(&s)
     {
         return Err(ApiError::BadRequest(format!(
-            "status must be applied, discarded or not_interpreted, not `{s}`"
+            "status must be applied, discarded, parked or not_interpreted, not `{s}`"
         )));
     }
     let limit = params.limit.unwrap_or(100).clamp(1, 1000);

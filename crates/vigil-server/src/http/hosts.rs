@@ -1,49 +1,70 @@
-//! `GET /api/v1/hosts[/{id}]`.
+//! `GET /api/v1/hosts[/{id}]` and `DELETE /api/v1/hosts/{id}` (deregistration).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
+use axum::http::{HeaderName, StatusCode};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use vigil_kernel::envelope::EventMetadata;
+use vigil_landscape::LandscapeCommand;
+use vigil_landscape::host::{
+    Architecture, HostCommand, InstallationSource, PrometheusMode, Provider, SaptuneStatus, SlesSubscription,
+    SystemdUnit,
+};
 
-use axum::http::HeaderName;
-
-use super::authorize_read;
 use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
+use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
 use crate::app::App;
+use crate::gate::{GateCommand, Via};
 use crate::readmodel::hosts::{HostQuery, HostRow};
 
-#[derive(Deserialize)]
-pub(super) struct ListParams {
-    hostname: Option<String>,
-    heartbeat: Option<String>,
-    #[serde(default)]
-    offset: usize,
-    limit: Option<usize>,
-}
-
-/// A host as the API shows it: the read model plus the heartbeat timestamp.
+/// A host as the API shows it, with Trento's field names.
 #[derive(Serialize)]
 pub(super) struct HostView {
-    #[serde(flatten)]
-    host: HostRow,
+    id: String,
+    hostname: String,
+    fully_qualified_domain_name: Option<String>,
+    ip_addresses: Vec<String>,
+    agent_version: String,
+    arch: Architecture,
+    os_version: String,
+    cpu_count: u32,
+    socket_count: u32,
+    total_memory_mb: u64,
+    last_boot_timestamp: Option<DateTime<Utc>>,
+    systemd_units: Vec<SystemdUnit>,
+    installation_source: InstallationSource,
+    prometheus_targets: BTreeMap<String, String>,
+    prometheus_mode: PrometheusMode,
+    cluster_id: Option<String>,
+    heartbeat: String,
     last_heartbeat_timestamp: Option<String>,
-}
-
-#[derive(Serialize)]
-pub(super) struct HostPage {
-    items: Vec<HostView>,
-    total: u64,
-    offset: usize,
-    limit: usize,
+    provider: Option<&'static str>,
+    provider_data: Value,
+    sles_subscriptions: Vec<SlesSubscription>,
+    saptune_status: Value,
+    sap_workload_running: bool,
+    health: String,
+    saptune_health: String,
+    checks_health: String,
+    stale_at: Option<String>,
+    deregistered_at: Option<String>,
+    tags: Vec<TagView>,
+    registered_at: String,
+    updated_at: String,
 }
 
 pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
-    QueryParams(params): QueryParams<ListParams>,
-) -> Result<([(HeaderName, String); 1], Json<HostPage>), ApiError> {
+    QueryParams(params): QueryParams<LandscapeParams>,
+) -> Result<([(HeaderName, String); 1], Json<Page<HostView>>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadHosts").await?;
     if let Some(h) = params.heartbeat.as_deref()
         && !["unknown", "passing", "critical"].contains(&h)
@@ -52,21 +73,25 @@ pub(super) async fn list(
             "heartbeat must be unknown, passing or critical, not `{h}`"
         )));
     }
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    if let Some(cluster_id) = params.cluster_id.as_deref() {
+        parse_id("cluster_id", cluster_id)?;
+    }
+    let list = params.query()?;
+    let (offset, limit) = (list.offset, list.limit);
     let query = HostQuery {
         hostname: params.hostname,
         heartbeat: params.heartbeat,
-        offset: params.offset,
-        limit,
+        cluster_id: params.cluster_id,
+        list,
     };
     let (rows, total) = app.host_views.list(query).await?;
     let items = rows.into_iter().map(|host| view(&app, host)).collect();
     Ok((
         decision,
-        Json(HostPage {
+        Json(Page {
             items,
             total,
-            offset: params.offset,
+            offset,
             limit,
         }),
     ))
@@ -84,10 +109,128 @@ pub(super) async fn get(
     Ok((decision, Json(view(&app, host))))
 }
 
+/// Asks for the host's deregistration. The Host aggregate refuses while its heartbeat is
+/// alive (422 with the time from which it will be allowed); once granted, the process
+/// manager deregisters the host's instances and cluster membership, then the host. Answers
+/// 202: the request is durable, the rest follows.
+pub(super) async fn deregister(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, [(HeaderName, String); 1], Json<Value>), ApiError> {
+    let host_id = parse_id("host id", &id)?;
+    let now = Utc::now();
+    let command = HostCommand::RequestHostDeregistration {
+        host_id,
+        requested_at: now,
+        last_heartbeat_at: app.heartbeats.last_heartbeat(host_id),
+        heartbeat: app.heartbeats.policy(),
+        debounce: app.config.deregistration_debounce,
+    };
+    let meta = EventMetadata {
+        time: now,
+        source: "/vigil/api".into(),
+        correlation_id: Some(Uuid::now_v7()),
+        causation_id: None,
+    };
+    let admitted = app
+        .gate
+        .submit(
+            &caller.0,
+            GateCommand::Landscape(LandscapeCommand::Host { host_id, command }),
+            Via::Direct,
+            &meta,
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [(DECISION_HEADER, admitted.decision_id.to_string())],
+        Json(json!({
+            "status": "deregistration_requested",
+            "last_position": admitted.dispatched.last_position,
+        })),
+    ))
+}
+
 fn view(app: &App, host: HostRow) -> HostView {
     let last = host.id.parse().ok().and_then(|id| app.heartbeats.last_heartbeat(id));
+    let (provider, provider_data) = provider_fields(host.provider.as_ref());
+    let details = host.details;
     HostView {
-        host,
+        tags: tag_views("host", &host.id, host.tags),
+        id: host.id,
+        hostname: details.hostname,
+        fully_qualified_domain_name: details.fully_qualified_domain_name,
+        ip_addresses: details.ip_addresses,
+        agent_version: details.agent_version,
+        arch: details.arch,
+        os_version: details.os_version,
+        cpu_count: details.cpu_count,
+        socket_count: details.socket_count,
+        total_memory_mb: details.total_memory_mb,
+        last_boot_timestamp: details.last_boot_timestamp,
+        systemd_units: details.systemd_units,
+        installation_source: details.installation_source,
+        prometheus_targets: details.prometheus_targets,
+        prometheus_mode: details.prometheus_mode,
+        cluster_id: host.cluster_id,
+        heartbeat: host.heartbeat,
         last_heartbeat_timestamp: last.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        provider,
+        provider_data,
+        sles_subscriptions: host.sles_subscriptions,
+        saptune_status: saptune_view(host.saptune_status.as_ref()),
+        sap_workload_running: host.sap_workload_running,
+        health: host.health,
+        saptune_health: host.saptune_health,
+        checks_health: host.checks_health,
+        stale_at: host.stale_at,
+        deregistered_at: host.deregistered_at,
+        registered_at: host.registered_at,
+        updated_at: host.updated_at,
     }
+}
+
+/// Trento's `provider` (a name) and `provider_data` (the cloud's metadata, or null).
+fn provider_fields(provider: Option<&Provider>) -> (Option<&'static str>, Value) {
+    let Some(provider) = provider else {
+        return (None, Value::Null);
+    };
+    let data = match provider {
+        Provider::Azure(data) => json!(data),
+        Provider::Aws(data) => json!(data),
+        Provider::Gcp(data) => json!(data),
+        Provider::Kvm | Provider::Nutanix | Provider::Vmware | Provider::Unknown => Value::Null,
+    };
+    (Some(provider.name()), data)
+}
+
+/// Trento's `saptune_status`: null when saptune is not installed or never reported, else
+/// the version and what `saptune status` said.
+fn saptune_view(status: Option<&SaptuneStatus>) -> Value {
+    let Some(status) = status.filter(|s| s.saptune_installed) else {
+        return Value::Null;
+    };
+    let mut view = json!({
+        "package_version": status.package_version,
+        "configured_version": null,
+        "tuning_state": null,
+        "services": [],
+        "enabled_notes": [],
+        "applied_notes": [],
+        "enabled_solution": null,
+        "applied_solution": null,
+        "staging": null,
+    });
+    if let Some(tuning) = &status.tuning {
+        view["configured_version"] = json!(tuning.configured_version);
+        view["tuning_state"] = json!(tuning.tuning_state.as_str());
+        view["services"] = json!(tuning.services);
+        view["enabled_notes"] = json!(tuning.enabled_notes);
+        view["applied_notes"] = json!(tuning.applied_notes);
+        view["enabled_solution"] = json!(tuning.enabled_solution);
+        view["applied_solution"] = json!(tuning.applied_solution);
+        view["staging"] = json!(tuning.staging);
+    }
+    view
 }

@@ -64,7 +64,8 @@ pub(super) async fn heartbeat(
 ) -> Result<StatusCode, ApiError> {
     let host_id = parse_id("host id", &id)?;
     let host = app.commands.host(host_id).await.map_err(dispatch_error)?;
-    if host.host_id.is_none() {
+    // A deregistered host is unknown until a host discovery restores it.
+    if !host.is_registered() {
         return Err(ApiError::NotFound(format!("host {host_id} is not registered")));
     }
     let now = Utc::now();

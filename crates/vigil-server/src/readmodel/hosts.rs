@@ -1,13 +1,17 @@
-//! The hosts read model: one row per registered host, with Trento's field names.
+//! The hosts read model: one row per host ever registered, with Trento's field names.
+//!
+//! A deregistered host keeps its row with `deregistered_at` set (lists leave it out unless
+//! asked); its restoration clears it. The host's cluster comes from the clusters read model
+//! and its tags from the tags table, joined when read.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 use vigil_kernel::envelope::RecordedEvent;
-use vigil_landscape::host::{Heartbeat, HostDetails, HostEvent};
+use vigil_landscape::health::Health;
+use vigil_landscape::host::{Heartbeat, HostDetails, HostEvent, Provider, SaptuneStatus, SlesSubscription};
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use super::TableProjection;
+use super::{Filter, ListQuery, TableProjection, decode, from_json, stamp, to_json};
 
 /// The projection feeding the `hosts` table.
 pub struct HostsProjection;
@@ -16,25 +20,41 @@ impl TableProjection for HostsProjection {
     const NAME: &'static str = "hosts";
     const SCHEMA: &'static str = "
         CREATE TABLE IF NOT EXISTS hosts (
-            id            TEXT PRIMARY KEY,
-            hostname      TEXT NOT NULL,
-            details       TEXT NOT NULL,
-            heartbeat     TEXT NOT NULL,
-            registered_at TEXT NOT NULL,
-            updated_at    TEXT NOT NULL
+            id                   TEXT PRIMARY KEY,
+            hostname             TEXT NOT NULL,
+            details              TEXT NOT NULL,
+            heartbeat            TEXT NOT NULL,
+            provider             TEXT,
+            sles_subscriptions   TEXT NOT NULL DEFAULT '[]',
+            saptune_status       TEXT,
+            sap_workload_running INTEGER NOT NULL DEFAULT 0,
+            saptune_health       TEXT NOT NULL DEFAULT 'unknown',
+            checks_health        TEXT NOT NULL DEFAULT 'unknown',
+            health               TEXT NOT NULL DEFAULT 'unknown',
+            stale_at             TEXT,
+            deregistered_at      TEXT,
+            registered_at        TEXT NOT NULL,
+            updated_at           TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS hosts_by_hostname ON hosts (hostname);";
     const RESET: &'static str = "DELETE FROM hosts;";
+    const VERSION: u32 = 2;
+    const DROP: &'static str = "DROP TABLE IF EXISTS hosts;";
 
     fn apply(conn: &Connection, recorded: &RecordedEvent) -> rusqlite::Result<()> {
         if !recorded.stream_id.starts_with("host-") {
             return Ok(());
         }
-        let event: HostEvent = recorded
-            .decode()
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        let event: HostEvent = decode(recorded)?;
         let id = event.host_id().to_string();
-        let at = recorded.event.time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let at = stamp(recorded.event.time);
+        let set = |assignments: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
+            conn.prepare_cached(&format!(
+                "UPDATE hosts SET {assignments}, updated_at = ?3 WHERE id = ?1"
+            ))?
+            .execute(params![id, value, at])?;
+            Ok(())
+        };
         match &event {
             HostEvent::HostRegistered(e) => {
                 conn.prepare_cached(
@@ -43,50 +63,87 @@ impl TableProjection for HostsProjection {
                      ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, details = excluded.details,
                                                     updated_at = excluded.updated_at",
                 )?
-                .execute(params![id, e.details.hostname, details_json(&e.details)?, at])?;
+                .execute(params![id, e.details.hostname, to_json(&e.details)?, at])?;
             }
             HostEvent::HostDetailsUpdated(e) => {
                 conn.prepare_cached("UPDATE hosts SET hostname = ?2, details = ?3, updated_at = ?4 WHERE id = ?1")?
-                    .execute(params![id, e.details.hostname, details_json(&e.details)?, at])?;
+                    .execute(params![id, e.details.hostname, to_json(&e.details)?, at])?;
             }
-            HostEvent::HeartbeatSucceeded(_) => set_heartbeat(conn, &id, Heartbeat::Passing, &at)?,
-            HostEvent::HeartbeatFailed(_) => set_heartbeat(conn, &id, Heartbeat::Critical, &at)?,
-            // The landscape's other host events reach this read model with issue 3's wiring.
-            _ => {}
+            HostEvent::HeartbeatSucceeded(_) => {
+                set("heartbeat = ?2", heartbeat_name(Heartbeat::Passing).to_owned().into())?
+            }
+            HostEvent::HeartbeatFailed(_) => {
+                set("heartbeat = ?2", heartbeat_name(Heartbeat::Critical).to_owned().into())?
+            }
+            HostEvent::ProviderUpdated(e) => set("provider = ?2", to_json(&e.provider)?.into())?,
+            HostEvent::SlesSubscriptionsUpdated(e) => {
+                set("sles_subscriptions = ?2", to_json(&e.subscriptions)?.into())?
+            }
+            HostEvent::SaptuneStatusUpdated(e) => set("saptune_status = ?2", to_json(&e.status)?.into())?,
+            HostEvent::HostSapWorkloadChanged(e) => set("sap_workload_running = ?2", i64::from(e.running).into())?,
+            HostEvent::HostChecksHealthChanged(e) => {
+                set("checks_health = ?2", e.checks_health.as_str().to_owned().into())?
+            }
+            HostEvent::HostSaptuneHealthChanged(e) => {
+                set("saptune_health = ?2", e.saptune_health.as_str().to_owned().into())?
+            }
+            HostEvent::HostHealthChanged(e) => set("health = ?2", e.health.as_str().to_owned().into())?,
+            HostEvent::HostMarkedStale(e) => set("stale_at = ?2", stamp(e.stale_at).into())?,
+            HostEvent::HostSynced(_) => set("stale_at = ?2", rusqlite::types::Value::Null)?,
+            // A request changes nothing visible: the process manager acts on it.
+            HostEvent::HostDeregistrationRequested(_) => {}
+            HostEvent::HostDeregistered(e) => set("deregistered_at = ?2", stamp(e.deregistered_at).into())?,
+            // The stream may be archived; the row stays as the deregistration left it.
+            HostEvent::HostTombstoned(_) => {}
+            HostEvent::HostRestored(_) => set("deregistered_at = ?2", rusqlite::types::Value::Null)?,
         }
         Ok(())
     }
 }
 
-fn details_json(details: &HostDetails) -> rusqlite::Result<String> {
-    serde_json::to_string(details).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-}
-
-fn set_heartbeat(conn: &Connection, id: &str, heartbeat: Heartbeat, at: &str) -> rusqlite::Result<()> {
-    let value = match heartbeat {
+fn heartbeat_name(heartbeat: Heartbeat) -> &'static str {
+    match heartbeat {
         Heartbeat::Unknown => "unknown",
         Heartbeat::Passing => "passing",
         Heartbeat::Critical => "critical",
-    };
-    conn.prepare_cached("UPDATE hosts SET heartbeat = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, value, at])?;
-    Ok(())
+    }
 }
 
 /// A host as the read model holds it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HostRow {
     /// The agent id.
     pub id: String,
-    /// Everything discovered.
-    #[serde(flatten)]
+    /// Everything the host discovery said.
     pub details: HostDetails,
     /// `unknown`, `passing` or `critical`.
     pub heartbeat: String,
+    /// The platform, once a cloud discovery arrived.
+    pub provider: Option<Provider>,
+    /// The SLES subscriptions.
+    pub sles_subscriptions: Vec<SlesSubscription>,
+    /// The last saptune discovery.
+    pub saptune_status: Option<SaptuneStatus>,
+    /// Whether SAP instances run on the host.
+    pub sap_workload_running: bool,
+    /// The saptune part of the health.
+    pub saptune_health: String,
+    /// The checks part of the health.
+    pub checks_health: String,
+    /// The host's health.
+    pub health: String,
+    /// Since when its data may be out of date (heartbeat lost), RFC 3339.
+    pub stale_at: Option<String>,
+    /// When it was deregistered, RFC 3339.
+    pub deregistered_at: Option<String>,
     /// RFC 3339.
     pub registered_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// The cluster it is a member of (from the clusters read model).
+    pub cluster_id: Option<String>,
+    /// Its tags, sorted.
+    pub tags: Vec<String>,
 }
 
 /// Filters and paging for listing hosts.
@@ -96,10 +153,10 @@ pub struct HostQuery {
     pub hostname: Option<String>,
     /// Only hosts with this heartbeat state.
     pub heartbeat: Option<String>,
-    /// Skip this many.
-    pub offset: usize,
-    /// At most this many.
-    pub limit: usize,
+    /// Only hosts of this cluster.
+    pub cluster_id: Option<String>,
+    /// Health, tag, deregistered and paging.
+    pub list: ListQuery,
 }
 
 /// Queries on the hosts table.
@@ -107,6 +164,15 @@ pub struct HostQuery {
 pub struct HostViews {
     db: Db,
 }
+
+const SELECT: &str = "
+    SELECT h.id, h.details, h.heartbeat, h.provider, h.sles_subscriptions, h.saptune_status,
+           h.sap_workload_running, h.saptune_health, h.checks_health, h.health, h.stale_at,
+           h.deregistered_at, h.registered_at, h.updated_at,
+           (SELECT MIN(ch.cluster_id) FROM cluster_hosts ch WHERE ch.host_id = h.id),
+           (SELECT json_group_array(value) FROM (SELECT value FROM tags t
+             WHERE t.resource_type = 'host' AND t.resource_id = h.id ORDER BY value))
+    FROM hosts h";
 
 impl HostViews {
     /// Queries on `db`'s hosts table.
@@ -118,29 +184,39 @@ impl HostViews {
     pub async fn list(&self, query: HostQuery) -> Result<(Vec<HostRow>, u64), DbError> {
         self.db
             .read(move |conn| {
-                let mut filter = String::from(" WHERE 1 = 1");
-                let mut args: Vec<rusqlite::types::Value> = Vec::new();
+                let mut filter = Filter::new();
                 if let Some(hostname) = query.hostname {
-                    args.push(hostname.into());
-                    filter.push_str(&format!(" AND hostname = ?{}", args.len()));
+                    filter.and("h.hostname = ?", hostname);
                 }
                 if let Some(heartbeat) = query.heartbeat {
-                    args.push(heartbeat.into());
-                    filter.push_str(&format!(" AND heartbeat = ?{}", args.len()));
+                    filter.and("h.heartbeat = ?", heartbeat);
+                }
+                if let Some(cluster_id) = query.cluster_id {
+                    filter.and(
+                        "EXISTS (SELECT 1 FROM cluster_hosts ch WHERE ch.host_id = h.id AND ch.cluster_id = ?)",
+                        cluster_id,
+                    );
+                }
+                if let Some(health) = query.list.health {
+                    filter.and("h.health = ?", health);
+                }
+                if let Some(tag) = query.list.tag {
+                    filter.and(
+                        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = 'host' AND t.resource_id = h.id
+                                 AND t.value = ?)",
+                        tag,
+                    );
+                }
+                if !query.list.include_deregistered {
+                    filter.and_plain("h.deregistered_at IS NULL");
                 }
                 let total: i64 = conn.query_row(
-                    &format!("SELECT COUNT(*) FROM hosts{filter}"),
-                    rusqlite::params_from_iter(args.iter()),
+                    &format!("SELECT COUNT(*) FROM hosts h{}", filter.sql),
+                    rusqlite::params_from_iter(filter.args.iter()),
                     |r| r.get(0),
                 )?;
-                args.push((query.limit as i64).into());
-                args.push((query.offset as i64).into());
-                let sql = format!(
-                    "SELECT id, details, heartbeat, registered_at, updated_at FROM hosts{filter}
-                     ORDER BY hostname, id LIMIT ?{} OFFSET ?{}",
-                    args.len() - 1,
-                    args.len()
-                );
+                let (page, args) = filter.paged(query.list.limit, query.list.offset);
+                let sql = format!("{SELECT}{} ORDER BY h.hostname, h.id{page}", filter.sql);
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_host)?;
                 Ok((rows.collect::<Result<Vec<_>, _>>()?, total as u64))
@@ -148,14 +224,12 @@ impl HostViews {
             .await
     }
 
-    /// One host.
+    /// One host, deregistered or not.
     pub async fn get(&self, id: String) -> Result<Option<HostRow>, DbError> {
         self.db
             .read(move |conn| {
                 Ok(conn
-                    .prepare_cached(
-                        "SELECT id, details, heartbeat, registered_at, updated_at FROM hosts WHERE id = ?1",
-                    )?
+                    .prepare_cached(&format!("{SELECT} WHERE h.id = ?1"))?
                     .query_row([id], row_to_host)
                     .optional()?)
             })
@@ -164,13 +238,30 @@ impl HostViews {
 }
 
 fn row_to_host(r: &rusqlite::Row<'_>) -> rusqlite::Result<HostRow> {
-    let details: String = r.get(1)?;
+    let optional_json = |column: usize| -> rusqlite::Result<Option<String>> { r.get(column) };
     Ok(HostRow {
         id: r.get(0)?,
-        details: serde_json::from_str(&details)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?,
+        details: from_json(1, &r.get::<_, String>(1)?)?,
         heartbeat: r.get(2)?,
-        registered_at: r.get(3)?,
-        updated_at: r.get(4)?,
+        provider: optional_json(3)?.map(|p| from_json(3, &p)).transpose()?,
+        sles_subscriptions: from_json(4, &r.get::<_, String>(4)?)?,
+        saptune_status: optional_json(5)?.map(|s| from_json(5, &s)).transpose()?,
+        sap_workload_running: r.get::<_, i64>(6)? != 0,
+        saptune_health: r.get(7)?,
+        checks_health: r.get(8)?,
+        health: r.get(9)?,
+        stale_at: r.get(10)?,
+        deregistered_at: r.get(11)?,
+        registered_at: r.get(12)?,
+        updated_at: r.get(13)?,
+        cluster_id: r.get(14)?,
+        tags: from_json(15, &r.get::<_, String>(15)?)?,
     })
+}
+
+/// Whether `name` is a health's wire name, for validating filters.
+pub fn is_health(name: &str) -> bool {
+    [Health::Passing, Health::Warning, Health::Critical, Health::Unknown]
+        .iter()
+        .any(|h| h.as_str() == name)
 }

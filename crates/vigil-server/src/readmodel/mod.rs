@@ -4,8 +4,21 @@
 //! apply one event. [`SqliteProjection`] turns it into a kernel
 //! [`Projection`](vigil_kernel::projection::Projection) that applies a whole batch and moves
 //! the checkpoint in one transaction of the shared writer.
+//!
+//! Each projection owns its tables and nothing else, so each can be rebuilt alone
+//! (`vigil projections rebuild NAME`); queries that need several (a host and its cluster, a
+//! SAP system and its database's instances) join them at read time. A projection whose
+//! `VERSION` changed drops its tables and starts again from position 0 when it is opened.
+//!
+//! * [`hosts`], [`clusters`], [`databases`], [`sap_systems`]: one projection each.
+//! * [`landscape`]: the cross-model queries the ingest and the process manager need (a
+//!   host's discovery context, the database directory, a host's instances).
 
+pub mod clusters;
+pub mod databases;
 pub mod hosts;
+pub mod landscape;
+pub mod sap_systems;
 
 use std::marker::PhantomData;
 
@@ -16,8 +29,9 @@ use vigil_kernel::projection::{Projection, ProjectionError};
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-const CHECKPOINTS: &str =
-    "CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);";
+const CHECKPOINTS: &str = "
+    CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS projection_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL);";
 
 /// Creates the checkpoint table if needed.
 pub async fn ensure_checkpoints(db: &Db) -> Result<(), DbError> {
@@ -57,6 +71,11 @@ pub trait TableProjection: Send + Sync + 'static {
     const SCHEMA: &'static str;
     /// Statements that empty the tables.
     const RESET: &'static str;
+    /// The tables' layout version: when the stored one differs, the tables are dropped
+    /// (`DROP`) and rebuilt from the events.
+    const VERSION: u32 = 1;
+    /// Statements that drop the tables, for a layout change.
+    const DROP: &'static str = "";
     /// Applies one event. Events of types the projection does not know are skipped.
     fn apply(conn: &Connection, event: &RecordedEvent) -> rusqlite::Result<()>;
 }
@@ -70,8 +89,28 @@ pub struct SqliteProjection<P> {
 impl<P: TableProjection> SqliteProjection<P> {
     /// Creates the projection's tables if needed.
     pub async fn open(db: Db) -> Result<Self, DbError> {
-        db.write(|conn| conn.execute_batch(&format!("{CHECKPOINTS}{}", P::SCHEMA)))
-            .await??;
+        db.write(|conn| {
+            conn.execute_batch(CHECKPOINTS)?;
+            let stored: Option<i64> = conn
+                .query_row(
+                    "SELECT version FROM projection_versions WHERE name = ?1",
+                    [P::NAME],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if stored != Some(i64::from(P::VERSION)) {
+                // A new layout (or a database from before versions were kept): start over.
+                conn.execute_batch(P::DROP)?;
+                conn.execute("DELETE FROM projection_checkpoints WHERE name = ?1", [P::NAME])?;
+                conn.execute(
+                    "INSERT INTO projection_versions (name, version) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                    params![P::NAME, i64::from(P::VERSION)],
+                )?;
+            }
+            conn.execute_batch(P::SCHEMA)
+        })
+        .await??;
         Ok(SqliteProjection {
             db,
             _projection: PhantomData,
@@ -135,5 +174,88 @@ impl<P: TableProjection> Projection for SqliteProjection<P> {
             .await
             .map_err(|e| self.error(e))?
             .map_err(|e| self.error(e))
+    }
+}
+
+/// A timestamp as the read models store it: RFC 3339 in UTC with microseconds, so that
+/// text order is time order.
+pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// A value as a JSON column.
+pub(crate) fn to_json(value: &impl serde::Serialize) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// A JSON column read back.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(column: usize, text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// A stored event decoded as `E`, with a decoding failure as a SQLite error (the
+/// projection's transaction rolls back and the runner retries).
+pub(crate) fn decode<E: vigil_kernel::decider::DomainEvent>(recorded: &RecordedEvent) -> rusqlite::Result<E> {
+    recorded
+        .decode()
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Filters and paging shared by the landscape lists.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// Only items with this health (`passing`, `warning`, `critical`, `unknown`).
+    pub health: Option<String>,
+    /// Only items carrying this tag.
+    pub tag: Option<String>,
+    /// Only items with this SID (clusters: their HANA SID or one of their other SIDs).
+    pub sid: Option<String>,
+    /// Only clusters of this type.
+    pub cluster_type: Option<String>,
+    /// Include deregistered items.
+    pub include_deregistered: bool,
+    /// Skip this many.
+    pub offset: usize,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// A `WHERE` clause being built, with its positional arguments.
+#[derive(Default)]
+pub(crate) struct Filter {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<rusqlite::types::Value>,
+}
+
+impl Filter {
+    pub(crate) fn new() -> Self {
+        Filter {
+            sql: " WHERE 1 = 1".into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Adds `condition`, in which `?` stands for `value`'s placeholder.
+    pub(crate) fn and(&mut self, condition: &str, value: impl Into<rusqlite::types::Value>) {
+        self.args.push(value.into());
+        let placeholder = format!("?{}", self.args.len());
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition.replace('?', &placeholder));
+    }
+
+    /// Adds a condition without a value.
+    pub(crate) fn and_plain(&mut self, condition: &str) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(condition);
+    }
+
+    /// The clause and arguments with `LIMIT` and `OFFSET` appended.
+    pub(crate) fn paged(&self, limit: usize, offset: usize) -> (String, Vec<rusqlite::types::Value>) {
+        let mut args = self.args.clone();
+        args.push((limit as i64).into());
+        args.push((offset as i64).into());
+        let sql = format!(" LIMIT ?{} OFFSET ?{}", args.len() - 1, args.len());
+        (sql, args)
     }
 }

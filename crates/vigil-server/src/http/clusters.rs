@@ -1,0 +1,127 @@
+//! `GET /api/v1/clusters[/{id}]`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderName;
+use serde::Serialize;
+use vigil_landscape::cluster::{ClusterDetails, DiscoveredHealth};
+
+use super::error::ApiError;
+use super::extract::{Caller, QueryParams, parse_id};
+use super::{LandscapeParams, Page, TagView, authorize_read, tag_views};
+use crate::app::App;
+use crate::readmodel::clusters::{ClusterMember, ClusterRow};
+
+/// The cluster types a filter may name.
+const CLUSTER_TYPES: [&str; 5] = [
+    "hana_scale_up",
+    "hana_scale_out",
+    "ascs_ers",
+    "hana_ascs_ers",
+    "unknown",
+];
+
+/// A cluster as the API shows it, with Trento's field names.
+#[derive(Serialize)]
+pub(super) struct ClusterView {
+    id: String,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    cluster_type: String,
+    sid: Option<String>,
+    additional_sids: Vec<String>,
+    provider: Option<vigil_landscape::cluster::Provider>,
+    state: Option<String>,
+    hosts_number: Option<u32>,
+    resources_number: Option<u32>,
+    health: String,
+    checks_health: String,
+    discovered_health: DiscoveredHealth,
+    details: Option<ClusterDetails>,
+    hosts: Vec<MemberView>,
+    tags: Vec<TagView>,
+    deregistered_at: Option<String>,
+    registered_at: String,
+    updated_at: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct MemberView {
+    host_id: String,
+    cluster_host_status: String,
+    stale: bool,
+}
+
+pub(super) async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    QueryParams(params): QueryParams<LandscapeParams>,
+) -> Result<([(HeaderName, String); 1], Json<Page<ClusterView>>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadClusters").await?;
+    if let Some(t) = params.cluster_type.as_deref()
+        && !CLUSTER_TYPES.contains(&t)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "type must be one of {}, not `{t}`",
+            CLUSTER_TYPES.join(", ")
+        )));
+    }
+    let query = params.query()?;
+    let (offset, limit) = (query.offset, query.limit);
+    let (rows, total) = app.cluster_views.list(query).await?;
+    Ok((
+        decision,
+        Json(Page {
+            items: rows.into_iter().map(view).collect(),
+            total,
+            offset,
+            limit,
+        }),
+    ))
+}
+
+pub(super) async fn get(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<([(HeaderName, String); 1], Json<ClusterView>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadClusters").await?;
+    let cluster_id = parse_id("cluster id", &id)?;
+    let cluster = app.cluster_views.get(cluster_id.to_string()).await?;
+    let cluster = cluster.ok_or_else(|| ApiError::NotFound(format!("cluster {cluster_id} is not registered")))?;
+    Ok((decision, Json(view(cluster))))
+}
+
+fn view(cluster: ClusterRow) -> ClusterView {
+    let details = cluster.details;
+    ClusterView {
+        tags: tag_views("cluster", &cluster.id, cluster.tags),
+        id: cluster.id,
+        name: cluster.name,
+        cluster_type: cluster.cluster_type,
+        sid: details.as_ref().and_then(|d| d.sid.clone()),
+        additional_sids: details.as_ref().map(|d| d.additional_sids.clone()).unwrap_or_default(),
+        provider: details.as_ref().map(|d| d.provider),
+        state: details.as_ref().and_then(|d| d.state.clone()),
+        hosts_number: details.as_ref().map(|d| d.hosts_number),
+        resources_number: details.as_ref().map(|d| d.resources_number),
+        health: cluster.health,
+        checks_health: cluster.checks_health,
+        discovered_health: cluster.discovered_health,
+        details,
+        hosts: cluster.hosts.into_iter().map(member).collect(),
+        deregistered_at: cluster.deregistered_at,
+        registered_at: cluster.registered_at,
+        updated_at: cluster.updated_at,
+    }
+}
+
+fn member(member: ClusterMember) -> MemberView {
+    MemberView {
+        host_id: member.host_id,
+        cluster_host_status: member.status,
+        stale: member.stale,
+    }
+}

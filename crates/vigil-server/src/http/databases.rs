@@ -1,0 +1,175 @@
+//! `GET /api/v1/databases[/{id}]` and the deletion of an absent database instance.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderName, StatusCode};
+use chrono::Utc;
+use serde::Serialize;
+use uuid::Uuid;
+use vigil_kernel::envelope::EventMetadata;
+use vigil_landscape::LandscapeCommand;
+use vigil_landscape::database::{DatabaseCommand, ReplicationRole, Tenant};
+
+use super::error::ApiError;
+use super::extract::{Caller, QueryParams, parse_id};
+use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
+use crate::app::App;
+use crate::gate::{GateCommand, Via};
+use crate::readmodel::databases::{DatabaseInstanceRow, DatabaseRow};
+
+/// A database as the API shows it, with Trento's field names.
+#[derive(Serialize)]
+pub(super) struct DatabaseView {
+    id: String,
+    sid: String,
+    health: String,
+    tenants: Vec<Tenant>,
+    database_instances: Vec<DatabaseInstanceView>,
+    tags: Vec<TagView>,
+    deregistered_at: Option<String>,
+    registered_at: String,
+    updated_at: String,
+}
+
+/// A database instance, with Trento's flat `system_replication_*` fields.
+#[derive(Serialize)]
+pub(super) struct DatabaseInstanceView {
+    database_id: String,
+    sid: String,
+    host_id: String,
+    instance_number: String,
+    instance_hostname: Option<String>,
+    features: String,
+    http_port: Option<u16>,
+    https_port: Option<u16>,
+    start_priority: Option<String>,
+    health: String,
+    /// `Primary`, `Secondary`, or empty when the instance does not replicate (Trento's).
+    system_replication: &'static str,
+    system_replication_status: Option<String>,
+    system_replication_site: Option<String>,
+    system_replication_mode: Option<String>,
+    system_replication_operation_mode: Option<String>,
+    system_replication_source_site: Option<String>,
+    system_replication_tier: Option<u32>,
+    absent_at: Option<String>,
+    stale: bool,
+}
+
+pub(super) async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    QueryParams(params): QueryParams<LandscapeParams>,
+) -> Result<([(HeaderName, String); 1], Json<Page<DatabaseView>>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadDatabases").await?;
+    let query = params.query()?;
+    let (offset, limit) = (query.offset, query.limit);
+    let (rows, total) = app.database_views.list(query).await?;
+    Ok((
+        decision,
+        Json(Page {
+            items: rows.into_iter().map(view).collect(),
+            total,
+            offset,
+            limit,
+        }),
+    ))
+}
+
+pub(super) async fn get(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<([(HeaderName, String); 1], Json<DatabaseView>), ApiError> {
+    let decision = authorize_read(&app, &caller, "ReadDatabases").await?;
+    let database_id = parse_id("database id", &id)?;
+    let database = app.database_views.get(database_id.to_string()).await?;
+    let database = database.ok_or_else(|| ApiError::NotFound(format!("database {database_id} is not registered")))?;
+    Ok((decision, Json(view(database))))
+}
+
+/// Deletes an instance its host no longer lists; a present one is refused with 422.
+pub(super) async fn delete_absent_instance(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, host_id, instance_number)): Path<(String, String, String)>,
+) -> Result<(StatusCode, [(HeaderName, String); 1]), ApiError> {
+    let database_id = parse_id("database id", &id)?;
+    let host_id = parse_id("host id", &host_id)?;
+    let (now, meta) = request_meta();
+    let command = DatabaseCommand::DeleteAbsentDatabaseInstance {
+        host_id,
+        instance_number,
+        at: now,
+    };
+    let admitted = app
+        .gate
+        .submit(
+            &caller.0,
+            GateCommand::Landscape(LandscapeCommand::Database { database_id, command }),
+            Via::Direct,
+            &meta,
+        )
+        .await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(DECISION_HEADER, admitted.decision_id.to_string())],
+    ))
+}
+
+/// The time and metadata of a command sent through the API.
+pub(super) fn request_meta() -> (chrono::DateTime<Utc>, EventMetadata) {
+    let now = Utc::now();
+    let meta = EventMetadata {
+        time: now,
+        source: "/vigil/api".into(),
+        correlation_id: Some(Uuid::now_v7()),
+        causation_id: None,
+    };
+    (now, meta)
+}
+
+fn view(database: DatabaseRow) -> DatabaseView {
+    DatabaseView {
+        tags: tag_views("database", &database.id, database.tags),
+        id: database.id,
+        sid: database.sid,
+        health: database.health,
+        tenants: database.tenants,
+        database_instances: database.instances.into_iter().map(instance_view).collect(),
+        deregistered_at: database.deregistered_at,
+        registered_at: database.registered_at,
+        updated_at: database.updated_at,
+    }
+}
+
+pub(super) fn instance_view(instance: DatabaseInstanceRow) -> DatabaseInstanceView {
+    let replication = instance.system_replication;
+    DatabaseInstanceView {
+        database_id: instance.database_id,
+        sid: instance.sid,
+        host_id: instance.host_id,
+        instance_number: instance.instance_number,
+        instance_hostname: instance.instance_hostname,
+        features: instance.features,
+        http_port: instance.http_port,
+        https_port: instance.https_port,
+        start_priority: instance.start_priority,
+        health: instance.health,
+        system_replication: match replication.role {
+            Some(ReplicationRole::Primary) => "Primary",
+            Some(ReplicationRole::Secondary) => "Secondary",
+            None => "",
+        },
+        system_replication_status: replication.status,
+        system_replication_site: replication.site,
+        system_replication_mode: replication.mode,
+        system_replication_operation_mode: replication.operation_mode,
+        system_replication_source_site: replication.source_site,
+        system_replication_tier: replication.tier,
+        absent_at: instance.absent_at,
+        stale: instance.stale,
+    }
+}

@@ -1,0 +1,297 @@
+//! The clusters read model: one row per cluster ever registered and one per member host.
+//!
+//! `cluster_hosts` is also where a host's current cluster is looked up (the discovery
+//! context of a cluster discovery, the `cluster_id` of a host).
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Deserialize;
+use vigil_kernel::envelope::RecordedEvent;
+use vigil_landscape::cluster::{ClusterDetails, ClusterEvent, ClusterHostStatus, DiscoveredHealth};
+use vigil_store::Db;
+use vigil_store::sqlite::DbError;
+
+use super::{Filter, ListQuery, TableProjection, decode, from_json, stamp, to_json};
+
+/// The projection feeding `clusters` and `cluster_hosts`.
+pub struct ClustersProjection;
+
+impl TableProjection for ClustersProjection {
+    const NAME: &'static str = "clusters";
+    const SCHEMA: &'static str = "
+        CREATE TABLE IF NOT EXISTS clusters (
+            id                TEXT PRIMARY KEY,
+            name              TEXT,
+            cluster_type      TEXT NOT NULL,
+            sid               TEXT,
+            additional_sids   TEXT NOT NULL DEFAULT '[]',
+            details           TEXT,
+            discovered_health TEXT NOT NULL,
+            checks_health     TEXT NOT NULL DEFAULT 'unknown',
+            health            TEXT NOT NULL,
+            deregistered_at   TEXT,
+            registered_at     TEXT NOT NULL,
+            updated_at        TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS cluster_hosts (
+            cluster_id TEXT NOT NULL,
+            host_id    TEXT NOT NULL,
+            status     TEXT NOT NULL,
+            stale      INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (cluster_id, host_id)
+        );
+        CREATE INDEX IF NOT EXISTS cluster_hosts_by_host ON cluster_hosts (host_id);";
+    const RESET: &'static str = "DELETE FROM clusters; DELETE FROM cluster_hosts;";
+    const DROP: &'static str = "DROP TABLE IF EXISTS clusters; DROP TABLE IF EXISTS cluster_hosts;";
+
+    fn apply(conn: &Connection, recorded: &RecordedEvent) -> rusqlite::Result<()> {
+        if !recorded.stream_id.starts_with("cluster-") {
+            return Ok(());
+        }
+        let event: ClusterEvent = decode(recorded)?;
+        let id = event.cluster_id().to_string();
+        let at = stamp(recorded.event.time);
+        let set = |assignments: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
+            conn.prepare_cached(&format!(
+                "UPDATE clusters SET {assignments}, updated_at = ?3 WHERE id = ?1"
+            ))?
+            .execute(params![id, value, at])?;
+            Ok(())
+        };
+        let member = |host_id: uuid::Uuid, assignment: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
+            conn.prepare_cached(&format!(
+                "UPDATE cluster_hosts SET {assignment} WHERE cluster_id = ?1 AND host_id = ?2"
+            ))?
+            .execute(params![id, host_id.to_string(), value])?;
+            Ok(())
+        };
+        match &event {
+            ClusterEvent::ClusterRegistered(e) => {
+                let (cluster_type, sid, additional_sids) = summary(e.details.as_ref());
+                conn.prepare_cached(
+                    "INSERT INTO clusters (id, name, cluster_type, sid, additional_sids, details, discovered_health,
+                                           health, registered_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                     ON CONFLICT (id) DO NOTHING",
+                )?
+                .execute(params![
+                    id,
+                    e.name,
+                    cluster_type,
+                    sid,
+                    additional_sids,
+                    e.details.as_ref().map(to_json).transpose()?,
+                    to_json(&e.discovered_health)?,
+                    e.health.as_str(),
+                    at
+                ])?;
+            }
+            ClusterEvent::ClusterDetailsUpdated(e) => {
+                let (cluster_type, sid, additional_sids) = summary(Some(&e.details));
+                conn.prepare_cached(
+                    "UPDATE clusters SET name = ?2, cluster_type = ?3, sid = ?4, additional_sids = ?5, details = ?6,
+                                         updated_at = ?7
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    e.name,
+                    cluster_type,
+                    sid,
+                    additional_sids,
+                    to_json(&e.details)?,
+                    at
+                ])?;
+            }
+            ClusterEvent::ClusterDiscoveredHealthChanged(e) => {
+                set("discovered_health = ?2", to_json(&e.discovered_health)?.into())?
+            }
+            ClusterEvent::ClusterChecksHealthChanged(e) => {
+                set("checks_health = ?2", e.checks_health.as_str().to_owned().into())?
+            }
+            ClusterEvent::ClusterHealthChanged(e) => set("health = ?2", e.health.as_str().to_owned().into())?,
+            ClusterEvent::HostAddedToCluster(e) => {
+                conn.prepare_cached(
+                    "INSERT INTO cluster_hosts (cluster_id, host_id, status, stale) VALUES (?1, ?2, ?3, 0)
+                     ON CONFLICT (cluster_id, host_id) DO UPDATE SET status = excluded.status, stale = 0",
+                )?
+                .execute(params![id, e.host_id.to_string(), status_name(e.cluster_host_status)])?;
+            }
+            ClusterEvent::ClusterHostStatusChanged(e) => member(
+                e.host_id,
+                "status = ?3",
+                status_name(e.cluster_host_status).to_owned().into(),
+            )?,
+            ClusterEvent::ClusterHostMarkedStale(e) => member(e.host_id, "stale = ?3", 1i64.into())?,
+            ClusterEvent::ClusterHostMarkedInSync(e) => member(e.host_id, "stale = ?3", 0i64.into())?,
+            ClusterEvent::HostRemovedFromCluster(e) => {
+                conn.prepare_cached("DELETE FROM cluster_hosts WHERE cluster_id = ?1 AND host_id = ?2")?
+                    .execute(params![id, e.host_id.to_string()])?;
+            }
+            ClusterEvent::ClusterDeregistered(_) => set("deregistered_at = ?2", at.clone().into())?,
+            // The stream may be archived; the row stays as the deregistration left it.
+            ClusterEvent::ClusterTombstoned(_) => {}
+            ClusterEvent::ClusterRestored(_) => set("deregistered_at = ?2", rusqlite::types::Value::Null)?,
+        }
+        Ok(())
+    }
+}
+
+/// The columns filters use: type, SID and the other SIDs (JSON).
+fn summary(details: Option<&ClusterDetails>) -> (String, Option<String>, String) {
+    match details {
+        None => ("unknown".into(), None, "[]".into()),
+        Some(d) => (
+            serde_json::to_value(d.cluster_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into()),
+            d.sid.clone(),
+            serde_json::to_string(&d.additional_sids).unwrap_or_else(|_| "[]".into()),
+        ),
+    }
+}
+
+fn status_name(status: ClusterHostStatus) -> &'static str {
+    match status {
+        ClusterHostStatus::Online => "online",
+        ClusterHostStatus::Offline => "offline",
+    }
+}
+
+/// A cluster as the read model holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterRow {
+    /// The cluster id.
+    pub id: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// `hana_scale_up`, `hana_scale_out`, `ascs_ers`, `hana_ascs_ers` or `unknown`.
+    pub cluster_type: String,
+    /// What the designated controller last reported.
+    pub details: Option<ClusterDetails>,
+    /// The health parts derived from the details.
+    pub discovered_health: DiscoveredHealth,
+    /// The checks part of the health.
+    pub checks_health: String,
+    /// The cluster's health.
+    pub health: String,
+    /// RFC 3339.
+    pub deregistered_at: Option<String>,
+    /// RFC 3339.
+    pub registered_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// Its member hosts, by host id.
+    pub hosts: Vec<ClusterMember>,
+    /// Its tags, sorted.
+    pub tags: Vec<String>,
+}
+
+/// A member host of a cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ClusterMember {
+    /// The host.
+    pub host_id: String,
+    /// `online` or `offline`.
+    pub status: String,
+    /// Whether its heartbeat was lost since it last reported.
+    #[serde(deserialize_with = "int_bool")]
+    pub stale: bool,
+}
+
+fn int_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(i64::deserialize(d)? != 0)
+}
+
+const SELECT: &str = "
+    SELECT c.id, c.name, c.cluster_type, c.details, c.discovered_health, c.checks_health, c.health,
+           c.deregistered_at, c.registered_at, c.updated_at,
+           (SELECT json_group_array(json_object('host_id', host_id, 'status', status, 'stale', stale))
+              FROM (SELECT * FROM cluster_hosts ch WHERE ch.cluster_id = c.id ORDER BY ch.host_id)),
+           (SELECT json_group_array(value) FROM (SELECT value FROM tags t
+             WHERE t.resource_type = 'cluster' AND t.resource_id = c.id ORDER BY value))
+    FROM clusters c";
+
+/// Queries on the clusters tables.
+#[derive(Clone)]
+pub struct ClusterViews {
+    db: Db,
+}
+
+impl ClusterViews {
+    /// Queries on `db`.
+    pub fn new(db: Db) -> Self {
+        ClusterViews { db }
+    }
+
+    /// Clusters matching `query`, ordered by name, and how many match in all.
+    pub async fn list(&self, query: ListQuery) -> Result<(Vec<ClusterRow>, u64), DbError> {
+        self.db
+            .read(move |conn| {
+                let mut filter = Filter::new();
+                if let Some(health) = query.health {
+                    filter.and("c.health = ?", health);
+                }
+                if let Some(cluster_type) = query.cluster_type {
+                    filter.and("c.cluster_type = ?", cluster_type);
+                }
+                if let Some(sid) = query.sid {
+                    filter.and(
+                        "(c.sid = ? OR EXISTS (SELECT 1 FROM json_each(c.additional_sids) s WHERE s.value = ?))",
+                        sid,
+                    );
+                }
+                if let Some(tag) = query.tag {
+                    filter.and(
+                        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = 'cluster' AND t.resource_id = c.id
+                                 AND t.value = ?)",
+                        tag,
+                    );
+                }
+                if !query.include_deregistered {
+                    filter.and_plain("c.deregistered_at IS NULL");
+                }
+                let total: i64 = conn.query_row(
+                    &format!("SELECT COUNT(*) FROM clusters c{}", filter.sql),
+                    rusqlite::params_from_iter(filter.args.iter()),
+                    |r| r.get(0),
+                )?;
+                let (page, args) = filter.paged(query.limit, query.offset);
+                let sql = format!("{SELECT}{} ORDER BY c.name, c.id{page}", filter.sql);
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_cluster)?;
+                Ok((rows.collect::<Result<Vec<_>, _>>()?, total as u64))
+            })
+            .await
+    }
+
+    /// One cluster, deregistered or not.
+    pub async fn get(&self, id: String) -> Result<Option<ClusterRow>, DbError> {
+        self.db
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(&format!("{SELECT} WHERE c.id = ?1"))?
+                    .query_row([id], row_to_cluster)
+                    .optional()?)
+            })
+            .await
+    }
+}
+
+fn row_to_cluster(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClusterRow> {
+    let details: Option<String> = r.get(3)?;
+    Ok(ClusterRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        cluster_type: r.get(2)?,
+        details: details.map(|d| from_json(3, &d)).transpose()?,
+        discovered_health: from_json(4, &r.get::<_, String>(4)?)?,
+        checks_health: r.get(5)?,
+        health: r.get(6)?,
+        deregistered_at: r.get(7)?,
+        registered_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        hosts: from_json(10, &r.get::<_, String>(10)?)?,
+        tags: from_json(11, &r.get::<_, String>(11)?)?,
+    })
+}
