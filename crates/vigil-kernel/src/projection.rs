@@ -98,6 +98,10 @@ impl ProjectionRunner {
         loop {
             head.mark_unchanged();
             if let Err(error) = self.catch_up(None, |_| ()).await {
+                // A projection interrupted by the shutdown it was told about has not failed.
+                if *shutdown.borrow() {
+                    return;
+                }
                 tracing::error!(projection = self.projection.name(), %error, "projection failed; retrying");
                 tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
