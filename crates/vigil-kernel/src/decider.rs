@@ -63,6 +63,39 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Clone + Send + Sync + std:
     }
 }
 
+/// The events of one decision so far, and the state they lead to: a `decide` that emits
+/// several events checks each next rule against the state so far.
+pub struct Emitter<D: Decider> {
+    state: D::State,
+    events: Vec<D::Event>,
+}
+
+impl<D: Decider> Emitter<D> {
+    /// Starts from `state`.
+    pub fn new(state: &D::State) -> Self {
+        Emitter {
+            state: state.clone(),
+            events: Vec::new(),
+        }
+    }
+
+    /// The state after the events emitted so far.
+    pub fn state(&self) -> &D::State {
+        &self.state
+    }
+
+    /// Emits `event` and folds it into the state.
+    pub fn emit(&mut self, event: D::Event) {
+        self.state = D::evolve(std::mem::take(&mut self.state), &event);
+        self.events.push(event);
+    }
+
+    /// The events emitted.
+    pub fn into_events(self) -> Vec<D::Event> {
+        self.events
+    }
+}
+
 /// Replays `given` events, runs `when`, and returns what `decide` said: the one helper
 /// behind every *given / when / then* test of a decider.
 pub fn given_when<D: Decider>(given: &[D::Event], when: D::Command) -> Result<Vec<D::Event>, D::Rejection> {

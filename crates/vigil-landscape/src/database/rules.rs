@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use vigil_kernel::decider::Decider;
 
 use super::Database;
 use super::command::DatabaseRejection;
@@ -231,31 +230,5 @@ fn sorted(tenants: &[Tenant]) -> Vec<&Tenant> {
     sorted
 }
 
-/// The events decided so far and the state they lead to, so that a later rule sees what an
-/// earlier one decided (the instance just registered counts toward the health).
-struct Decision {
-    state: DatabaseState,
-    events: Vec<DatabaseEvent>,
-}
-
-impl Decision {
-    fn new(state: &DatabaseState) -> Self {
-        Decision {
-            state: state.clone(),
-            events: Vec::new(),
-        }
-    }
-
-    fn state(&self) -> &DatabaseState {
-        &self.state
-    }
-
-    fn emit(&mut self, event: DatabaseEvent) {
-        self.state = Database::evolve(std::mem::take(&mut self.state), &event);
-        self.events.push(event);
-    }
-
-    fn into_events(self) -> Vec<DatabaseEvent> {
-        self.events
-    }
-}
+/// The events of one decision so far; see [`vigil_kernel::decider::Emitter`].
+type Decision = vigil_kernel::decider::Emitter<Database>;

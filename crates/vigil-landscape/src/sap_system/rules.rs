@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use vigil_kernel::decider::Decider;
 
 use super::SapSystem;
 use super::command::{SapSystemCommand, SapSystemRejection};
@@ -342,31 +341,5 @@ fn health_follows(decision: &mut Decision, sap_system_id: Uuid) {
     }
 }
 
-/// The events decided so far and the state they lead to, so that a later rule sees what an
-/// earlier one decided (the instance just registered counts toward the registration rule).
-struct Decision {
-    state: SapSystemState,
-    events: Vec<SapSystemEvent>,
-}
-
-impl Decision {
-    fn new(state: &SapSystemState) -> Self {
-        Decision {
-            state: state.clone(),
-            events: Vec::new(),
-        }
-    }
-
-    fn state(&self) -> &SapSystemState {
-        &self.state
-    }
-
-    fn emit(&mut self, event: SapSystemEvent) {
-        self.state = SapSystem::evolve(std::mem::take(&mut self.state), &event);
-        self.events.push(event);
-    }
-
-    fn into_events(self) -> Vec<SapSystemEvent> {
-        self.events
-    }
-}
+/// The events of one decision so far; see [`vigil_kernel::decider::Emitter`].
+type Decision = vigil_kernel::decider::Emitter<SapSystem>;
