@@ -32,24 +32,15 @@ pub async fn run(config: AgentConfig, shutdown: watch::Receiver<bool>) -> Result
     let agent_id = config.agent_id;
     let discoveries = {
         let client = client.clone();
-        every(
-            config.discovery_interval,
-            shutdown.clone(),
-            "host discovery",
-            move || {
-                let client = client.clone();
-                async move {
-                    let payload = tokio::task::spawn_blocking(machine::discover)
-                        .await
-                        .map_err(|e| ClientError::Unreachable(e.to_string()))?;
-                    client
-                        .collect(agent_id, "host_discovery", &payload)
-                        .await?
-                        .ok()
-                        .map(|_| ())
-                }
-            },
-        )
+        every(config.discovery_interval, shutdown.clone(), "host discovery", move || {
+            let client = client.clone();
+            async move {
+                let payload = tokio::task::spawn_blocking(machine::discover)
+                    .await
+                    .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+                client.collect(agent_id, "host_discovery", &payload).await?.ok().map(|_| ())
+            }
+        })
     };
     let heartbeats = every(config.heartbeat_interval, shutdown, "heartbeat", move || {
         let client = client.clone();

@@ -66,11 +66,7 @@ impl VigilClient {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| ClientError::Unreachable(e.to_string()))?;
-        Ok(VigilClient {
-            http,
-            base: base_url.trim_end_matches('/').to_owned(),
-            api_key: api_key.to_owned(),
-        })
+        Ok(VigilClient { http, base: base_url.trim_end_matches('/').to_owned(), api_key: api_key.to_owned() })
     }
 
     /// Posts a discovery given as a payload.
@@ -80,15 +76,8 @@ impl VigilClient {
         discovery_type: &str,
         payload: &P,
     ) -> Result<CollectReply, ClientError> {
-        let body = serde_json::to_vec(&Envelope {
-            agent_id,
-            discovery_type,
-            payload,
-        })
-        .map_err(|e| ClientError::Status {
-            status: StatusCode::BAD_REQUEST,
-            message: e.to_string(),
-        })?;
+        let body = serde_json::to_vec(&Envelope { agent_id, discovery_type, payload })
+            .map_err(|e| ClientError::Status { status: StatusCode::BAD_REQUEST, message: e.to_string() })?;
         self.collect_raw(body).await
     }
 
@@ -105,10 +94,7 @@ impl VigilClient {
             .await
             .map_err(|e| ClientError::Unreachable(e.to_string()))?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let text = response.text().await.map_err(|e| ClientError::Unreachable(e.to_string()))?;
         let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
         Ok(CollectReply { status, body })
     }
@@ -134,20 +120,13 @@ impl VigilClient {
 impl CollectReply {
     /// Turns an error status into a [`ClientError`].
     pub fn ok(self) -> Result<serde_json::Value, ClientError> {
-        if self.status.is_success() {
-            Ok(self.body)
-        } else {
-            Err(self.into_error())
-        }
+        if self.status.is_success() { Ok(self.body) } else { Err(self.into_error()) }
     }
 
     /// The reply as an error, with the server's message.
     pub fn into_error(self) -> ClientError {
         let message = self.body.get("message").and_then(|m| m.as_str()).map(str::to_owned);
-        ClientError::Status {
-            status: self.status,
-            message: message.unwrap_or_else(|| self.body.to_string()),
-        }
+        ClientError::Status { status: self.status, message: message.unwrap_or_else(|| self.body.to_string()) }
     }
 }
 

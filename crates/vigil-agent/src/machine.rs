@@ -59,9 +59,7 @@ pub fn discover() -> HostDiscovery {
         agent_version: env!("CARGO_PKG_VERSION").to_owned(),
         arch: std::env::consts::ARCH.to_owned(),
         os_version: os_version(Path::new("/etc/os-release")).unwrap_or_else(|| "unknown".into()),
-        cpu_count: std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(1),
+        cpu_count: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
         socket_count: socket_count(&cpuinfo),
         total_memory_mb: total_memory_mb(&std::fs::read_to_string("/proc/meminfo").unwrap_or_default()),
         last_boot_timestamp: boot_time(&std::fs::read_to_string("/proc/stat").unwrap_or_default()),
@@ -69,10 +67,7 @@ pub fn discover() -> HostDiscovery {
 }
 
 fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 fn addresses() -> (Vec<String>, Vec<u32>) {
@@ -142,12 +137,7 @@ fn total_memory_mb(meminfo: &str) -> u64 {
 }
 
 fn boot_time(stat: &str) -> Option<String> {
-    let seconds: i64 = stat
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
-        .parse()
-        .ok()?;
+    let seconds: i64 = stat.lines().find_map(|l| l.strip_prefix("btime "))?.trim().parse().ok()?;
     chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
@@ -162,11 +152,7 @@ mod tests {
         assert!(d.cpu_count >= 1);
         assert!(d.total_memory_mb > 0);
         assert_eq!(d.ip_addresses.len(), d.netmasks.len());
-        let loopback = d
-            .ip_addresses
-            .iter()
-            .position(|ip| ip == "127.0.0.1")
-            .expect("loopback is listed");
+        let loopback = d.ip_addresses.iter().position(|ip| ip == "127.0.0.1").expect("loopback is listed");
         assert_eq!(d.netmasks[loopback], 8);
         let boot = chrono::DateTime::parse_from_rfc3339(d.last_boot_timestamp.as_deref().unwrap()).unwrap();
         assert!(boot < chrono::Utc::now());
@@ -179,10 +165,7 @@ mod tests {
             "processor: 0\nphysical id\t: 0\nprocessor: 1\nphysical id\t: 1\nprocessor: 2\nphysical id\t: 1\n";
         assert_eq!(socket_count(cpuinfo), 2);
         assert_eq!(socket_count("processor: 0\n"), 1);
-        assert_eq!(
-            boot_time("cpu 1 2\nbtime 1718022896\n").as_deref(),
-            Some("2024-06-10T12:34:56Z")
-        );
+        assert_eq!(boot_time("cpu 1 2\nbtime 1718022896\n").as_deref(), Some("2024-06-10T12:34:56Z"));
         let dir = tempfile::tempdir().unwrap();
         let os_release = dir.path().join("os-release");
         std::fs::write(&os_release, "NAME=\"SLES\"\nVERSION=\"15-SP4\"\nVERSION_ID=\"15.4\"\n").unwrap();

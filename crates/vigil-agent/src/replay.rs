@@ -69,10 +69,7 @@ pub enum ReplayError {
 
 /// The discovery files of `dir`, in name order.
 pub fn discovery_files(dir: &Path) -> Result<Vec<PathBuf>, ReplayError> {
-    let io = |source| ReplayError::Io {
-        path: dir.to_owned(),
-        source,
-    };
+    let io = |source| ReplayError::Io { path: dir.to_owned(), source };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
@@ -95,21 +92,14 @@ pub async fn replay(client: &VigilClient, dir: &Path, options: &ReplayOptions) -
     if let Some(seed) = options.shuffle_seed {
         files.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
     }
-    let bar = if options.progress {
-        ProgressBar::new(files.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = if options.progress { ProgressBar::new(files.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = ReplaySummary::default();
     for path in files {
-        let file = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let outcome = match std::fs::read(&path) {
             Ok(body) => post_with_retry(client, complete_envelope(&file, body), options.retry_for).await,
             Err(e) => FileOutcome {
@@ -150,9 +140,7 @@ fn complete_envelope(file: &str, body: Vec<u8>) -> Vec<u8> {
     let stem = file.trim_end_matches(".json");
     let (agent_id, discovery_type) = stem.split_at(36.min(stem.len()));
     envelope.entry("agent_id").or_insert_with(|| agent_id.into());
-    envelope
-        .entry("discovery_type")
-        .or_insert_with(|| discovery_type.trim_start_matches('_').into());
+    envelope.entry("discovery_type").or_insert_with(|| discovery_type.trim_start_matches('_').into());
     serde_json::to_vec(&envelope).unwrap_or(body)
 }
 
@@ -162,19 +150,9 @@ async fn post_with_retry(client: &VigilClient, body: Vec<u8>, retry_for: Duratio
     loop {
         let error = match client.collect_raw(body.clone()).await {
             Ok(reply) if reply.status.is_success() => {
-                let status = reply
-                    .body
-                    .get("status")
-                    .and_then(|s| s.as_str())
-                    .unwrap_or("applied")
-                    .to_owned();
+                let status = reply.body.get("status").and_then(|s| s.as_str()).unwrap_or("applied").to_owned();
                 let message = reply.body.get("reason").and_then(|s| s.as_str()).map(str::to_owned);
-                return FileOutcome {
-                    file: String::new(),
-                    http_status: reply.status.as_u16(),
-                    status,
-                    message,
-                };
+                return FileOutcome { file: String::new(), http_status: reply.status.as_u16(), status, message };
             }
             Ok(reply) => reply.into_error(),
             Err(e) => e,
@@ -210,11 +188,7 @@ mod tests {
         assert_eq!(value["discovery_type"], "saptune_discovery");
         assert_eq!(value["payload"]["x"], 1);
         let whole = br#"{"agent_id": "a", "discovery_type": "b", "payload": null}"#.to_vec();
-        assert_eq!(
-            complete_envelope(file, whole.clone()),
-            whole,
-            "a complete envelope is posted as it is"
-        );
+        assert_eq!(complete_envelope(file, whole.clone()), whole, "a complete envelope is posted as it is");
         assert_eq!(complete_envelope(file, b"[1]".to_vec()), b"[1]".to_vec());
     }
 }

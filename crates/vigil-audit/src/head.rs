@@ -53,12 +53,7 @@ impl SignedHead {
     pub(crate) fn sign(key: &SigningKey, tree_size: u64, root: &Hash, timestamp: String) -> SignedHead {
         let root_hash = hex::encode(root);
         let signature = key.sign(signed_message(tree_size, &root_hash, &timestamp).as_bytes());
-        SignedHead {
-            tree_size,
-            root_hash,
-            timestamp,
-            signature: hex::encode(signature.to_bytes()),
-        }
+        SignedHead { tree_size, root_hash, timestamp, signature: hex::encode(signature.to_bytes()) }
     }
 }
 
@@ -80,10 +75,7 @@ pub fn verify_head_signature(head: &SignedHead, public_key: &PublicKey) -> bool 
     if hex::decode_to_slice(&head.signature, &mut signature).is_err() {
         return false;
     }
-    public_key
-        .0
-        .verify_strict(head.signed_message().as_bytes(), &Signature::from_bytes(&signature))
-        .is_ok()
+    public_key.0.verify_strict(head.signed_message().as_bytes(), &Signature::from_bytes(&signature)).is_ok()
 }
 
 /// The public half of the log's signing key: what a verifier needs, and all it needs.
@@ -101,9 +93,7 @@ impl PublicKey {
 
     /// Reads raw key bytes, refusing points that are not valid Ed25519 keys.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, AuditError> {
-        VerifyingKey::from_bytes(bytes)
-            .map(PublicKey)
-            .map_err(|e| AuditError::InvalidPublicKey(e.to_string()))
+        VerifyingKey::from_bytes(bytes).map(PublicKey).map_err(|e| AuditError::InvalidPublicKey(e.to_string()))
     }
 
     /// The raw key as 64 lowercase hex digits.
@@ -124,10 +114,7 @@ impl PublicKey {
     pub fn to_pem(&self) -> String {
         let mut der = SPKI_PREFIX.to_vec();
         der.extend_from_slice(&self.to_bytes());
-        format!(
-            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-            base64_encode(&der)
-        )
+        format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", base64_encode(&der))
     }
 
     /// Reads a `PUBLIC KEY` PEM block holding an Ed25519 key.
@@ -152,11 +139,7 @@ impl PublicKey {
 impl FromStr for PublicKey {
     type Err = AuditError;
     fn from_str(text: &str) -> Result<PublicKey, AuditError> {
-        if text.trim_start().starts_with("-----BEGIN") {
-            PublicKey::from_pem(text)
-        } else {
-            PublicKey::from_hex(text)
-        }
+        if text.trim_start().starts_with("-----BEGIN") { PublicKey::from_pem(text) } else { PublicKey::from_hex(text) }
     }
 }
 
@@ -232,32 +215,20 @@ fn parse_key(path: &Path, text: &str) -> Result<SigningKey, AuditError> {
 }
 
 fn key_error(path: &Path, message: String) -> AuditError {
-    AuditError::Key {
-        path: PathBuf::from(path),
-        message,
-    }
+    AuditError::Key { path: PathBuf::from(path), message }
 }
 
 #[cfg(unix)]
 fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(contents)?;
     file.sync_all()
 }
 
 #[cfg(not(unix))]
 fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)?;
     file.write_all(contents)?;
     file.sync_all()
 }
@@ -294,11 +265,7 @@ const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -366,32 +333,14 @@ mod tests {
         let key = SigningKey::from_bytes(&[7; 32]);
         let public_key = PublicKey::of(&key);
         let head = SignedHead::sign(&key, 5, &[0xab; 32], "2025-03-01T12:00:00Z".into());
-        assert_eq!(
-            head.signed_message(),
-            format!("vigil-audit-sth-v1\n5\n{}\n2025-03-01T12:00:00Z", "ab".repeat(32))
-        );
+        assert_eq!(head.signed_message(), format!("vigil-audit-sth-v1\n5\n{}\n2025-03-01T12:00:00Z", "ab".repeat(32)));
         assert!(verify_head_signature(&head, &public_key));
         let changed = [
-            SignedHead {
-                tree_size: 6,
-                ..head.clone()
-            },
-            SignedHead {
-                root_hash: "08".repeat(32),
-                ..head.clone()
-            },
-            SignedHead {
-                root_hash: "09".repeat(32).to_uppercase(),
-                ..head.clone()
-            },
-            SignedHead {
-                timestamp: "2025-03-01T12:00:01Z".into(),
-                ..head.clone()
-            },
-            SignedHead {
-                signature: "00".repeat(64),
-                ..head.clone()
-            },
+            SignedHead { tree_size: 6, ..head.clone() },
+            SignedHead { root_hash: "08".repeat(32), ..head.clone() },
+            SignedHead { root_hash: "09".repeat(32).to_uppercase(), ..head.clone() },
+            SignedHead { timestamp: "2025-03-01T12:00:01Z".into(), ..head.clone() },
+            SignedHead { signature: "00".repeat(64), ..head.clone() },
         ];
         for head in changed {
             assert!(!verify_head_signature(&head, &public_key), "{head:?}");

@@ -34,10 +34,7 @@ pub struct HeadPolicy {
 
 impl Default for HeadPolicy {
     fn default() -> Self {
-        HeadPolicy {
-            every_records: 1000,
-            every: Duration::from_secs(60),
-        }
+        HeadPolicy { every_records: 1000, every: Duration::from_secs(60) }
     }
 }
 
@@ -117,15 +114,8 @@ impl PendingAppend {
 }
 
 enum Command {
-    Append {
-        record: PreparedRecord,
-        reply: Reply<u64>,
-    },
-    SignHead {
-        now: DateTime<Utc>,
-        when: Signing,
-        reply: Reply<Option<SignedHead>>,
-    },
+    Append { record: PreparedRecord, reply: Reply<u64> },
+    SignHead { now: DateTime<Utc>, when: Signing, reply: Reply<Option<SignedHead>> },
 }
 
 /// Whether a head request is the policy's or the caller's.
@@ -147,10 +137,7 @@ impl AuditLog {
         let dir = key_dir.to_owned();
         let key = tokio::task::spawn_blocking(move || load_or_create_key(&dir))
             .await
-            .map_err(|e| AuditError::Key {
-                path: key_dir.to_owned(),
-                message: format!("loading failed: {e}"),
-            })??;
+            .map_err(|e| AuditError::Key { path: key_dir.to_owned(), message: format!("loading failed: {e}") })??;
         let public_key = PublicKey::of(&key);
         db.write(|conn| conn.execute_batch(&format!("{RECORDS_TABLE_SQL};\n{HEADS_TABLE_SQL};")))
             .await?
@@ -163,20 +150,9 @@ impl AuditLog {
         }
         tracing::info!(tree_size = tree.size(), public_key = %public_key, "opened the audit log");
         let next_head_seq = loaded.latest.as_ref().map_or(0, |latest| latest.seq + 1);
-        let shared = Arc::new(Shared {
-            db,
-            public_key,
-            tree: RwLock::new(tree),
-            latest: RwLock::new(loaded.latest),
-        });
+        let shared = Arc::new(Shared { db, public_key, tree: RwLock::new(tree), latest: RwLock::new(loaded.latest) });
         let (commands, receiver) = mpsc::channel(MAX_BATCH * 4);
-        let appender = Appender {
-            shared: shared.clone(),
-            key,
-            policy,
-            next_head_seq,
-            needs_resync: false,
-        };
+        let appender = Appender { shared: shared.clone(), key, policy, next_head_seq, needs_resync: false };
         tokio::spawn(appender.run(receiver));
         Ok(AuditLog { shared, commands })
     }
@@ -197,10 +173,7 @@ impl AuditLog {
     pub async fn enqueue(&self, kind: &str, time: DateTime<Utc>, body: &Value) -> Result<PendingAppend, AuditError> {
         let record = PreparedRecord::new(kind, time, body)?;
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Append { record, reply })
-            .await
-            .map_err(|_| AuditError::Closed)?;
+        self.commands.send(Command::Append { record, reply }).await.map_err(|_| AuditError::Closed)?;
         Ok(PendingAppend(answer))
     }
 
@@ -222,10 +195,7 @@ impl AuditLog {
 
     async fn request_head(&self, now: DateTime<Utc>, when: Signing) -> Result<Option<SignedHead>, AuditError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::SignHead { now, when, reply })
-            .await
-            .map_err(|_| AuditError::Closed)?;
+        self.commands.send(Command::SignHead { now, when, reply }).await.map_err(|_| AuditError::Closed)?;
         answer.await.map_err(|_| AuditError::Closed)?
     }
 
@@ -249,10 +219,7 @@ impl AuditLog {
     pub fn root_hash(&self, tree_size: u64) -> Result<Hash, AuditError> {
         let tree = read(&self.shared.tree);
         if tree_size > tree.size() {
-            return Err(AuditError::InvalidRange(format!(
-                "size {tree_size} is past the log's {}",
-                tree.size()
-            )));
+            return Err(AuditError::InvalidRange(format!("size {tree_size} is past the log's {}", tree.size())));
         }
         Ok(tree.root(tree_size))
     }
@@ -302,12 +269,7 @@ impl AuditLog {
                     .prepare_cached("SELECT kind, time, record FROM audit_records WHERE idx = ?1")?
                     .query_row([idx], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                     .optional()?;
-                Ok(row.map(|(kind, time, bytes)| AuditRecord {
-                    index,
-                    kind,
-                    time,
-                    bytes,
-                }))
+                Ok(row.map(|(kind, time, bytes)| AuditRecord { index, kind, time, bytes }))
             })
             .await?;
         Ok(record)
@@ -393,10 +355,7 @@ impl Appender {
         let head = if self.due_by_count(size) {
             // The head's time is the clock's: the count rule has no caller-given `now`.
             let now = Utc::now();
-            Some((
-                SignedHead::sign(&self.key, size, &frontier.root(), format_time(now)),
-                now,
-            ))
+            Some((SignedHead::sign(&self.key, size, &frontier.root(), format_time(now)), now))
         } else {
             None
         };
@@ -456,11 +415,7 @@ impl Appender {
     fn record_head(&mut self, head: SignedHead, now: DateTime<Utc>, seq: u64) {
         tracing::debug!(tree_size = head.tree_size, seq, "signed an audit tree head");
         self.next_head_seq = seq + 1;
-        *write(&self.shared.latest) = Some(LatestHead {
-            head,
-            signed_at: Some(now),
-            seq,
-        });
+        *write(&self.shared.latest) = Some(LatestHead { head, signed_at: Some(now), seq });
     }
 
     /// Whether the policy calls for a head of `size` records at `now`: only when records were
@@ -474,16 +429,12 @@ impl Appender {
             return false;
         }
         let every = TimeDelta::from_std(self.policy.every).unwrap_or(TimeDelta::MAX);
-        let old = latest
-            .signed_at
-            .is_none_or(|signed_at| now.signed_duration_since(signed_at) >= every);
+        let old = latest.signed_at.is_none_or(|signed_at| now.signed_duration_since(signed_at) >= every);
         old || self.due_by_count(size)
     }
 
     fn due_by_count(&self, size: u64) -> bool {
-        let last_size = read(&self.shared.latest)
-            .as_ref()
-            .map_or(0, |latest| latest.head.tree_size);
+        let last_size = read(&self.shared.latest).as_ref().map_or(0, |latest| latest.head.tree_size);
         self.policy.every_records > 0 && size.saturating_sub(last_size) >= self.policy.every_records
     }
 
@@ -545,9 +496,7 @@ fn load_from(conn: &Connection, from: u64) -> Result<Loaded, AuditError> {
         )
         .optional()?
         .map(|(seq, head)| LatestHead {
-            signed_at: DateTime::parse_from_rfc3339(&head.timestamp)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
+            signed_at: DateTime::parse_from_rfc3339(&head.timestamp).ok().map(|t| t.with_timezone(&Utc)),
             head,
             seq,
         });

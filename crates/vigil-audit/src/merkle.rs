@@ -154,11 +154,7 @@ impl MerkleTree {
 
     /// The root of the first `tree_size` leaves; the caller checks `tree_size <= size()`.
     pub(crate) fn root(&self, tree_size: u64) -> Hash {
-        if tree_size == 0 {
-            empty_root()
-        } else {
-            self.subtree(0, tree_size)
-        }
+        if tree_size == 0 { empty_root() } else { self.subtree(0, tree_size) }
     }
 
     /// RFC 6962's PATH(index, D[0:tree_size]); the caller checks `index < tree_size <= size()`.
@@ -304,16 +300,7 @@ mod tests {
 
     #[test]
     fn split_point_is_the_largest_power_of_two_below_n() {
-        let cases = [
-            (2, 1),
-            (3, 2),
-            (4, 2),
-            (5, 4),
-            (8, 4),
-            (9, 8),
-            (1 << 40, 1 << 39),
-            ((1 << 40) + 1, 1 << 40),
-        ];
+        let cases = [(2, 1), (3, 2), (4, 2), (5, 4), (8, 4), (9, 8), (1 << 40, 1 << 39), ((1 << 40) + 1, 1 << 40)];
         for (n, k) in cases {
             assert_eq!(split_point(n), k, "n = {n}");
         }
@@ -321,10 +308,7 @@ mod tests {
 
     #[test]
     fn the_empty_tree_hashes_to_sha256_of_nothing() {
-        assert_eq!(
-            hex::encode(empty_root()),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(hex::encode(empty_root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     #[test]
@@ -344,18 +328,9 @@ mod tests {
             from_tree.push(all[0]);
             let mut longer = all[..=i].to_vec();
             longer.push(all[0]);
-            assert_eq!(
-                from_tree.root(),
-                reference_root(&longer),
-                "the tree's frontier grown past {}",
-                i + 1
-            );
+            assert_eq!(from_tree.root(), reference_root(&longer), "the tree's frontier grown past {}", i + 1);
             for size in 0..=i + 1 {
-                assert_eq!(
-                    tree.root(size as u64),
-                    reference_root(&all[..size]),
-                    "tree root at {size}"
-                );
+                assert_eq!(tree.root(size as u64), reference_root(&all[..size]), "tree root at {size}");
             }
         }
         assert_eq!(frontier.size(), 70);
@@ -370,26 +345,14 @@ mod tests {
             let root = tree.root(size);
             for index in 0..size {
                 let proof = tree.inclusion_proof(index, size);
-                assert!(
-                    verify_inclusion(&all[index as usize], index, size, &proof, &root),
-                    "({index}, {size})"
-                );
+                assert!(verify_inclusion(&all[index as usize], index, size, &proof, &root), "({index}, {size})");
                 assert!(!verify_inclusion(&all[index as usize], index + 1, size, &proof, &root));
             }
             for old in 1..=size {
                 let proof = tree.consistency_proof(old, size);
-                assert!(
-                    verify_consistency(old, size, &tree.root(old), &root, &proof),
-                    "({old}, {size})"
-                );
+                assert!(verify_consistency(old, size, &tree.root(old), &root, &proof), "({old}, {size})");
                 if old < size {
-                    assert!(!verify_consistency(
-                        old,
-                        size,
-                        &tree.root(old),
-                        &tree.root(size - 1),
-                        &proof
-                    ));
+                    assert!(!verify_consistency(old, size, &tree.root(old), &tree.root(size - 1), &proof));
                 }
             }
         }

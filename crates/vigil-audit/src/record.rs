@@ -53,11 +53,7 @@ impl PreparedRecord {
         }
         let mut canonical = Vec::new();
         write_canonical(body, &mut canonical)?;
-        Ok(PreparedRecord {
-            kind: kind.to_owned(),
-            time: format_time(time),
-            body: canonical,
-        })
+        Ok(PreparedRecord { kind: kind.to_owned(), time: format_time(time), body: canonical })
     }
 
     /// The record's bytes at `index`. The index is inside the hashed bytes so that a record

@@ -72,9 +72,7 @@ pub async fn verify_with_progress(
 ) -> Result<VerifyReport, AuditError> {
     let public_key = *public_key;
     let saved_head = saved_head.cloned();
-    let report = db
-        .read(move |conn| verify_connection(conn, &public_key, saved_head.as_ref(), &mut progress))
-        .await?;
+    let report = db.read(move |conn| verify_connection(conn, &public_key, saved_head.as_ref(), &mut progress)).await?;
     Ok(report)
 }
 
@@ -155,12 +153,7 @@ fn verify_connection(
         if !verify_head_signature(head, public_key) {
             findings.problem(format!("the saved head does not verify with public key {public_key}"));
         } else if let Some(root) = head.root() {
-            checkpoints.push(Checkpoint {
-                source: Source::Saved,
-                size: head.tree_size,
-                root,
-                matched: None,
-            });
+            checkpoints.push(Checkpoint { source: Source::Saved, size: head.tree_size, root, matched: None });
         }
     }
     checkpoints.sort_by_key(|checkpoint| checkpoint.size);
@@ -178,9 +171,7 @@ fn verify_connection(
 
     judge_checkpoints(&checkpoints, frontier.size(), &mut findings);
     if findings.n_more > 0 {
-        findings
-            .problems
-            .push(format!("… and {} more problems", findings.n_more));
+        findings.problems.push(format!("… and {} more problems", findings.n_more));
     }
     Ok(VerifyReport {
         ok: findings.problems.is_empty(),
@@ -202,16 +193,12 @@ fn check_heads(heads: &[(u64, SignedHead)], public_key: &PublicKey, findings: &m
     for (seq, head) in heads {
         let source = Source::Stored { seq: *seq };
         if *seq != expected_seq {
-            findings.problem(format!(
-                "signed head {expected_seq} is missing (the next stored head is {seq})"
-            ));
+            findings.problem(format!("signed head {expected_seq} is missing (the next stored head is {seq})"));
             findings.bad_head(Source::Stored { seq: expected_seq });
         }
         expected_seq = seq.saturating_add(1);
         if !verify_head_signature(head, public_key) {
-            findings.problem(format!(
-                "signed head {seq}: the signature does not verify with public key {public_key}"
-            ));
+            findings.problem(format!("signed head {seq}: the signature does not verify with public key {public_key}"));
             findings.bad_head(source);
             continue;
         }
@@ -226,12 +213,7 @@ fn check_heads(heads: &[(u64, SignedHead)], public_key: &PublicKey, findings: &m
         }
         last_size = Some(head.tree_size);
         if let Some(root) = head.root() {
-            checkpoints.push(Checkpoint {
-                source,
-                size: head.tree_size,
-                root,
-                matched: None,
-            });
+            checkpoints.push(Checkpoint { source, size: head.tree_size, root, matched: None });
         }
     }
     checkpoints
@@ -290,15 +272,11 @@ fn check_records(
             Ok(claimed) => {
                 if claimed.index != Some(index) {
                     let claimed_index = claimed.index.map_or("no index".to_owned(), |i| format!("index {i}"));
-                    findings.problem(format!(
-                        "record {index}: its bytes say {claimed_index} (records were moved)"
-                    ));
+                    findings.problem(format!("record {index}: its bytes say {claimed_index} (records were moved)"));
                     findings.bad_index(index);
                 }
                 if claimed.kind != kind || claimed.time != time {
-                    findings.problem(format!(
-                        "record {index}: its kind or time column differs from its bytes"
-                    ));
+                    findings.problem(format!("record {index}: its kind or time column differs from its bytes"));
                     findings.bad_index(index);
                 }
             }
@@ -307,16 +285,10 @@ fn check_records(
         frontier.push(leaf);
         check_due_checkpoints(&frontier, checkpoints);
         if frontier.size() % PROGRESS_EVERY == 0 {
-            progress(VerifyProgress {
-                checked: frontier.size(),
-                total,
-            });
+            progress(VerifyProgress { checked: frontier.size(), total });
         }
     }
-    progress(VerifyProgress {
-        checked: frontier.size(),
-        total: total.max(frontier.size()),
-    });
+    progress(VerifyProgress { checked: frontier.size(), total: total.max(frontier.size()) });
     Ok(frontier)
 }
 
@@ -326,10 +298,7 @@ fn check_due_checkpoints(frontier: &Frontier, checkpoints: &mut [Checkpoint]) {
     let size = frontier.size();
     let start = checkpoints.partition_point(|checkpoint| checkpoint.size < size);
     let mut root: Option<Hash> = None;
-    for checkpoint in checkpoints[start..]
-        .iter_mut()
-        .take_while(|checkpoint| checkpoint.size == size)
-    {
+    for checkpoint in checkpoints[start..].iter_mut().take_while(|checkpoint| checkpoint.size == size) {
         let root = *root.get_or_insert_with(|| if size == 0 { empty_root() } else { frontier.root() });
         checkpoint.matched = Some(checkpoint.root == root);
     }
@@ -377,11 +346,7 @@ fn judge_checkpoints(checkpoints: &[Checkpoint], n_records: u64, findings: &mut 
 
 fn table_exists(conn: &Connection, name: &str) -> Result<bool, DbError> {
     let found = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [name],
-            |_| Ok(()),
-        )
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |_| Ok(()))
         .optional()?;
     Ok(found.is_some())
 }

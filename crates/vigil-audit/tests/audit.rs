@@ -143,28 +143,20 @@ impl Fixture {
     }
 
     async fn verify(&self, saved_head: Option<&SignedHead>) -> VerifyReport {
-        verify(&self.db, &self.log.public_key(), saved_head)
-            .await
-            .expect("verification runs")
+        verify(&self.db, &self.log.public_key(), saved_head).await.expect("verification runs")
     }
 
     /// Leaf hashes computed here from the stored bytes.
     fn stored_leaves(&self) -> Vec<H> {
         let conn = self.sqlite();
-        let mut statement = conn
-            .prepare("SELECT record FROM audit_records ORDER BY idx")
-            .expect("prepare");
+        let mut statement = conn.prepare("SELECT record FROM audit_records ORDER BY idx").expect("prepare");
         let rows = statement.query_map([], |row| row.get::<_, Vec<u8>>(0)).expect("query");
         rows.map(|bytes| rfc_leaf(&bytes.expect("row"))).collect()
     }
 
     fn record_bytes(&self, index: u64) -> Vec<u8> {
         self.sqlite()
-            .query_row(
-                "SELECT record FROM audit_records WHERE idx = ?1",
-                [index as i64],
-                |row| row.get(0),
-            )
+            .query_row("SELECT record FROM audit_records WHERE idx = ?1", [index as i64], |row| row.get(0))
             .expect("record")
     }
 }
@@ -176,9 +168,7 @@ async fn open(dir: &Path, policy: HeadPolicy) -> Result<(Db, AuditLog), AuditErr
 }
 
 fn time(i: u64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_740_000_000 + i as i64, 0)
-        .single()
-        .expect("valid time")
+    Utc.timestamp_opt(1_740_000_000 + i as i64, 0).single().expect("valid time")
 }
 
 fn body(i: u64) -> serde_json::Value {
@@ -187,17 +177,11 @@ fn body(i: u64) -> serde_json::Value {
 
 /// Heads every 8 records, none by time (the tests drive time).
 fn every_8() -> HeadPolicy {
-    HeadPolicy {
-        every_records: 8,
-        every: Duration::from_secs(3600),
-    }
+    HeadPolicy { every_records: 8, every: Duration::from_secs(3600) }
 }
 
 fn no_auto_heads() -> HeadPolicy {
-    HeadPolicy {
-        every_records: 0,
-        every: Duration::from_secs(3600),
-    }
+    HeadPolicy { every_records: 0, every: Duration::from_secs(3600) }
 }
 
 fn assert_caught(report: &VerifyReport, first_bad_index: u64) {
@@ -216,10 +200,7 @@ async fn an_untouched_log_verifies_against_all_its_heads() {
     let report = f.verify(Some(&saved)).await;
     assert!(report.ok, "{:#?}", report.problems);
     assert_eq!(report.tree_size, 37);
-    assert_eq!(
-        report.heads_checked, 5,
-        "heads at 8, 16, 24, 32 and the one signed by hand"
-    );
+    assert_eq!(report.heads_checked, 5, "heads at 8, 16, 24, 32 and the one signed by hand");
     assert_eq!(report.root_hash, hex::encode(rfc_root(&f.stored_leaves())));
     assert_eq!(report.first_bad_index, None);
 }
@@ -236,18 +217,12 @@ async fn flipping_one_byte_of_any_record_is_caught_at_that_record() {
         let mut flipped = original.clone();
         flipped[position] ^= 0x01;
         let conn = f.sqlite();
-        conn.execute(
-            "UPDATE audit_records SET record = ?1 WHERE idx = ?2",
-            rusqlite::params![flipped, index as i64],
-        )
-        .expect("tamper");
+        conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = ?2", rusqlite::params![flipped, index as i64])
+            .expect("tamper");
         assert_caught(&f.verify(Some(&saved)).await, index);
 
-        conn.execute(
-            "UPDATE audit_records SET record = ?1 WHERE idx = ?2",
-            rusqlite::params![original, index as i64],
-        )
-        .expect("restore");
+        conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = ?2", rusqlite::params![original, index as i64])
+            .expect("restore");
         assert!(f.verify(Some(&saved)).await.ok, "restored record {index} should verify");
     }
 }
@@ -257,9 +232,7 @@ async fn a_record_rewritten_with_a_matching_leaf_hash_is_caught_by_the_signed_he
     let f = Fixture::new(every_8()).await;
     f.append_records(20).await;
     // A careful attacker keeps the JSON valid, the index right and the leaf hash consistent.
-    let forged = String::from_utf8(f.record_bytes(13))
-        .expect("utf-8")
-        .replace("user-13", "user-99");
+    let forged = String::from_utf8(f.record_bytes(13)).expect("utf-8").replace("user-13", "user-99");
     let conn = f.sqlite();
     conn.execute(
         "UPDATE audit_records SET record = ?1, leaf_hash = ?2 WHERE idx = 13",
@@ -276,16 +249,10 @@ async fn a_record_rewritten_with_a_matching_leaf_hash_is_caught_by_the_signed_he
 async fn deleting_a_record_is_caught_at_its_index() {
     let f = Fixture::new(every_8()).await;
     f.append_records(30).await;
-    f.sqlite()
-        .execute("DELETE FROM audit_records WHERE idx = 20", [])
-        .expect("tamper");
+    f.sqlite().execute("DELETE FROM audit_records WHERE idx = 20", []).expect("tamper");
     let report = f.verify(None).await;
     assert_caught(&report, 20);
-    assert!(
-        report.problems.iter().any(|p| p.contains("record 20 is missing")),
-        "{:#?}",
-        report.problems
-    );
+    assert!(report.problems.iter().any(|p| p.contains("record 20 is missing")), "{:#?}", report.problems);
 }
 
 #[tokio::test]
@@ -294,11 +261,9 @@ async fn swapping_two_records_is_caught_at_the_first_of_them() {
     f.append_records(30).await;
     let conn = f.sqlite();
     let row = |idx: i64| -> (String, String, Vec<u8>, Vec<u8>) {
-        conn.query_row(
-            "SELECT kind, time, record, leaf_hash FROM audit_records WHERE idx = ?1",
-            [idx],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-        )
+        conn.query_row("SELECT kind, time, record, leaf_hash FROM audit_records WHERE idx = ?1", [idx], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
         .expect("row")
     };
     let (a, b) = (row(11), row(23));
@@ -320,10 +285,8 @@ async fn truncating_the_tail_with_its_heads_is_caught_only_by_a_saved_head() {
     f.append_records(30).await;
     let saved = f.log.sign_head(time(100)).await.expect("sign");
     let conn = f.sqlite();
-    conn.execute("DELETE FROM audit_records WHERE idx >= 21", [])
-        .expect("tamper");
-    conn.execute("DELETE FROM audit_heads WHERE tree_size > 21", [])
-        .expect("tamper");
+    conn.execute("DELETE FROM audit_records WHERE idx >= 21", []).expect("tamper");
+    conn.execute("DELETE FROM audit_heads WHERE tree_size > 21", []).expect("tamper");
 
     // What is left is a consistent, shorter log: the database alone cannot tell.
     let without = f.verify(None).await;
@@ -332,11 +295,7 @@ async fn truncating_the_tail_with_its_heads_is_caught_only_by_a_saved_head() {
 
     let with = f.verify(Some(&saved)).await;
     assert_caught(&with, 21);
-    assert!(
-        with.problems.iter().any(|p| p.contains("truncated")),
-        "{:#?}",
-        with.problems
-    );
+    assert!(with.problems.iter().any(|p| p.contains("truncated")), "{:#?}", with.problems);
 }
 
 #[tokio::test]
@@ -344,10 +303,8 @@ async fn deleting_or_editing_a_signed_head_is_caught_at_that_head() {
     let f = Fixture::new(every_8()).await;
     f.append_records(40).await;
     let conn = f.sqlite();
-    conn.execute("DELETE FROM audit_heads WHERE seq = 2", [])
-        .expect("tamper");
-    conn.execute("UPDATE audit_heads SET tree_size = 9 WHERE seq = 3", [])
-        .expect("tamper");
+    conn.execute("DELETE FROM audit_heads WHERE seq = 2", []).expect("tamper");
+    conn.execute("UPDATE audit_heads SET tree_size = 9 WHERE seq = 3", []).expect("tamper");
     let report = f.verify(None).await;
     assert!(!report.ok);
     assert_eq!(report.first_bad_head, Some(2), "{:#?}", report.problems);
@@ -359,15 +316,9 @@ async fn deleting_or_editing_a_signed_head_is_caught_at_that_head() {
 async fn reopening_a_truncated_log_is_refused() {
     let f = Fixture::new(every_8()).await;
     f.append_records(20).await;
-    f.sqlite()
-        .execute("DELETE FROM audit_records WHERE idx >= 12", [])
-        .expect("tamper");
+    f.sqlite().execute("DELETE FROM audit_records WHERE idx >= 12", []).expect("tamper");
     let reopened = AuditLog::open(f.db.clone(), &f.dir.path().join("keys"), every_8()).await;
-    assert!(
-        matches!(reopened, Err(AuditError::Inconsistent(_))),
-        "{:?}",
-        reopened.err()
-    );
+    assert!(matches!(reopened, Err(AuditError::Inconsistent(_))), "{:?}", reopened.err());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -389,42 +340,24 @@ async fn proofs_check_with_an_independent_verifier_for_every_size() {
         for index in 0..size {
             let leaf = leaves[index as usize];
             let proof = f.log.inclusion_proof(index, size).expect("inclusion proof");
-            assert!(
-                independent_inclusion(&leaf, index, size, &proof, &root),
-                "inclusion ({index}, {size})"
-            );
-            assert!(
-                verify_inclusion(&leaf, index, size, &proof, &root),
-                "library, inclusion ({index}, {size})"
-            );
+            assert!(independent_inclusion(&leaf, index, size, &proof, &root), "inclusion ({index}, {size})");
+            assert!(verify_inclusion(&leaf, index, size, &proof, &root), "library, inclusion ({index}, {size})");
             if let Some(first) = proof.first() {
                 let mut bad = proof.clone();
                 bad[0] = rfc_node(first, first);
                 assert!(!independent_inclusion(&leaf, index, size, &bad, &root));
-                assert!(
-                    !verify_inclusion(&leaf, index, size, &bad, &root),
-                    "({index}, {size}) altered"
-                );
+                assert!(!verify_inclusion(&leaf, index, size, &bad, &root), "({index}, {size}) altered");
             }
         }
         for old in 1..=size {
             let proof = f.log.consistency_proof(old, size).expect("consistency proof");
             let (old_root, new_root) = (roots[old as usize], root);
-            assert!(
-                independent_consistency(old, size, &old_root, &new_root, &proof),
-                "consistency ({old}, {size})"
-            );
-            assert!(
-                verify_consistency(old, size, &old_root, &new_root, &proof),
-                "library, ({old}, {size})"
-            );
+            assert!(independent_consistency(old, size, &old_root, &new_root, &proof), "consistency ({old}, {size})");
+            assert!(verify_consistency(old, size, &old_root, &new_root, &proof), "library, ({old}, {size})");
             if old < size {
                 let wrong_old = roots[old as usize - 1];
                 assert!(!independent_consistency(old, size, &wrong_old, &new_root, &proof));
-                assert!(
-                    !verify_consistency(old, size, &wrong_old, &new_root, &proof),
-                    "({old}, {size}) wrong root"
-                );
+                assert!(!verify_consistency(old, size, &wrong_old, &new_root, &proof), "({old}, {size}) wrong root");
             }
         }
     }
@@ -457,38 +390,22 @@ async fn a_head_verifies_as_documented_and_a_modified_one_does_not() {
     assert!(verify_head_signature(&head, &public_key));
 
     // The documented message, checked with ed25519-dalek directly.
-    let message = format!(
-        "vigil-audit-sth-v1\n{}\n{}\n{}",
-        head.tree_size, head.root_hash, head.timestamp
-    );
+    let message = format!("vigil-audit-sth-v1\n{}\n{}\n{}", head.tree_size, head.root_hash, head.timestamp);
     let key = ed25519_dalek::VerifyingKey::from_bytes(&public_key.to_bytes()).expect("key");
     let signature: [u8; 64] = hex::decode(&head.signature).expect("hex").try_into().expect("64 bytes");
     key.verify_strict(message.as_bytes(), &ed25519_dalek::Signature::from_bytes(&signature))
         .expect("the documented message is what is signed");
 
     let modified = [
-        SignedHead {
-            tree_size: 10,
-            ..head.clone()
-        },
-        SignedHead {
-            root_hash: hex::encode(rfc_root(&f.stored_leaves()[..10])),
-            ..head.clone()
-        },
-        SignedHead {
-            timestamp: "2030-01-01T00:00:00Z".into(),
-            ..head.clone()
-        },
+        SignedHead { tree_size: 10, ..head.clone() },
+        SignedHead { root_hash: hex::encode(rfc_root(&f.stored_leaves()[..10])), ..head.clone() },
+        SignedHead { timestamp: "2030-01-01T00:00:00Z".into(), ..head.clone() },
     ];
     for head in &modified {
         assert!(!verify_head_signature(head, &public_key), "{head:?}");
     }
     let report = f.verify(Some(&modified[0])).await;
-    assert!(
-        !report.ok && report.problems[0].contains("saved head"),
-        "{:#?}",
-        report.problems
-    );
+    assert!(!report.ok && report.problems[0].contains("saved head"), "{:#?}", report.problems);
 
     let round_trip: SignedHead = serde_json::from_str(&serde_json::to_string(&head).expect("json")).expect("json");
     assert!(verify_head_signature(&round_trip, &public_key));
@@ -535,49 +452,24 @@ async fn the_key_and_the_tree_survive_a_reopen() {
 
 #[tokio::test]
 async fn heads_follow_the_policy() {
-    let f = Fixture::new(HeadPolicy {
-        every_records: 5,
-        every: Duration::from_secs(60),
-    })
-    .await;
-    assert_eq!(
-        f.log.maybe_sign_head(time(0)).await.expect("maybe"),
-        None,
-        "nothing to sign yet"
-    );
+    let f = Fixture::new(HeadPolicy { every_records: 5, every: Duration::from_secs(60) }).await;
+    assert_eq!(f.log.maybe_sign_head(time(0)).await.expect("maybe"), None, "nothing to sign yet");
     f.append_records(4).await;
     assert_eq!(f.log.latest_head(), None);
     f.append_records(1).await;
-    assert_eq!(
-        f.log.latest_head().map(|head| head.tree_size),
-        Some(5),
-        "signed by count"
-    );
+    assert_eq!(f.log.latest_head().map(|head| head.tree_size), Some(5), "signed by count");
 
     f.append_records(1).await;
     let signed_at = chrono::DateTime::parse_from_rfc3339(&f.log.latest_head().expect("head").timestamp)
         .expect("rfc 3339")
         .with_timezone(&Utc);
     let soon = signed_at + chrono::TimeDelta::seconds(10);
-    assert_eq!(
-        f.log.maybe_sign_head(soon).await.expect("maybe"),
-        None,
-        "not old enough"
-    );
+    assert_eq!(f.log.maybe_sign_head(soon).await.expect("maybe"), None, "not old enough");
     let later = signed_at + chrono::TimeDelta::seconds(61);
-    let head = f
-        .log
-        .maybe_sign_head(later)
-        .await
-        .expect("maybe")
-        .expect("signed by time");
+    let head = f.log.maybe_sign_head(later).await.expect("maybe").expect("signed by time");
     assert_eq!(head.tree_size, 6);
     let much_later = later + chrono::TimeDelta::seconds(600);
-    assert_eq!(
-        f.log.maybe_sign_head(much_later).await.expect("maybe"),
-        None,
-        "no new records"
-    );
+    assert_eq!(f.log.maybe_sign_head(much_later).await.expect("maybe"), None, "no new records");
 }
 
 #[tokio::test]
@@ -622,10 +514,7 @@ async fn concurrent_appends_from_16_tasks_get_every_index_once() {
     let mut all = Vec::new();
     for task in tasks {
         let indices = task.await.expect("task");
-        assert!(
-            indices.windows(2).all(|w| w[0] < w[1]),
-            "one task's appends keep their order"
-        );
+        assert!(indices.windows(2).all(|w| w[0] < w[1]), "one task's appends keep their order");
         all.extend(indices);
     }
     all.sort_unstable();
@@ -635,11 +524,7 @@ async fn concurrent_appends_from_16_tasks_get_every_index_once() {
     assert!(report.ok, "{:#?}", report.problems);
     assert_eq!(report.tree_size, 16 * PER_TASK);
     // A batch can carry the log past several multiples of 8 at once, and gets one head.
-    assert!(
-        (1..=16 * PER_TASK / 8).contains(&report.heads_checked),
-        "{}",
-        report.heads_checked
-    );
+    assert!((1..=16 * PER_TASK / 8).contains(&report.heads_checked), "{}", report.heads_checked);
 }
 
 #[tokio::test]

@@ -22,10 +22,7 @@ pub struct CommandHandlerConfig {
 
 impl Default for CommandHandlerConfig {
     fn default() -> Self {
-        CommandHandlerConfig {
-            max_attempts: 5,
-            cache_capacity: 100_000,
-        }
+        CommandHandlerConfig { max_attempts: 5, cache_capacity: 100_000 }
     }
 }
 
@@ -84,12 +81,7 @@ impl<D: Decider> CommandHandler<D> {
     /// A handler over `store`.
     pub fn new(store: Arc<dyn EventStore>, config: CommandHandlerConfig) -> Self {
         let capacity = NonZeroUsize::new(config.cache_capacity.max(1)).expect("capacity is at least 1");
-        CommandHandler {
-            store,
-            cache: Mutex::new(LruCache::new(capacity)),
-            config,
-            _decider: PhantomData,
-        }
+        CommandHandler { store, cache: Mutex::new(LruCache::new(capacity)), config, _decider: PhantomData }
     }
 
     /// Decides `command` against aggregate `id` and appends the resulting events.
@@ -104,35 +96,14 @@ impl<D: Decider> CommandHandler<D> {
             let loaded = self.load(&stream_id).await?;
             let events = D::decide(&loaded.state, command.clone()).map_err(CommandError::Rejected)?;
             if events.is_empty() {
-                return Ok(Handled {
-                    events,
-                    stream_version: loaded.version,
-                    last_position: None,
-                });
+                return Ok(Handled { events, stream_version: loaded.version, last_position: None });
             }
             let new_events: Vec<NewEvent> = events.iter().map(|e| NewEvent::encode(e, id, meta)).collect();
-            match self
-                .store
-                .append(&stream_id, ExpectedVersion::Exactly(loaded.version), new_events)
-                .await
-            {
-                Ok(Appended {
-                    stream_version,
-                    last_position,
-                }) => {
+            match self.store.append(&stream_id, ExpectedVersion::Exactly(loaded.version), new_events).await {
+                Ok(Appended { stream_version, last_position }) => {
                     let state = events.iter().fold(loaded.state, D::evolve);
-                    self.remember(
-                        &stream_id,
-                        Loaded {
-                            state,
-                            version: stream_version,
-                        },
-                    );
-                    return Ok(Handled {
-                        events,
-                        stream_version,
-                        last_position,
-                    });
+                    self.remember(&stream_id, Loaded { state, version: stream_version });
+                    return Ok(Handled { events, stream_version, last_position });
                 }
                 Err(AppendError::Conflict { .. }) => {
                     self.forget(&stream_id);
@@ -148,10 +119,7 @@ impl<D: Decider> CommandHandler<D> {
                 }
             }
         }
-        Err(CommandError::Contended {
-            stream_id,
-            attempts: self.config.max_attempts,
-        })
+        Err(CommandError::Contended { stream_id, attempts: self.config.max_attempts })
     }
 
     /// The current state and version of aggregate `id`.
@@ -165,10 +133,7 @@ impl<D: Decider> CommandHandler<D> {
             return Ok(hit);
         }
         let recorded = self.store.read_stream(stream_id, 0).await?;
-        let mut loaded = Loaded {
-            state: D::State::default(),
-            version: 0,
-        };
+        let mut loaded = Loaded { state: D::State::default(), version: 0 };
         for r in &recorded {
             loaded.state = D::evolve(loaded.state, &r.decode::<D::Event>()?);
             loaded.version = r.stream_version;

@@ -73,10 +73,7 @@ pub struct Emitter<D: Decider> {
 impl<D: Decider> Emitter<D> {
     /// Starts from `state`.
     pub fn new(state: &D::State) -> Self {
-        Emitter {
-            state: state.clone(),
-            events: Vec::new(),
-        }
+        Emitter { state: state.clone(), events: Vec::new() }
     }
 
     /// The state after the events emitted so far.

@@ -143,10 +143,9 @@ pub struct CloudEvent<'a> {
 /// Serialises an adjacently tagged event enum and keeps only its `data` part.
 fn encode_data<E: DomainEvent>(event: &E) -> String {
     match serde_json::to_value(event) {
-        Ok(serde_json::Value::Object(mut map)) => map
-            .remove("data")
-            .map(|data| data.to_string())
-            .unwrap_or_else(|| "{}".to_owned()),
+        Ok(serde_json::Value::Object(mut map)) => {
+            map.remove("data").map(|data| data.to_string()).unwrap_or_else(|| "{}".to_owned())
+        }
         // A domain event enum that is not adjacently tagged is a programming error that the
         // golden tests of each domain catch; store something decodable rather than panic.
         _ => "{}".to_owned(),

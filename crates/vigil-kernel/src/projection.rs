@@ -51,12 +51,7 @@ impl ProjectionRunner {
     /// A runner applying at most `batch_size` events per transaction.
     pub fn new(store: Arc<dyn EventStore>, projection: Arc<dyn Projection>, batch_size: usize) -> Self {
         let (progress, _) = watch::channel(0);
-        ProjectionRunner {
-            store,
-            projection,
-            batch_size: batch_size.max(1),
-            progress,
-        }
+        ProjectionRunner { store, projection, batch_size: batch_size.max(1), progress }
     }
 
     /// The last applied position, updated after every committed batch: for readiness checks
@@ -76,11 +71,7 @@ impl ProjectionRunner {
         self.progress.send_replace(position);
         let until = until.unwrap_or_else(|| *self.store.head().borrow());
         while position < until {
-            let events = self
-                .store
-                .read_all(position, self.batch_size)
-                .await
-                .map_err(|e| self.error(e))?;
+            let events = self.store.read_all(position, self.batch_size).await.map_err(|e| self.error(e))?;
             let Some(last) = events.last() else { break };
             let last = last.position;
             self.projection.apply(&events).await?;
@@ -122,9 +113,6 @@ impl ProjectionRunner {
     }
 
     fn error(&self, e: StoreError) -> ProjectionError {
-        ProjectionError {
-            name: self.projection.name().to_owned(),
-            message: e.to_string(),
-        }
+        ProjectionError { name: self.projection.name().to_owned(), message: e.to_string() }
     }
 }

@@ -95,3 +95,25 @@ pub trait EventStore: Send + Sync + 'static {
     /// subscribers wake without polling.
     fn head(&self) -> watch::Receiver<u64>;
 }
+
+/// A saved state of one aggregate at a stream version: a cache that lets a long stream load
+/// from its last snapshot instead of from its first event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// The stream.
+    pub stream_id: String,
+    /// The stream version the state includes.
+    pub version: u64,
+    /// The state, serialised by the aggregate's handler.
+    pub state: String,
+}
+
+/// Where snapshots are kept. Losing one costs only time: the state is rebuilt from events.
+#[async_trait]
+pub trait SnapshotStore: Send + Sync + 'static {
+    /// The latest snapshot of `stream_id`, if any.
+    async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Snapshot>, StoreError>;
+
+    /// Replaces the snapshot of its stream.
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError>;
+}

@@ -55,16 +55,9 @@ pub enum DecodeError {
 /// Decodes stored data of `event_type` at `schema_version` into `E`.
 pub fn decode<E: DomainEvent>(event_type: &str, schema_version: u32, data: &str) -> Result<E, DecodeError> {
     let current = E::schema_version_of(event_type).ok_or_else(|| DecodeError::UnknownType(event_type.to_owned()))?;
-    let data_error = |source| DecodeError::Data {
-        event_type: event_type.to_owned(),
-        source,
-    };
+    let data_error = |source| DecodeError::Data { event_type: event_type.to_owned(), source };
     if schema_version > current {
-        return Err(DecodeError::FromTheFuture {
-            event_type: event_type.to_owned(),
-            stored: schema_version,
-            current,
-        });
+        return Err(DecodeError::FromTheFuture { event_type: event_type.to_owned(), stored: schema_version, current });
     }
     // The current version is decoded straight from the stored text: the hot path of every
     // load and projection, with no intermediate `Value`.
@@ -73,13 +66,10 @@ pub fn decode<E: DomainEvent>(event_type: &str, schema_version: u32, data: &str)
     } else {
         let mut value: Value = serde_json::from_str(data).map_err(data_error)?;
         for version in schema_version..current {
-            let step = E::upcasters()
-                .iter()
-                .find(|u| u.event_type == event_type && u.from_version == version)
-                .ok_or_else(|| DecodeError::MissingUpcaster {
-                    event_type: event_type.to_owned(),
-                    from_version: version,
-                })?;
+            let step =
+                E::upcasters().iter().find(|u| u.event_type == event_type && u.from_version == version).ok_or_else(
+                    || DecodeError::MissingUpcaster { event_type: event_type.to_owned(), from_version: version },
+                )?;
             value = (step.upcast)(value);
         }
         serde_json::json!({ "type": event_type, "data": value }).to_string()
@@ -110,11 +100,7 @@ mod tests {
         v
     }
 
-    const UPCASTERS: &[Upcaster] = &[Upcaster {
-        event_type: "Renamed",
-        from_version: 1,
-        upcast: split_name,
-    }];
+    const UPCASTERS: &[Upcaster] = &[Upcaster { event_type: "Renamed", from_version: 1, upcast: split_name }];
 
     impl DomainEvent for PersonEvent {
         fn event_type(&self) -> &'static str {
@@ -133,41 +119,19 @@ mod tests {
     #[test]
     fn a_stored_v1_event_reads_as_v2() {
         let event: PersonEvent = decode("Renamed", 1, r#"{"name":"Ada Lovelace"}"#).unwrap();
-        assert_eq!(
-            event,
-            PersonEvent::Renamed {
-                first: "Ada".into(),
-                last: "Lovelace".into()
-            }
-        );
+        assert_eq!(event, PersonEvent::Renamed { first: "Ada".into(), last: "Lovelace".into() });
     }
 
     #[test]
     fn the_current_version_decodes_directly() {
         let event: PersonEvent = decode("Renamed", 2, r#"{"first":"Grace","last":"Hopper"}"#).unwrap();
-        assert_eq!(
-            event,
-            PersonEvent::Renamed {
-                first: "Grace".into(),
-                last: "Hopper".into()
-            }
-        );
+        assert_eq!(event, PersonEvent::Renamed { first: "Grace".into(), last: "Hopper".into() });
     }
 
     #[test]
     fn a_version_from_the_future_is_refused() {
         let err = decode::<PersonEvent>("Renamed", 3, "{}").unwrap_err();
-        assert!(
-            matches!(
-                err,
-                DecodeError::FromTheFuture {
-                    stored: 3,
-                    current: 2,
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, DecodeError::FromTheFuture { stored: 3, current: 2, .. }), "{err}");
     }
 
     #[test]

@@ -26,10 +26,7 @@ fn read(path: PathBuf) -> (Uuid, String) {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(envelope["discovery_type"], "ha_cluster_discovery", "{}", path.display());
-    (
-        envelope["agent_id"].as_str().unwrap().parse().unwrap(),
-        envelope["payload"].to_string(),
-    )
+    (envelope["agent_id"].as_str().unwrap().parse().unwrap(), envelope["payload"].to_string())
 }
 
 fn detect_payload(
@@ -37,14 +34,7 @@ fn detect_payload(
     payload: &str,
     context: &DiscoveryContext,
 ) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
-    ScenarioDetector::detect(
-        &Discovery {
-            agent_id,
-            discovery_type: DiscoveryType::HaCluster,
-            payload,
-        },
-        context,
-    )
+    ScenarioDetector::detect(&Discovery { agent_id, discovery_type: DiscoveryType::HaCluster, payload }, context)
 }
 
 fn detect_in(name: &str, context: &DiscoveryContext) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
@@ -62,10 +52,7 @@ fn id_of(payload_id: &str) -> Uuid {
 }
 
 fn in_cluster(current: Uuid) -> DiscoveryContext {
-    DiscoveryContext {
-        current_cluster_id: Some(current),
-        ..Default::default()
-    }
+    DiscoveryContext { current_cluster_id: Some(current), ..Default::default() }
 }
 
 /// What an online fixture must register.
@@ -107,50 +94,24 @@ fn check(fixture: &str, expected: &Expected) -> ClusterDetails {
         panic!("{fixture}: expected one RegisterOnlineClusterHost, got {commands:?}");
     };
     let expected_id = id_of(expected.payload_id);
-    assert_eq!(
-        (*cluster_id, *command_cluster_id),
-        (expected_id, expected_id),
-        "{fixture}"
-    );
+    assert_eq!((*cluster_id, *command_cluster_id), (expected_id, expected_id), "{fixture}");
     assert_eq!(*host_id, agent_of(fixture), "{fixture}");
     assert_eq!(name.as_deref(), expected.name, "{fixture}: name");
     assert_eq!(*designated_controller, expected.designated_controller, "{fixture}: DC");
     assert_eq!(details.cluster_type, expected.cluster_type, "{fixture}: type");
     assert_eq!(details.sid.as_deref(), expected.sid, "{fixture}: sid");
-    assert_eq!(
-        details.additional_sids, expected.additional_sids,
-        "{fixture}: additional sids"
-    );
+    assert_eq!(details.additional_sids, expected.additional_sids, "{fixture}: additional sids");
     assert_eq!(details.provider, expected.provider, "{fixture}: provider");
+    assert_eq!(details.fencing_type.as_deref(), expected.fencing_type, "{fixture}: fencing");
     assert_eq!(
-        details.fencing_type.as_deref(),
-        expected.fencing_type,
-        "{fixture}: fencing"
-    );
-    assert_eq!(
-        details
-            .hana
-            .as_ref()
-            .map(|h| (h.sr_health_state.as_str(), h.secondary_sync_state.as_str())),
+        details.hana.as_ref().map(|h| (h.sr_health_state.as_str(), h.secondary_sync_state.as_str())),
         expected.replication,
         "{fixture}: replication"
     );
-    let sap_systems: Vec<(&str, bool)> = details
-        .sap_systems
-        .iter()
-        .map(|s| (s.sid.as_str(), s.distributed))
-        .collect();
+    let sap_systems: Vec<(&str, bool)> = details.sap_systems.iter().map(|s| (s.sid.as_str(), s.distributed)).collect();
     assert_eq!(sap_systems, expected.sap_systems, "{fixture}: sap systems");
     let (replication, distributed, sbd) = expected.health;
-    assert_eq!(
-        discovered_health(details),
-        DiscoveredHealth {
-            replication,
-            distributed,
-            sbd
-        },
-        "{fixture}: health"
-    );
+    assert_eq!(discovered_health(details), DiscoveredHealth { replication, distributed, sbd }, "{fixture}: health");
     details.as_ref().clone()
 }
 
@@ -223,21 +184,11 @@ fn online_fixtures() -> Vec<(&'static str, Expected)> {
         // Eight nodes in every state; the replication attributes are node01's and node02's.
         ("ha_cluster_discovery_hana_scale_up_node_status.json", HANA_SCALE_UP),
         // `"Name": ""`: the cluster has no name.
-        (
-            "ha_cluster_discovery_unnamed.json",
-            Expected {
-                name: None,
-                ..HANA_SCALE_UP
-            },
-        ),
+        ("ha_cluster_discovery_unnamed.json", Expected { name: None, ..HANA_SCALE_UP }),
         // No stonith resource, SBD with a watchdog but no devices.
         (
             "ha_cluster_discovery_hana_scale_up_diskless_sbd.json",
-            Expected {
-                fencing_type: Some("Diskless SBD"),
-                health: (Some(Passing), None, Unknown),
-                ..HANA_SCALE_UP
-            },
+            Expected { fencing_type: Some("Diskless SBD"), health: (Some(Passing), None, Unknown), ..HANA_SCALE_UP },
         ),
         // A QAS `HDB20` SAPInstance next to the replicated HDQ: cost optimized.
         (
@@ -282,13 +233,7 @@ fn online_fixtures() -> Vec<(&'static str, Expected)> {
             },
         ),
         // SAPHanaSR-angi (`hana_hn9_glob_topology` ScaleUp): `glob_sec` ROT, lss 4, srPoll SOK.
-        (
-            "ha_cluster_discovery_angi_hana_scale_up.json",
-            Expected {
-                sid: Some("HN9"),
-                ..HANA_SCALE_UP
-            },
-        ),
+        ("ha_cluster_discovery_angi_hana_scale_up.json", Expected { sid: Some("HN9"), ..HANA_SCALE_UP }),
         // After a takeover: `glob_sec` is `-` (no landscape status), WDF's srPoll is SFAIL.
         (
             "ha_cluster_discovery_angi_hana_scale_up_failover.json",
@@ -344,11 +289,7 @@ fn online_fixtures() -> Vec<(&'static str, Expected)> {
         ("ha_cluster_discovery_ascs_ers_unmounted.json", ASCS_ERS),
         (
             "ha_cluster_discovery_ascs_ers_multi_sid.json",
-            Expected {
-                additional_sids: &["NWP", "NWD"],
-                sap_systems: &[("NWP", true), ("NWD", true)],
-                ..ASCS_ERS
-            },
+            Expected { additional_sids: &["NWP", "NWD"], sap_systems: &[("NWP", true), ("NWD", true)], ..ASCS_ERS },
         ),
         // Decision, as Trento: a single SAPInstance group is not an ASCS/ERS pair. The
         // payload is valid, so the cluster registers with unknown type, no SIDs and (having
@@ -418,11 +359,7 @@ fn every_cluster_fixture_in_the_corpus_is_covered() {
 }
 
 fn node<'a>(details: &'a ClusterDetails, name: &str) -> &'a ClusterNode {
-    details
-        .nodes
-        .iter()
-        .find(|n| n.name == name)
-        .unwrap_or_else(|| panic!("no node {name}"))
+    details.nodes.iter().find(|n| n.name == name).unwrap_or_else(|| panic!("no node {name}"))
 }
 
 #[test]
@@ -432,20 +369,11 @@ fn hana_scale_up_details() {
     assert_eq!((d.hosts_number, d.resources_number), (2, 8));
     assert!(!d.maintenance_mode);
     assert_eq!(
-        d.sbd_devices
-            .iter()
-            .map(|s| (s.device.as_str(), s.status))
-            .collect::<Vec<_>>(),
-        [
-            ("/dev/vdc", SbdDeviceStatus::Healthy),
-            ("/dev/vdb", SbdDeviceStatus::Healthy)
-        ]
+        d.sbd_devices.iter().map(|s| (s.device.as_str(), s.status)).collect::<Vec<_>>(),
+        [("/dev/vdc", SbdDeviceStatus::Healthy), ("/dev/vdb", SbdDeviceStatus::Healthy)]
     );
-    let stopped = |id: &str, agent: &str| StoppedResource {
-        id: id.into(),
-        agent: agent.into(),
-        role: "Stopped".into(),
-    };
+    let stopped =
+        |id: &str, agent: &str| StoppedResource { id: id.into(), agent: agent.into(), role: "Stopped".into() };
     assert_eq!(
         d.stopped_resources,
         [
@@ -458,23 +386,13 @@ fn hana_scale_up_details() {
     assert_eq!(hana.architecture, HanaArchitecture::Classic);
     assert_eq!(hana.scenario, HanaScenario::PerformanceOptimized);
     assert_eq!(
-        (
-            hana.system_replication_mode.as_str(),
-            hana.system_replication_operation_mode.as_str()
-        ),
+        (hana.system_replication_mode.as_str(), hana.system_replication_operation_mode.as_str()),
         ("sync", "logreplay")
     );
-    let site = |name: &str, state| HanaSite {
-        name: name.into(),
-        state,
-        sr_health_state: "4".into(),
-    };
+    let site = |name: &str, state| HanaSite { name: name.into(), state, sr_health_state: "4".into() };
     assert_eq!(
         hana.sites,
-        [
-            site("PRIMARY_SITE_NAME", HanaStatus::Primary),
-            site("SECONDARY_SITE_NAME", HanaStatus::Secondary)
-        ]
+        [site("PRIMARY_SITE_NAME", HanaStatus::Primary), site("SECONDARY_SITE_NAME", HanaStatus::Secondary)]
     );
 
     let node01 = node(&d, "node01");
@@ -516,13 +434,7 @@ fn hana_scale_up_details() {
                 Some("cln_SAPHanaTopology_PRD_HDB00")
             ),
             // Not in node01's history.
-            resource(
-                "clusterfs",
-                "ocf::heartbeat:Filesystem",
-                "Started",
-                None,
-                Some("c-clusterfs")
-            ),
+            resource("clusterfs", "ocf::heartbeat:Filesystem", "Started", None, Some("c-clusterfs")),
         ]
     );
     let node02 = node(&d, "node02");
@@ -530,11 +442,7 @@ fn hana_scale_up_details() {
     assert_eq!(node02.hana_status, Some(HanaStatus::Secondary));
     assert_eq!(node02.virtual_ip, None);
     assert_eq!(
-        node02
-            .resources
-            .iter()
-            .map(|r| (r.id.as_str(), r.fail_count))
-            .collect::<Vec<_>>(),
+        node02.resources.iter().map(|r| (r.id.as_str(), r.fail_count)).collect::<Vec<_>>(),
         [
             ("test", Some(0)),
             ("rsc_SAPHana_PRD_HDB00", Some(300)),
@@ -596,22 +504,10 @@ fn a_qas_hana_next_to_the_replicated_one_is_cost_optimized() {
     let hana = d.hana.unwrap();
     assert_eq!(hana.scenario, HanaScenario::CostOptimized);
     // node02 is the DC and the secondary.
-    assert!(
-        node(
-            &check("ha_cluster_discovery_hana_scale_up_cost_opt.json", &cost),
-            "node02"
-        )
-        .designated_controller
-    );
+    assert!(node(&check("ha_cluster_discovery_hana_scale_up_cost_opt.json", &cost), "node02").designated_controller);
     assert_eq!(
-        hana.sites
-            .iter()
-            .map(|s| (s.name.as_str(), s.state))
-            .collect::<Vec<_>>(),
-        [
-            ("PRIMARY_SITE_NAME", HanaStatus::Primary),
-            ("SECONDARY_SITE_NAME", HanaStatus::Secondary)
-        ]
+        hana.sites.iter().map(|s| (s.name.as_str(), s.state)).collect::<Vec<_>>(),
+        [("PRIMARY_SITE_NAME", HanaStatus::Primary), ("SECONDARY_SITE_NAME", HanaStatus::Secondary)]
     );
 }
 
@@ -634,11 +530,7 @@ fn a_cluster_whose_first_node_is_down_still_reads_its_modes() {
     // node02 names its site but has no roles or sync state.
     assert_eq!(
         hana.sites,
-        [HanaSite {
-            name: "Site2".into(),
-            state: HanaStatus::Unknown,
-            sr_health_state: "Unknown".into()
-        }]
+        [HanaSite { name: "Site2".into(), state: HanaStatus::Unknown, sr_health_state: "Unknown".into() }]
     );
     // Everything is stopped and there is no node history.
     assert_eq!(d.stopped_resources.len(), 8);
@@ -658,13 +550,8 @@ fn diskless_sbd_is_a_fencing_type_without_devices() {
 
 #[test]
 fn cloud_clusters_read_their_fencing_agent_and_virtual_ip() {
-    let by_name = |fixture: &str| {
-        online_fixtures()
-            .into_iter()
-            .find(|(f, _)| *f == fixture)
-            .map(|(f, e)| check(f, &e))
-            .unwrap()
-    };
+    let by_name =
+        |fixture: &str| online_fixtures().into_iter().find(|(f, _)| *f == fixture).map(|(f, e)| check(f, &e)).unwrap();
     let aws = by_name("ha_cluster_discovery_aws.json");
     // On AWS the virtual IP is an aws-vpc-move-ip resource.
     assert_eq!(node(&aws, "vmhana01").virtual_ip.as_deref(), Some("192.168.1.10"));
@@ -685,45 +572,24 @@ fn cloud_clusters_read_their_fencing_agent_and_virtual_ip() {
         ]
     );
     assert_eq!(
-        node(&gcp, "vmhana01")
-            .resources
-            .iter()
-            .map(|r| (r.id.as_str(), r.fail_count))
-            .collect::<Vec<_>>(),
-        [
-            ("rsc_SAPHanaTopology_PRD_HDB00", Some(0)),
-            ("rsc_ip_PRD_HDB00", Some(0)),
-            ("rsc_socat_PRD_HDB00", Some(0))
-        ]
+        node(&gcp, "vmhana01").resources.iter().map(|r| (r.id.as_str(), r.fail_count)).collect::<Vec<_>>(),
+        [("rsc_SAPHanaTopology_PRD_HDB00", Some(0)), ("rsc_ip_PRD_HDB00", Some(0)), ("rsc_socat_PRD_HDB00", Some(0))]
     );
 }
 
 #[test]
 fn angi_reads_replication_from_site_properties() {
-    let angi = Expected {
-        sid: Some("HN9"),
-        ..HANA_SCALE_UP
-    };
+    let angi = Expected { sid: Some("HN9"), ..HANA_SCALE_UP };
     let d = check("ha_cluster_discovery_angi_hana_scale_up.json", &angi);
     let hana = d.hana.as_ref().unwrap();
     assert_eq!(hana.architecture, HanaArchitecture::Angi);
     assert_eq!(hana.scenario, HanaScenario::PerformanceOptimized);
     assert_eq!(
-        (
-            hana.system_replication_mode.as_str(),
-            hana.system_replication_operation_mode.as_str()
-        ),
+        (hana.system_replication_mode.as_str(), hana.system_replication_operation_mode.as_str()),
         ("sync", "logreplay")
     );
-    let site = |name: &str, state| HanaSite {
-        name: name.into(),
-        state,
-        sr_health_state: "4".into(),
-    };
-    assert_eq!(
-        hana.sites,
-        [site("WDF", HanaStatus::Primary), site("ROT", HanaStatus::Secondary)]
-    );
+    let site = |name: &str, state| HanaSite { name: name.into(), state, sr_health_state: "4".into() };
+    assert_eq!(hana.sites, [site("WDF", HanaStatus::Primary), site("ROT", HanaStatus::Secondary)]);
     // vmhana02 is the designated controller in crm_mon.
     assert!(node(&d, "vmhana02").designated_controller);
     assert_eq!(node(&d, "vmhana01").hana_status, Some(HanaStatus::Primary));
@@ -731,37 +597,20 @@ fn angi_reads_replication_from_site_properties() {
     assert_eq!(node(&d, "vmhana01").nameserver_actual_role.as_deref(), Some("master"));
     assert_eq!(node(&d, "vmhana01").virtual_ip.as_deref(), Some("10.70.1.13"));
 
-    let failover = Expected {
-        replication: Some(("Unknown", "SFAIL")),
-        health: (Some(Critical), None, Passing),
-        ..angi
-    };
+    let failover =
+        Expected { replication: Some(("Unknown", "SFAIL")), health: (Some(Critical), None, Passing), ..angi };
     let d = check("ha_cluster_discovery_angi_hana_scale_up_failover.json", &failover);
     let hana = d.hana.as_ref().unwrap();
     // ROT took over; WDF is a primary whose srPoll is SFAIL.
     assert_eq!(
         hana.sites,
         [
-            HanaSite {
-                name: "ROT".into(),
-                state: HanaStatus::Primary,
-                sr_health_state: "4".into()
-            },
-            HanaSite {
-                name: "WDF".into(),
-                state: HanaStatus::Failed,
-                sr_health_state: "1".into()
-            },
+            HanaSite { name: "ROT".into(), state: HanaStatus::Primary, sr_health_state: "4".into() },
+            HanaSite { name: "WDF".into(), state: HanaStatus::Failed, sr_health_state: "1".into() },
         ]
     );
     let vmhana01 = node(&d, "vmhana01");
-    assert_eq!(
-        (
-            vmhana01.nameserver_actual_role.as_deref(),
-            vmhana01.indexserver_actual_role.as_deref()
-        ),
-        (None, None)
-    );
+    assert_eq!((vmhana01.nameserver_actual_role.as_deref(), vmhana01.indexserver_actual_role.as_deref()), (None, None));
 }
 
 #[test]
@@ -771,83 +620,45 @@ fn hana_scale_out_details_and_majority_makers() {
     assert_eq!(hana.architecture, HanaArchitecture::Classic);
     assert_eq!(hana.scenario, HanaScenario::Unknown);
     assert_eq!(
-        (
-            hana.system_replication_mode.as_str(),
-            hana.system_replication_operation_mode.as_str()
-        ),
+        (hana.system_replication_mode.as_str(), hana.system_replication_operation_mode.as_str()),
         ("syncmem", "delta_datashipping")
     );
-    let site = |name: &str, state| HanaSite {
-        name: name.into(),
-        state,
-        sr_health_state: "4".into(),
-    };
-    assert_eq!(
-        hana.sites,
-        [site("Site1", HanaStatus::Primary), site("Site2", HanaStatus::Secondary)]
-    );
+    let site = |name: &str, state| HanaSite { name: name.into(), state, sr_health_state: "4".into() };
+    assert_eq!(hana.sites, [site("Site1", HanaStatus::Primary), site("Site2", HanaStatus::Secondary)]);
     assert_eq!(d.hosts_number, 6);
     assert!(d.nodes.iter().all(|n| !n.majority_maker));
     let vmhana03 = node(&d, "vmhana03");
     assert_eq!(vmhana03.site.as_deref(), Some("Site1"));
     assert_eq!(vmhana03.hana_status, Some(HanaStatus::Primary));
     assert_eq!(
-        (
-            vmhana03.nameserver_actual_role.as_deref(),
-            vmhana03.indexserver_actual_role.as_deref()
-        ),
+        (vmhana03.nameserver_actual_role.as_deref(), vmhana03.indexserver_actual_role.as_deref()),
         (Some("slave"), Some("standby"))
     );
     assert_eq!(node(&d, "vmhana04").hana_status, Some(HanaStatus::Secondary));
 
     let majority_makers = |fixture: &str| -> Vec<String> {
         let (_, expected) = online_fixtures().into_iter().find(|(f, _)| *f == fixture).unwrap();
-        check(fixture, &expected)
-            .nodes
-            .into_iter()
-            .filter(|n| n.majority_maker)
-            .map(|n| n.name)
-            .collect()
+        check(fixture, &expected).nodes.into_iter().filter(|n| n.majority_maker).map(|n| n.name).collect()
     };
-    assert_eq!(
-        majority_makers("ha_cluster_discovery_hana_scale_out_with_majority_maker.json"),
-        ["hana-s-mm"]
-    );
-    assert_eq!(
-        majority_makers("ha_cluster_discovery_hana_scale_out_no_srhooks.json"),
-        ["hana-s-mm"]
-    );
-    assert_eq!(
-        majority_makers("ha_cluster_discovery_hana_scale_out_multitarget.json"),
-        ["vmhanamm"]
-    );
+    assert_eq!(majority_makers("ha_cluster_discovery_hana_scale_out_with_majority_maker.json"), ["hana-s-mm"]);
+    assert_eq!(majority_makers("ha_cluster_discovery_hana_scale_out_no_srhooks.json"), ["hana-s-mm"]);
+    assert_eq!(majority_makers("ha_cluster_discovery_hana_scale_out_multitarget.json"), ["vmhanamm"]);
 }
 
 #[test]
 fn scale_out_without_hooks_and_multitarget_sites() {
-    let fixture = |name: &str| {
-        online_fixtures()
-            .into_iter()
-            .find(|(f, _)| *f == name)
-            .map(|(f, e)| check(f, &e))
-            .unwrap()
-    };
+    let fixture =
+        |name: &str| online_fixtures().into_iter().find(|(f, _)| *f == name).map(|(f, e)| check(f, &e)).unwrap();
     // No srHook properties: the secondary's state is the global sync state (SOK), the
     // primary's PRIM; modes take the resource agent's defaults.
     let no_hooks = fixture("ha_cluster_discovery_hana_scale_out_no_srhooks.json");
     let hana = no_hooks.hana.as_ref().unwrap();
     assert_eq!(
-        (
-            hana.system_replication_mode.as_str(),
-            hana.system_replication_operation_mode.as_str()
-        ),
+        (hana.system_replication_mode.as_str(), hana.system_replication_operation_mode.as_str()),
         ("sync", "logreplay")
     );
     assert_eq!(
-        hana.sites
-            .iter()
-            .map(|s| (s.name.as_str(), s.state))
-            .collect::<Vec<_>>(),
+        hana.sites.iter().map(|s| (s.name.as_str(), s.state)).collect::<Vec<_>>(),
         [("HANA_S1", HanaStatus::Primary), ("HANA_S2", HanaStatus::Secondary)]
     );
     // The reporting host is the DC; in crm_mon that is hana-s2-db2.
@@ -856,10 +667,7 @@ fn scale_out_without_hooks_and_multitarget_sites() {
     let multitarget = fixture("ha_cluster_discovery_hana_scale_out_multitarget.json");
     let hana = multitarget.hana.as_ref().unwrap();
     assert_eq!(
-        hana.sites
-            .iter()
-            .map(|s| (s.name.as_str(), s.state))
-            .collect::<Vec<_>>(),
+        hana.sites.iter().map(|s| (s.name.as_str(), s.state)).collect::<Vec<_>>(),
         [("Site2", HanaStatus::Primary), ("Site1", HanaStatus::Secondary)]
     );
     assert_eq!(node(&multitarget, "vmhana21").virtual_ip.as_deref(), Some("10.0.0.10"));
@@ -928,24 +736,13 @@ fn ascs_ers_instances_and_how_they_are_mounted() {
     assert!(!unmounted.filesystem_resource_based);
     assert!(unmounted.distributed);
     assert_eq!(
-        unmounted
-            .instances
-            .iter()
-            .map(|i| (i.role, i.mount, i.filesystem.as_deref()))
-            .collect::<Vec<_>>(),
-        [
-            (AscsErsRole::Ascs, InstanceMount::SimpleMount, None),
-            (AscsErsRole::Ers, InstanceMount::Unmanaged, None)
-        ]
+        unmounted.instances.iter().map(|i| (i.role, i.mount, i.filesystem.as_deref())).collect::<Vec<_>>(),
+        [(AscsErsRole::Ascs, InstanceMount::SimpleMount, None), (AscsErsRole::Ers, InstanceMount::Unmanaged, None)]
     );
 
     let multi = check(
         "ha_cluster_discovery_ascs_ers_multi_sid.json",
-        &Expected {
-            additional_sids: &["NWP", "NWD"],
-            sap_systems: &[("NWP", true), ("NWD", true)],
-            ..ASCS_ERS
-        },
+        &Expected { additional_sids: &["NWP", "NWD"], sap_systems: &[("NWP", true), ("NWD", true)], ..ASCS_ERS },
     );
     assert_eq!(
         multi.sap_systems[1].instances,
@@ -977,11 +774,8 @@ fn ascs_ers_instances_and_how_they_are_mounted() {
 
 #[test]
 fn a_cluster_of_unknown_type_keeps_its_common_details() {
-    let invalid = online_fixtures()
-        .into_iter()
-        .find(|(f, _)| *f == "ha_cluster_discovery_ascs_ers_invalid.json")
-        .unwrap()
-        .1;
+    let invalid =
+        online_fixtures().into_iter().find(|(f, _)| *f == "ha_cluster_discovery_ascs_ers_invalid.json").unwrap().1;
     let d = check("ha_cluster_discovery_ascs_ers_invalid.json", &invalid);
     assert!(d.hana.is_none() && d.sap_systems.is_empty());
     assert_eq!(d.nodes.len(), 2);
@@ -1028,10 +822,7 @@ fn a_null_payload_removes_the_host_from_its_cluster() {
         detect_in(fixture, &in_cluster(current)).unwrap(),
         [LandscapeCommand::Cluster {
             cluster_id: current,
-            command: ClusterCommand::DeregisterClusterHost {
-                cluster_id: current,
-                host_id: agent_of(fixture),
-            },
+            command: ClusterCommand::DeregisterClusterHost { cluster_id: current, host_id: agent_of(fixture) },
         }]
     );
 }
@@ -1047,10 +838,7 @@ fn a_host_that_moved_leaves_its_previous_cluster_first() {
         commands[0],
         LandscapeCommand::Cluster {
             cluster_id: previous,
-            command: ClusterCommand::DeregisterClusterHost {
-                cluster_id: previous,
-                host_id: agent,
-            },
+            command: ClusterCommand::DeregisterClusterHost { cluster_id: previous, host_id: agent },
         }
     );
     assert!(matches!(
@@ -1092,12 +880,7 @@ fn every_scenario_cluster_payload_is_accepted() {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             if let [
                 LandscapeCommand::Cluster {
-                    command:
-                        ClusterCommand::RegisterOnlineClusterHost {
-                            designated_controller: true,
-                            details,
-                            ..
-                        },
+                    command: ClusterCommand::RegisterOnlineClusterHost { designated_controller: true, details, .. },
                     ..
                 },
             ] = commands.as_slice()
@@ -1112,26 +895,10 @@ fn every_scenario_cluster_payload_is_accepted() {
     assert_eq!(
         designated_controllers,
         [
-            (
-                "219bf05b-c6a7-4de3-bcf8-852b42fc6a4f".to_owned(),
-                angi_or_classic_up,
-                Some("external/sbd".to_owned())
-            ),
-            (
-                "2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4".to_owned(),
-                angi_or_classic_up,
-                Some("external/sbd".to_owned())
-            ),
-            (
-                "43dcb497-2652-4254-b53a-3ff1d3b2a0ff".to_owned(),
-                angi_or_classic_up,
-                Some("Diskless SBD".to_owned())
-            ),
-            (
-                "4b67842f-ccf7-46a4-a344-9e918648b117".to_owned(),
-                angi_or_classic_up,
-                Some("external/sbd".to_owned())
-            ),
+            ("219bf05b-c6a7-4de3-bcf8-852b42fc6a4f".to_owned(), angi_or_classic_up, Some("external/sbd".to_owned())),
+            ("2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4".to_owned(), angi_or_classic_up, Some("external/sbd".to_owned())),
+            ("43dcb497-2652-4254-b53a-3ff1d3b2a0ff".to_owned(), angi_or_classic_up, Some("Diskless SBD".to_owned())),
+            ("4b67842f-ccf7-46a4-a344-9e918648b117".to_owned(), angi_or_classic_up, Some("external/sbd".to_owned())),
         ]
     );
 }
@@ -1141,19 +908,14 @@ fn the_diskless_sbd_scenario_has_a_failed_secondary() {
     let dir = fixtures().join("scenarios/hana-diskless-sbd");
     let (agent_id, payload) = read(dir.join("43dcb497-2652-4254-b53a-3ff1d3b2a0ff_ha_cluster_discovery.json"));
     let commands = detect_payload(agent_id, &payload, &DiscoveryContext::default()).unwrap();
-    let LandscapeCommand::Cluster {
-        command: ClusterCommand::RegisterOnlineClusterHost { details, .. },
-        ..
-    } = &commands[0]
+    let LandscapeCommand::Cluster { command: ClusterCommand::RegisterOnlineClusterHost { details, .. }, .. } =
+        &commands[0]
     else {
         panic!("expected a registration, got {commands:?}");
     };
     // vmh3shdb02 is `4:S:…` with `SFAIL`.
     let hana = details.hana.as_ref().unwrap();
-    assert_eq!(
-        (hana.sr_health_state.as_str(), hana.secondary_sync_state.as_str()),
-        ("4", "SFAIL")
-    );
+    assert_eq!((hana.sr_health_state.as_str(), hana.secondary_sync_state.as_str()), ("4", "SFAIL"));
     assert_eq!(hana.system_replication_operation_mode, "logreplay_readaccess");
     assert_eq!(discovered_health(details).replication, Some(Critical));
     assert_eq!(details.provider, Provider::Vmware);
@@ -1197,10 +959,7 @@ fn bad_payloads_name_the_field() {
         &with(&|p| p["Crmmon"]["NodeHistory"]["Nodes"][0]["ResourceHistory"][0]["FailCount"] = (-1).into()),
         "payload.Crmmon.NodeHistory.Nodes[0].ResourceHistory[0].FailCount:",
     );
-    check(
-        &with(&|p| p["Crmmon"]["Summary"]["Nodes"]["Number"] = "two".into()),
-        "payload.Crmmon.Summary.Nodes.Number:",
-    );
+    check(&with(&|p| p["Crmmon"]["Summary"]["Nodes"]["Number"] = "two".into()), "payload.Crmmon.Summary.Nodes.Number:");
     // HANA resources without a SID.
     check(
         &with(&|p| {

@@ -32,13 +32,8 @@ fn read_envelope(path: &Path) -> Envelope {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
     let payload = &envelope["payload"];
-    let field = |name: &str| {
-        envelope
-            .get(name)
-            .or_else(|| payload.get(name))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
+    let field =
+        |name: &str| envelope.get(name).or_else(|| payload.get(name)).and_then(|v| v.as_str()).map(str::to_owned);
     let agent_id = field("agent_id")
         .or_else(|| {
             let name = path.file_name()?.to_str()?;
@@ -48,21 +43,13 @@ fn read_envelope(path: &Path) -> Envelope {
         .parse()
         .unwrap();
     let discovery_type = field("discovery_type").expect("a discovery type").parse().unwrap();
-    Envelope {
-        agent_id,
-        discovery_type,
-        payload: payload.to_string(),
-    }
+    Envelope { agent_id, discovery_type, payload: payload.to_string() }
 }
 
 fn detect_file(path: &Path) -> (Uuid, Result<Vec<LandscapeCommand>, InvalidDiscovery>) {
     let envelope = read_envelope(path);
     let result = ScenarioDetector::detect(
-        &Discovery {
-            agent_id: envelope.agent_id,
-            discovery_type: envelope.discovery_type,
-            payload: &envelope.payload,
-        },
+        &Discovery { agent_id: envelope.agent_id, discovery_type: envelope.discovery_type, payload: &envelope.payload },
         &Default::default(),
     );
     (envelope.agent_id, result)
@@ -72,19 +59,8 @@ fn detect_file(path: &Path) -> (Uuid, Result<Vec<LandscapeCommand>, InvalidDisco
 fn check(fixture: &str, expected: HostCommand) {
     let (agent_id, result) = detect_file(&fixtures().join("discovery").join(fixture));
     let commands = result.unwrap_or_else(|e| panic!("{fixture} must be accepted: {e}"));
-    assert_eq!(
-        expected.host_id(),
-        agent_id,
-        "{fixture}: the command is for the agent's host"
-    );
-    assert_eq!(
-        commands,
-        vec![LandscapeCommand::Host {
-            host_id: agent_id,
-            command: expected
-        }],
-        "{fixture}"
-    );
+    assert_eq!(expected.host_id(), agent_id, "{fixture}: the command is for the agent's host");
+    assert_eq!(commands, vec![LandscapeCommand::Host { host_id: agent_id, command: expected }], "{fixture}");
 }
 
 fn refused(fixture: &str) -> InvalidDiscovery {
@@ -97,10 +73,7 @@ fn fixture_agent() -> Uuid {
 }
 
 fn provider(provider: Provider) -> HostCommand {
-    HostCommand::UpdateProvider {
-        host_id: fixture_agent(),
-        provider,
-    }
+    HostCommand::UpdateProvider { host_id: fixture_agent(), provider }
 }
 
 fn strings(values: &[&str]) -> Vec<String> {
@@ -197,19 +170,11 @@ fn saptune_agent() -> Uuid {
 }
 
 fn service(name: &str, state: Option<(&str, &str)>) -> SaptuneService {
-    SaptuneService {
-        name: name.into(),
-        enabled: state.map(|s| s.0.to_owned()),
-        active: state.map(|s| s.1.to_owned()),
-    }
+    SaptuneService { name: name.into(), enabled: state.map(|s| s.0.to_owned()), active: state.map(|s| s.1.to_owned()) }
 }
 
 fn no_staging() -> Option<SaptuneStaging> {
-    Some(SaptuneStaging {
-        enabled: false,
-        notes: vec![],
-        solution_ids: vec![],
-    })
+    Some(SaptuneStaging { enabled: false, notes: vec![], solution_ids: vec![] })
 }
 
 #[test]
@@ -218,16 +183,9 @@ fn saptune_fixture_with_a_netweaver_solution() {
     // 941735 and 1771258 are also listed under "Notes enabled additionally".
     let notes: Vec<SaptuneNote> = netweaver_notes
         .iter()
-        .map(|id| SaptuneNote {
-            id: id.clone(),
-            additionally_enabled: id == "941735" || id == "1771258",
-        })
+        .map(|id| SaptuneNote { id: id.clone(), additionally_enabled: id == "941735" || id == "1771258" })
         .collect();
-    let solution = SaptuneSolution {
-        id: "NETWEAVER".into(),
-        notes: netweaver_notes.clone(),
-        partial: false,
-    };
+    let solution = SaptuneSolution { id: "NETWEAVER".into(), notes: netweaver_notes.clone(), partial: false };
     check(
         "saptune_discovery.json",
         HostCommand::UpdateSaptuneStatus {
@@ -285,11 +243,7 @@ fn saptune_fixtures_without_configuration_or_status() {
         "saptune_discovery_empty_status.json",
         HostCommand::UpdateSaptuneStatus {
             host_id: saptune_agent(),
-            status: SaptuneStatus {
-                saptune_installed: true,
-                package_version: Some("3.0.0".into()),
-                tuning: None,
-            },
+            status: SaptuneStatus { saptune_installed: true, package_version: Some("3.0.0".into()), tuning: None },
         },
     );
     // A status without a result is malformed; Trento refuses it ("result can't be blank").
@@ -351,11 +305,7 @@ fn every_scenario_payload_is_accepted() {
             assert_eq!(command.name(), expected, "{name}");
         }
     }
-    assert_eq!(
-        seen,
-        [13, 13, 11],
-        "cloud, subscription and saptune payloads of the scenarios"
-    );
+    assert_eq!(seen, [13, 13, 11], "cloud, subscription and saptune payloads of the scenarios");
 }
 
 fn scenario_command(scenario: &str, file: &str) -> HostCommand {
@@ -369,13 +319,8 @@ fn scenario_command(scenario: &str, file: &str) -> HostCommand {
 #[test]
 fn scenario_payloads_read_as_written() {
     // AWS, read off single-hana-single-app/c4914bd4…_cloud_discovery.json.
-    let HostCommand::UpdateProvider {
-        provider: Provider::Aws(Some(aws)),
-        ..
-    } = scenario_command(
-        "single-hana-single-app",
-        "c4914bd4-efa3-553a-9a52-e9b562e210e5_cloud_discovery.json",
-    )
+    let HostCommand::UpdateProvider { provider: Provider::Aws(Some(aws)), .. } =
+        scenario_command("single-hana-single-app", "c4914bd4-efa3-553a-9a52-e9b562e210e5_cloud_discovery.json")
     else {
         panic!("expected AWS");
     };
@@ -384,26 +329,17 @@ fn scenario_payloads_read_as_written() {
         ("r6i.xlarge", 7, "eu-central-1")
     );
     // Azure without data disks: hana-scale-up-angi's storage profile lists none.
-    let HostCommand::UpdateProvider {
-        provider: Provider::Azure(Some(azure)),
-        ..
-    } = scenario_command(
-        "hana-scale-up-angi",
-        "851a4dd3-9693-44c3-a40b-b32d22872e74_cloud_discovery.json",
-    )
+    let HostCommand::UpdateProvider { provider: Provider::Azure(Some(azure)), .. } =
+        scenario_command("hana-scale-up-angi", "851a4dd3-9693-44c3-a40b-b32d22872e74_cloud_discovery.json")
     else {
         panic!("expected Azure");
     };
-    assert_eq!(
-        (azure.resource_group.as_deref(), azure.data_disk_number),
-        (Some("hana-scale-up-angi"), 0)
-    );
+    assert_eq!((azure.resource_group.as_deref(), azure.data_disk_number), (Some("hana-scale-up-angi"), 0));
     // The file with its envelope inside the payload: its own agent_id and discovery_type
     // keys are ignored, the status is read.
-    let HostCommand::UpdateSaptuneStatus { host_id, status } = scenario_command(
-        "hana-scale-up-cost-opt",
-        "fa7a5602-232b-5389-96a6-f5f5de6ff9a2_saptune_discovery.json",
-    ) else {
+    let HostCommand::UpdateSaptuneStatus { host_id, status } =
+        scenario_command("hana-scale-up-cost-opt", "fa7a5602-232b-5389-96a6-f5f5de6ff9a2_saptune_discovery.json")
+    else {
         panic!("expected a saptune status");
     };
     assert_eq!(host_id, "fa7a5602-232b-5389-96a6-f5f5de6ff9a2".parse::<Uuid>().unwrap());
@@ -412,10 +348,9 @@ fn scenario_payloads_read_as_written() {
     assert_eq!(tuning.tuning_state, TuningState::NotCompliant);
     assert_eq!(tuning.applied_solution.map(|s| s.id), Some("HANA".to_owned()));
     // A subscription that is not registered: hana-scale-up-angi lists some.
-    let HostCommand::UpdateSlesSubscriptions { subscriptions, .. } = scenario_command(
-        "hana-scale-up-angi",
-        "851a4dd3-9693-44c3-a40b-b32d22872e74_subscription_discovery.json",
-    ) else {
+    let HostCommand::UpdateSlesSubscriptions { subscriptions, .. } =
+        scenario_command("hana-scale-up-angi", "851a4dd3-9693-44c3-a40b-b32d22872e74_subscription_discovery.json")
+    else {
         panic!("expected subscriptions");
     };
     assert_eq!(subscriptions.len(), 10);
@@ -426,54 +361,31 @@ fn scenario_payloads_read_as_written() {
 fn bad_payloads_name_the_field() {
     let check = |discovery_type: DiscoveryType, payload: &str, field: &str| {
         let err = ScenarioDetector::detect(
-            &Discovery {
-                agent_id: Uuid::nil(),
-                discovery_type,
-                payload,
-            },
+            &Discovery { agent_id: Uuid::nil(), discovery_type, payload },
             &Default::default(),
         )
         .unwrap_err();
         assert!(err.to_string().starts_with(field), "{payload}: {err}");
     };
     use DiscoveryType::{Cloud, Saptune, Subscription};
-    check(
-        Cloud,
-        r#"{"Provider": "openstack", "Metadata": null}"#,
-        "payload.Provider:",
-    );
+    check(Cloud, r#"{"Provider": "openstack", "Metadata": null}"#, "payload.Provider:");
     check(Cloud, r#"{"Provider": 1}"#, "payload.Provider:");
-    check(
-        Cloud,
-        r#"{"Provider": "aws", "Metadata": {"account_id": "1"}}"#,
-        "payload.Metadata:",
-    );
-    check(
-        Cloud,
-        r#"{"Provider": "gcp", "Metadata": {"disk_number": "four"}}"#,
-        "payload.Metadata.disk_number:",
-    );
+    check(Cloud, r#"{"Provider": "aws", "Metadata": {"account_id": "1"}}"#, "payload.Metadata:");
+    check(Cloud, r#"{"Provider": "gcp", "Metadata": {"disk_number": "four"}}"#, "payload.Metadata.disk_number:");
     check(Cloud, r#"{"Provider": "azure", "Metadata": {}}"#, "payload.Metadata:");
     check(Subscription, r#"{"identifier": "SLES_SAP"}"#, "payload:");
     // The path of a list's element is rendered by the shared `parse_payload` (today
     // `payload.[0]`); only its end is asserted here.
     let element = |payload: &str, field: &str| {
         let err = ScenarioDetector::detect(
-            &Discovery {
-                agent_id: Uuid::nil(),
-                discovery_type: Subscription,
-                payload,
-            },
+            &Discovery { agent_id: Uuid::nil(), discovery_type: Subscription, payload },
             &Default::default(),
         )
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("payload") && err.contains(field), "{payload}: {err}");
     };
-    element(
-        r#"[{"identifier": "SLES_SAP", "version": "15", "arch": "x86_64"}]"#,
-        "[0]: missing field `status`",
-    );
+    element(r#"[{"identifier": "SLES_SAP", "version": "15", "arch": "x86_64"}]"#, "[0]: missing field `status`");
     element(
         r#"[{"identifier": "SLES_SAP", "version": "15", "arch": "x86_64", "status": "Registered",
              "starts_at": "yesterday"}]"#,
@@ -496,11 +408,7 @@ fn bad_payloads_name_the_field() {
 #[test]
 fn lenient_where_agents_vary() {
     let detect = |discovery_type: DiscoveryType, payload: &str| match ScenarioDetector::detect(
-        &Discovery {
-            agent_id: Uuid::nil(),
-            discovery_type,
-            payload,
-        },
+        &Discovery { agent_id: Uuid::nil(), discovery_type, payload },
         &Default::default(),
     )
     .unwrap()
@@ -512,40 +420,24 @@ fn lenient_where_agents_vary() {
     // The agent sends an empty provider when it recognises none.
     assert_eq!(
         detect(DiscoveryType::Cloud, r#"{"Provider": "", "Metadata": null}"#),
-        HostCommand::UpdateProvider {
-            host_id: Uuid::nil(),
-            provider: Provider::Unknown
-        }
+        HostCommand::UpdateProvider { host_id: Uuid::nil(), provider: Provider::Unknown }
     );
     // The agent sends no AWS metadata when it could not read it.
     assert_eq!(
         detect(DiscoveryType::Cloud, r#"{"Provider": "aws", "Metadata": null}"#),
-        HostCommand::UpdateProvider {
-            host_id: Uuid::nil(),
-            provider: Provider::Aws(None)
-        }
+        HostCommand::UpdateProvider { host_id: Uuid::nil(), provider: Provider::Aws(None) }
     );
     // No saptune: nothing but the flag.
     assert_eq!(
-        detect(
-            DiscoveryType::Saptune,
-            r#"{"saptune_installed": false, "package_version": "", "status": null}"#
-        ),
+        detect(DiscoveryType::Saptune, r#"{"saptune_installed": false, "package_version": "", "status": null}"#),
         HostCommand::UpdateSaptuneStatus {
             host_id: Uuid::nil(),
-            status: SaptuneStatus {
-                saptune_installed: false,
-                package_version: None,
-                tuning: None
-            }
+            status: SaptuneStatus { saptune_installed: false, package_version: None, tuning: None }
         }
     );
     // An empty subscription list is a list.
     assert_eq!(
         detect(DiscoveryType::Subscription, "[]"),
-        HostCommand::UpdateSlesSubscriptions {
-            host_id: Uuid::nil(),
-            subscriptions: vec![]
-        }
+        HostCommand::UpdateSlesSubscriptions { host_id: Uuid::nil(), subscriptions: vec![] }
     );
 }

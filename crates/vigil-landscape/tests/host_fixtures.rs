@@ -31,12 +31,7 @@ fn detect(name: &str) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
 fn details(name: &str) -> HostDetails {
     let commands = detect(name).unwrap_or_else(|e| panic!("{name} must be accepted: {e}"));
     match commands.as_slice() {
-        [
-            LandscapeCommand::Host {
-                command: HostCommand::RegisterHost { details, .. },
-                ..
-            },
-        ] => details.clone(),
+        [LandscapeCommand::Host { command: HostCommand::RegisterHost { details, .. }, .. }] => details.clone(),
         other => panic!("{name}: expected one RegisterHost, got {other:?}"),
     }
 }
@@ -51,17 +46,11 @@ fn host_discovery_registers_the_host_with_addresses_zipped_with_netmasks() {
     );
     assert_eq!(d.ip_addresses, ["10.1.1.4/16", "10.1.1.5/24", "10.1.1.6/32"]);
     assert_eq!(d.arch, Architecture::X86_64);
-    assert_eq!(
-        (d.os_version.as_str(), d.cpu_count, d.socket_count, d.total_memory_mb),
-        ("15-SP2", 2, 1, 4096)
-    );
+    assert_eq!((d.os_version.as_str(), d.cpu_count, d.socket_count, d.total_memory_mb), ("15-SP2", 2, 1, 4096));
     assert_eq!(d.agent_version, "0.1.0");
     assert_eq!(d.systemd_units.len(), 1);
     assert_eq!(
-        (
-            d.systemd_units[0].name.as_str(),
-            d.systemd_units[0].unit_file_state.as_str()
-        ),
+        (d.systemd_units[0].name.as_str(), d.systemd_units[0].unit_file_state.as_str()),
         ("pacemaker.service", "enabled")
     );
     assert_eq!(d.installation_source, InstallationSource::Unknown);
@@ -76,26 +65,15 @@ fn optional_fields_of_the_other_host_fixtures() {
         details("host_discovery_with_installation_source.json").installation_source,
         InstallationSource::Community
     );
-    let boot = details("host_discovery_with_last_boot_timestamp.json")
-        .last_boot_timestamp
-        .unwrap();
+    let boot = details("host_discovery_with_last_boot_timestamp.json").last_boot_timestamp.unwrap();
     assert_eq!(boot.to_rfc3339(), "2024-06-10T12:34:56+00:00");
     let pull = details("host_discovery_with_prometheus_mode_pull.json");
     assert_eq!(pull.prometheus_mode, PrometheusMode::Pull);
-    assert_eq!(
-        pull.prometheus_targets.get("node_exporter").map(String::as_str),
-        Some("10.0.0.1:9100")
-    );
-    assert_eq!(
-        pull.prometheus_targets.get("ha_cluster_exporter").map(String::as_str),
-        Some("10.0.0.1:9664")
-    );
+    assert_eq!(pull.prometheus_targets.get("node_exporter").map(String::as_str), Some("10.0.0.1:9100"));
+    assert_eq!(pull.prometheus_targets.get("ha_cluster_exporter").map(String::as_str), Some("10.0.0.1:9664"));
     let push = details("host_discovery_with_prometheus_mode_push.json");
     assert_eq!(push.prometheus_mode, PrometheusMode::Push);
-    assert_eq!(
-        push.prometheus_targets.get("prometheus_url").map(String::as_str),
-        Some("http://10.1.1.4:9090")
-    );
+    assert_eq!(push.prometheus_targets.get("prometheus_url").map(String::as_str), Some("http://10.1.1.4:9090"));
 }
 
 #[test]
@@ -166,11 +144,7 @@ fn scenario_host_payloads_with_string_netmasks_and_ipv6_parse() {
         &Default::default(),
     )
     .unwrap();
-    let LandscapeCommand::Host {
-        command: HostCommand::RegisterHost { details, .. },
-        ..
-    } = &commands[0]
-    else {
+    let LandscapeCommand::Host { command: HostCommand::RegisterHost { details, .. }, .. } = &commands[0] else {
         panic!("expected RegisterHost, got {commands:?}");
     };
     assert_eq!(details.hostname, "trento-vmnetweaver01");
@@ -182,11 +156,7 @@ fn scenario_host_payloads_with_string_netmasks_and_ipv6_parse() {
 fn bad_payloads_name_the_field() {
     let check = |payload: &str, field: &str| {
         let err = ScenarioDetector::detect(
-            &Discovery {
-                agent_id: uuid::Uuid::nil(),
-                discovery_type: DiscoveryType::Host,
-                payload,
-            },
+            &Discovery { agent_id: uuid::Uuid::nil(), discovery_type: DiscoveryType::Host, payload },
             &Default::default(),
         )
         .unwrap_err();
@@ -201,10 +171,7 @@ fn bad_payloads_name_the_field() {
     };
     check(&with("cpu_count", serde_json::json!(-1)), "payload.cpu_count:");
     check(&with("hostname", serde_json::json!("")), "payload.hostname:");
-    check(
-        &with("ip_addresses", serde_json::json!(["10.0.0.1", " "])),
-        "payload.ip_addresses[1]:",
-    );
+    check(&with("ip_addresses", serde_json::json!(["10.0.0.1", " "])), "payload.ip_addresses[1]:");
     check(&with("netmasks", serde_json::json!([16, 24])), "payload.netmasks:");
     check(&with("netmasks", serde_json::json!([33])), "payload.netmasks[0]:");
     check(r#"{"hostname": "h"}"#, "payload:");

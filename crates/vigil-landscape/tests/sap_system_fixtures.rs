@@ -29,32 +29,18 @@ fn fixtures() -> PathBuf {
 fn read(path: &Path) -> (Uuid, String) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
-    (
-        envelope["agent_id"].as_str().unwrap().parse().unwrap(),
-        envelope["payload"].to_string(),
-    )
+    (envelope["agent_id"].as_str().unwrap().parse().unwrap(), envelope["payload"].to_string())
 }
 
 fn detect_file(path: &Path, discovery_type: DiscoveryType, context: &DiscoveryContext) -> Vec<LandscapeCommand> {
     let (agent_id, payload) = read(path);
-    ScenarioDetector::detect(
-        &Discovery {
-            agent_id,
-            discovery_type,
-            payload: &payload,
-        },
-        context,
-    )
-    .unwrap_or_else(|e| panic!("{} must be accepted: {e}", path.display()))
+    ScenarioDetector::detect(&Discovery { agent_id, discovery_type, payload: &payload }, context)
+        .unwrap_or_else(|e| panic!("{} must be accepted: {e}", path.display()))
 }
 
 fn detect_payload(payload: &str) -> Result<Vec<LandscapeCommand>, String> {
     ScenarioDetector::detect(
-        &Discovery {
-            agent_id: Uuid::nil(),
-            discovery_type: DiscoveryType::SapSystem,
-            payload,
-        },
+        &Discovery { agent_id: Uuid::nil(), discovery_type: DiscoveryType::SapSystem, payload },
         &DiscoveryContext::default(),
     )
     .map_err(|e| e.to_string())
@@ -63,11 +49,7 @@ fn detect_payload(payload: &str) -> Result<Vec<LandscapeCommand>, String> {
 /// The table-driven check: `fixture` (a file of the corpus's `discovery/`) means exactly
 /// `expected`, given what `context` says is on the host now.
 fn check(fixture: &str, context: &DiscoveryContext, expected: Vec<LandscapeCommand>) {
-    let commands = detect_file(
-        &fixtures().join("discovery").join(fixture),
-        DiscoveryType::SapSystem,
-        context,
-    );
+    let commands = detect_file(&fixtures().join("discovery").join(fixture), DiscoveryType::SapSystem, context);
     assert_eq!(commands, expected, "{fixture}");
 }
 
@@ -108,10 +90,7 @@ fn hana(host: &str, number: &str, hostname: &str, ports: (u16, u16), health: Hea
 }
 
 fn replicating(instance: DatabaseInstance, system_replication: SystemReplication) -> DatabaseInstance {
-    DatabaseInstance {
-        system_replication,
-        ..instance
-    }
+    DatabaseInstance { system_replication, ..instance }
 }
 
 /// Replication as read from `hdbnsutil`: role, site, mode, operation mode, source, tier;
@@ -199,15 +178,7 @@ fn every_sap_system_fixture_means_the_commands_trento_derives() {
                 &["PRD"],
                 replicating(
                     hana(HANA_HOST, "00", "vmhana01", (50013, 50014), Health::Passing),
-                    sr(
-                        Some(Primary),
-                        Some("ERROR"),
-                        Some("Site1"),
-                        Some("primary"),
-                        Some("primary"),
-                        None,
-                        Some(1),
-                    ),
+                    sr(Some(Primary), Some("ERROR"), Some("Site1"), Some("primary"), Some("primary"), None, Some(1)),
                 ),
             )],
         ),
@@ -233,15 +204,7 @@ fn every_sap_system_fixture_means_the_commands_trento_derives() {
                 &["PRD"],
                 replicating(
                     hana(HANA_HOST, "00", "vmhdbdev02", (51013, 51014), Health::Passing),
-                    sr(
-                        Some(Secondary),
-                        None,
-                        Some("Site2"),
-                        Some("sync"),
-                        Some("logreplay"),
-                        Some("Site1"),
-                        Some(2),
-                    ),
+                    sr(Some(Secondary), None, Some("Site2"), Some("sync"), Some("logreplay"), Some("Site1"), Some(2)),
                 ),
             )],
         ),
@@ -254,15 +217,7 @@ fn every_sap_system_fixture_means_the_commands_trento_derives() {
                 &["HDP"],
                 replicating(
                     hana(NWQ_HOST, "10", "vmhdbprd01", (51013, 51014), Health::Unknown),
-                    sr(
-                        Some(Primary),
-                        None,
-                        Some("WDF"),
-                        Some("primary"),
-                        Some("unknown"),
-                        None,
-                        None,
-                    ),
+                    sr(Some(Primary), None, Some("WDF"), Some("primary"), Some("unknown"), None, None),
                 ),
             )],
         ),
@@ -277,13 +232,7 @@ fn every_sap_system_fixture_means_the_commands_trento_derives() {
     ];
     let n_fixtures = std::fs::read_dir(fixtures().join("discovery"))
         .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with("sap_system_discovery")
-        })
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("sap_system_discovery"))
         .count();
     assert_eq!(cases.len(), n_fixtures, "every fixture has a case");
     for (fixture, expected) in cases {
@@ -297,21 +246,12 @@ fn instances_the_host_no_longer_runs_are_marked_absent() {
     let ha1 = Uuid::from_u128(7);
     let context = DiscoveryContext {
         current_cluster_id: None,
-        database_instances: vec![InstanceRef {
-            aggregate_id: prd,
-            instance_number: "00".into(),
-        }],
-        application_instances: vec![InstanceRef {
-            aggregate_id: ha1,
-            instance_number: "02".into(),
-        }],
+        database_instances: vec![InstanceRef { aggregate_id: prd, instance_number: "00".into() }],
+        application_instances: vec![InstanceRef { aggregate_id: ha1, instance_number: "02".into() }],
     };
     let absent_database = LandscapeCommand::Database {
         database_id: prd,
-        command: DatabaseCommand::MarkDatabaseInstanceAbsent {
-            host_id: uuid(NWQ_HOST),
-            instance_number: "00".into(),
-        },
+        command: DatabaseCommand::MarkDatabaseInstanceAbsent { host_id: uuid(NWQ_HOST), instance_number: "00".into() },
     };
     let absent_application = LandscapeCommand::SapSystem {
         sap_system_id: ha1,
@@ -320,16 +260,8 @@ fn instances_the_host_no_longer_runs_are_marked_absent() {
             instance_number: "02".into(),
         },
     };
-    check(
-        "sap_system_discovery_empty.json",
-        &context,
-        vec![absent_database.clone(), absent_application.clone()],
-    );
-    check(
-        "sap_system_discovery_empty_application_instances.json",
-        &context,
-        vec![absent_database, absent_application],
-    );
+    check("sap_system_discovery_empty.json", &context, vec![absent_database.clone(), absent_application.clone()]);
+    check("sap_system_discovery_empty_application_instances.json", &context, vec![absent_database, absent_application]);
 
     // The host of the database fixture still runs PRD's instance 00; HA1's 02 is gone.
     let commands = detect_file(
@@ -343,10 +275,7 @@ fn instances_the_host_no_longer_runs_are_marked_absent() {
                 sap_system_id,
                 command: SapSystemCommand::MarkApplicationInstanceAbsent { instance_number, .. },
             },
-            LandscapeCommand::Database {
-                command: DatabaseCommand::RegisterDatabaseInstance { .. },
-                ..
-            },
+            LandscapeCommand::Database { command: DatabaseCommand::RegisterDatabaseInstance { .. }, .. },
         ] => assert_eq!((*sap_system_id, instance_number.as_str()), (ha1, "02")),
         other => panic!("expected HA1's absence then PRD's registration, got {other:?}"),
     }
@@ -355,10 +284,7 @@ fn instances_the_host_no_longer_runs_are_marked_absent() {
     let commands = detect_file(
         &fixtures().join("discovery/sap_system_discovery_application.json"),
         DiscoveryType::SapSystem,
-        &DiscoveryContext {
-            database_instances: vec![],
-            ..context
-        },
+        &DiscoveryContext { database_instances: vec![], ..context },
     );
     assert_eq!(commands, vec![ha1_aas()]);
 }
@@ -388,19 +314,14 @@ fn every_scenario_sap_system_payload_is_accepted() {
 
 fn scenario(name: &str, agent: &str, discovery_type: DiscoveryType) -> Vec<LandscapeCommand> {
     let file = format!("{agent}_{}.json", discovery_type.as_str());
-    detect_file(
-        &fixtures().join("scenarios").join(name).join(file),
-        discovery_type,
-        &DiscoveryContext::default(),
-    )
+    detect_file(&fixtures().join("scenarios").join(name).join(file), discovery_type, &DiscoveryContext::default())
 }
 
 fn replication_of(command: &LandscapeCommand) -> SystemReplication {
     match command {
-        LandscapeCommand::Database {
-            command: DatabaseCommand::RegisterDatabaseInstance { instance, .. },
-            ..
-        } => instance.system_replication.clone(),
+        LandscapeCommand::Database { command: DatabaseCommand::RegisterDatabaseInstance { instance, .. }, .. } => {
+            instance.system_replication.clone()
+        }
         other => panic!("expected RegisterDatabaseInstance, got {other:?}"),
     }
 }
@@ -412,39 +333,15 @@ fn a_multi_tier_replication_names_each_sites_source_and_tier() {
     let tiers = [
         (
             "219bf05b-c6a7-4de3-bcf8-852b42fc6a4f",
-            sr(
-                Some(Primary),
-                Some("ACTIVE"),
-                Some("SITEB"),
-                Some("primary"),
-                Some("primary"),
-                None,
-                Some(1),
-            ),
+            sr(Some(Primary), Some("ACTIVE"), Some("SITEB"), Some("primary"), Some("primary"), None, Some(1)),
         ),
         (
             "2b64f956-a49c-4652-ae03-3c24b570eb17",
-            sr(
-                Some(Secondary),
-                None,
-                Some("SITEA"),
-                Some("sync"),
-                Some("logreplay"),
-                Some("SITEB"),
-                Some(2),
-            ),
+            sr(Some(Secondary), None, Some("SITEA"), Some("sync"), Some("logreplay"), Some("SITEB"), Some(2)),
         ),
         (
             "42f15836-de3e-4bda-936f-1af85f683c08",
-            sr(
-                Some(Secondary),
-                None,
-                Some("SITEC"),
-                Some("async"),
-                Some("logreplay"),
-                Some("SITEB"),
-                Some(2),
-            ),
+            sr(Some(Secondary), None, Some("SITEC"), Some("async"), Some("logreplay"), Some("SITEB"), Some(2)),
         ),
     ];
     for (agent, expected) in tiers {
@@ -459,11 +356,7 @@ fn a_multi_tier_replication_names_each_sites_source_and_tier() {
 /// name and number, and so must Vigil, or the instance has no features and unknown health.
 #[test]
 fn an_unmarked_current_instance_is_found_by_host_name_and_number() {
-    let commands = scenario(
-        "hana-scale-up-cost-opt",
-        "2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4",
-        DiscoveryType::SapSystem,
-    );
+    let commands = scenario("hana-scale-up-cost-opt", "2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4", DiscoveryType::SapSystem);
     let host = "2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4";
     assert_eq!(
         commands,
@@ -524,13 +417,7 @@ fn a_java_system_reports_its_enqueue_version_from_the_scs() {
                 "NWJ",
                 "HTJ",
                 "10.17.0.4",
-                app(
-                    "81",
-                    "GATEWAY|MESSAGESERVER|ENQUE",
-                    (58113, 58114),
-                    "1",
-                    EnsaVersion::Ensa1
-                )
+                app("81", "GATEWAY|MESSAGESERVER|ENQUE", (58113, 58114), "1", EnsaVersion::Ensa1)
             ),
         ]
     );
@@ -561,12 +448,7 @@ fn the_single_hana_single_app_scenario_resolves_and_registers_its_sap_system() {
     // The directory as the server would build it from read models: the database's tenants
     // and the addresses of the host running its instance, from that host's discovery.
     let host_commands = scenario(name, SINGLE_HANA, DiscoveryType::Host);
-    let [
-        LandscapeCommand::Host {
-            command: HostCommand::RegisterHost { details, .. },
-            ..
-        },
-    ] = host_commands.as_slice()
+    let [LandscapeCommand::Host { command: HostCommand::RegisterHost { details, .. }, .. }] = host_commands.as_slice()
     else {
         panic!("expected one RegisterHost, got {host_commands:?}");
     };
@@ -591,11 +473,7 @@ fn the_single_hana_single_app_scenario_resolves_and_registers_its_sap_system() {
             panic!("expected an application instance, got {command:?}");
         };
         assert_eq!(
-            (
-                registration.sid.as_str(),
-                registration.tenant.as_str(),
-                registration.db_host.as_str()
-            ),
+            (registration.sid.as_str(), registration.tenant.as_str(), registration.db_host.as_str()),
             ("HA1", "PRD", "10.0.1.10")
         );
         let LandscapeCommand::SapSystem { sap_system_id, command } = resolve(registration, &directory).unwrap() else {
@@ -620,11 +498,7 @@ fn the_single_hana_single_app_scenario_resolves_and_registers_its_sap_system() {
     assert_eq!((r.health, r.database_health), (Health::Passing, Some(Health::Passing)));
 
     let state = SapSystem::fold(&history);
-    let numbers: Vec<&str> = state
-        .instances
-        .iter()
-        .map(|i| i.instance.instance_number.as_str())
-        .collect();
+    let numbers: Vec<&str> = state.instances.iter().map(|i| i.instance.instance_number.as_str()).collect();
     assert_eq!(numbers, ["00", "01"]);
 
     // Another tenant on the same host is not this database.
@@ -655,21 +529,12 @@ fn the_secondary_discovered_first_is_refused_until_its_primary_registers() {
         other => panic!("expected one database command, got {other:?}"),
     };
     let err = given_when::<Database>(&[], command(&secondary)).unwrap_err();
-    assert!(matches!(
-        err,
-        database::DatabaseRejection::SecondaryBeforePrimary { .. }
-    ));
+    assert!(matches!(err, database::DatabaseRejection::SecondaryBeforePrimary { .. }));
     let history = given_when::<Database>(&[], command(&primary)).unwrap();
     // Both fixtures come from the same agent and instance number, so after the primary the
     // secondary's payload reads as that instance having changed role, not as a new instance.
     let events = given_when::<Database>(&history, command(&secondary)).unwrap();
-    assert!(
-        matches!(
-            events.as_slice(),
-            [DatabaseEvent::DatabaseInstanceSystemReplicationChanged(_)]
-        ),
-        "{events:?}"
-    );
+    assert!(matches!(events.as_slice(), [DatabaseEvent::DatabaseInstanceSystemReplicationChanged(_)]), "{events:?}");
 }
 
 #[test]
@@ -686,18 +551,12 @@ fn bad_payloads_name_the_field() {
     };
     assert_eq!(detect_payload(&system("", "")).map(|c| c.len()), Ok(1));
     let cases = [
-        (
-            system(r#", "httpPort": "abc""#, ""),
-            "payload.[0].Instances[0].SAPControl.Instances[0].httpPort:",
-        ),
+        (system(r#", "httpPort": "abc""#, ""), "payload.[0].Instances[0].SAPControl.Instances[0].httpPort:"),
         (
             system(r#", "dispstatus": "SAPControl-PURPLE""#, ""),
             "payload.[0].Instances[0].SAPControl.Instances[0].dispstatus:",
         ),
-        (
-            r#"[{"Id": "x", "SID": "PRD", "Type": 7}]"#.to_owned(),
-            "payload.[0].Type:",
-        ),
+        (r#"[{"Id": "x", "SID": "PRD", "Type": 7}]"#.to_owned(), "payload.[0].Type:"),
         (r#"[{"SID": "PRD", "Type": 1}]"#.to_owned(), "payload.[0]:"),
         (
             r#"[{"Id": "x", "SID": "PRD", "Type": 1, "Instances": [{"SAPControl": {"Properties": []}}]}]"#.to_owned(),

@@ -21,11 +21,7 @@ const ITERATIONS: usize = 100_000;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let policies = CompiledPolicies::compile(PolicySet::default_bundle())?;
     let input = AuthzInput {
-        principal: Principal {
-            kind: PrincipalKind::User,
-            id: "alice".into(),
-            roles: vec!["operator".into()],
-        },
+        principal: Principal { kind: PrincipalKind::User, id: "alice".into(), roles: vec!["operator".into()] },
         command: CommandInput {
             command_type: "RequestChecksExecution".into(),
             body: json!({"cluster_id": "c-1", "checks": ["156F64", "53D035"], "password": "x"}),
@@ -50,11 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // that were weighed, each reading allow, reasons and the audit mask.
     let bundle = PolicySet::default_bundle();
     let document = regorus::Value::from(serde_json::to_value(&input)?);
-    let rules = [
-        "data.vigil.authz.allow",
-        "data.vigil.authz.reasons",
-        "data.vigil.audit.mask",
-    ];
+    let rules = ["data.vigil.authz.allow", "data.vigil.authz.reasons", "data.vigil.audit.mask"];
 
     let mut template = regorus::Engine::new();
     for (path, source) in bundle.modules() {

@@ -117,13 +117,7 @@ impl CompiledPolicies {
             .collect::<BTreeSet<_>>();
         let revision = set.revision();
         let program = compile_program(&engine, &declared, &revision)?;
-        let compiled = Self {
-            revision,
-            set,
-            engine,
-            program,
-            declared,
-        };
+        let compiled = Self { revision, set, engine, program, declared };
         compiled.smoke_test()?;
         Ok(compiled)
     }
@@ -245,11 +239,7 @@ impl CompiledPolicies {
     /// `{"hosts": [...], "clusters": [...], "now": "..."}`.
     pub fn check_sla(&self, read_models: &Value) -> Result<SlaReport, PolicyError> {
         let decision = self.evaluate(EvaluationPoint::Sla, read_models)?;
-        let violations = decision
-            .result
-            .get("violations")
-            .cloned()
-            .unwrap_or(Value::Array(Vec::new()));
+        let violations = decision.result.get("violations").cloned().unwrap_or(Value::Array(Vec::new()));
         let mut violations: Vec<Violation> =
             serde_json::from_value(violations).map_err(|error| PolicyError::InvalidResult {
                 policy: EvaluationPoint::Sla.package().to_owned(),
@@ -302,13 +292,10 @@ impl CompiledPolicies {
         let value = match session {
             Session::Vm(vm) => vm
                 .execute_entry_point_by_name(eval_path)
-                .map_err(|error| PolicyError::Evaluation {
-                    policy: policy.to_owned(),
-                    message: error.to_string(),
-                })?,
-            Session::Interpreter(engine) => engine
-                .eval_rule(eval_path.to_owned())
-                .map_err(|error| PolicyError::evaluation(policy, &error))?,
+                .map_err(|error| PolicyError::Evaluation { policy: policy.to_owned(), message: error.to_string() })?,
+            Session::Interpreter(engine) => {
+                engine.eval_rule(eval_path.to_owned()).map_err(|error| PolicyError::evaluation(policy, &error))?
+            }
         };
         engine::to_json(&value).map_err(|message| PolicyError::InvalidResult {
             policy: policy.to_owned(),
@@ -394,18 +381,16 @@ fn compile_program(
         Err(error) => match error.error {
             CompilerError::UnknownFunction { .. }
             | CompilerError::UnknownBuiltinFunction { .. }
-            | CompilerError::NotBuiltinFunction { .. } => Err(PolicyError::Compile {
-                message: error.to_string().trim().to_owned(),
-            }),
+            | CompilerError::NotBuiltinFunction { .. } => {
+                Err(PolicyError::Compile { message: error.to_string().trim().to_owned() })
+            }
             _ => unsupported(error.to_string()),
         },
     }
 }
 
 fn to_document<T: serde::Serialize>(input: &T) -> Result<Value, PolicyError> {
-    serde_json::to_value(input).map_err(|error| PolicyError::InvalidInput {
-        message: error.to_string(),
-    })
+    serde_json::to_value(input).map_err(|error| PolicyError::InvalidInput { message: error.to_string() })
 }
 
 /// A set or array of strings as a sorted, deduplicated list.
@@ -444,10 +429,7 @@ mod tests {
     fn bytecode_and_interpreter_agree_on_the_default_bundle() {
         let bytecode = CompiledPolicies::compile(PolicySet::default_bundle()).expect("compiles");
         assert!(bytecode.runs_bytecode());
-        let interpreter = CompiledPolicies {
-            program: None,
-            ..bytecode.clone()
-        };
+        let interpreter = CompiledPolicies { program: None, ..bytecode.clone() };
         let mut inputs = vec![json!({}), json!(null), json!({"principal": "root"})];
         for kind in ["agent", "user", "service", "system", "robot"] {
             for roles in [

@@ -34,22 +34,16 @@ pub(crate) fn build_engine(set: &PolicySet) -> Result<Engine, PolicyError> {
     // changing how the bundle parses.
     engine.set_rego_v0(false);
     for (path, source) in set.modules() {
-        engine
-            .add_policy(path.to_owned(), source.to_owned())
-            .map_err(|error| PolicyError::compile(&error))?;
+        engine.add_policy(path.to_owned(), source.to_owned()).map_err(|error| PolicyError::compile(&error))?;
     }
-    engine
-        .eval_query("true".to_owned(), false)
-        .map_err(|error| PolicyError::compile(&error))?;
+    engine.eval_query("true".to_owned(), false).map_err(|error| PolicyError::compile(&error))?;
     Ok(engine)
 }
 
 /// Every rule declared in the engine's modules, in module then declaration order. A rule
 /// defined by several bodies or in several modules appears once per definition.
 pub(crate) fn declared_rules(engine: &mut Engine) -> Result<Vec<DeclaredRule>, PolicyError> {
-    let packages = engine
-        .get_policy_package_components()
-        .map_err(|error| PolicyError::compile(&error))?;
+    let packages = engine.get_policy_package_components().map_err(|error| PolicyError::compile(&error))?;
     let modules = engine.get_modules();
     let mut rules = Vec::new();
     for (package, module) in packages.iter().zip(modules.iter()) {
@@ -63,12 +57,7 @@ pub(crate) fn declared_rules(engine: &mut Engine) -> Result<Vec<DeclaredRule>, P
             };
             // `a.b.c := 1` declares rule `a` with a nested value; the name is the first
             // component of the head reference.
-            let name = head_text
-                .split(['.', '['])
-                .next()
-                .unwrap_or(head_text)
-                .trim()
-                .to_owned();
+            let name = head_text.split(['.', '[']).next().unwrap_or(head_text).trim().to_owned();
             rules.push(DeclaredRule {
                 package: package.components.join("."),
                 eval_path: eval_path(&package.components, &name),
@@ -85,10 +74,7 @@ pub(crate) fn declared_rules(engine: &mut Engine) -> Result<Vec<DeclaredRule>, P
 pub(crate) fn eval_path(package: &[String], name: &str) -> String {
     let mut path = String::from("data");
     for component in package.iter().map(String::as_str).chain([name]) {
-        let is_identifier = component
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let is_identifier = component.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && component.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if is_identifier {
             path.push('.');
@@ -105,9 +91,7 @@ pub(crate) fn eval_path(package: &[String], name: &str) -> String {
 
 /// A JSON document as an engine value.
 pub(crate) fn to_rego(value: &serde_json::Value) -> Result<regorus::Value, PolicyError> {
-    regorus::Value::deserialize(value).map_err(|error| PolicyError::InvalidInput {
-        message: error.to_string(),
-    })
+    regorus::Value::deserialize(value).map_err(|error| PolicyError::InvalidInput { message: error.to_string() })
 }
 
 /// An engine value as JSON; `None` for undefined. Sets become sorted arrays.

@@ -80,10 +80,7 @@ impl PolicyError {
 
     /// Build a [`PolicyError::Evaluation`] from an engine error.
     pub(crate) fn evaluation(policy: &str, error: &anyhow::Error) -> Self {
-        Self::Evaluation {
-            policy: policy.to_owned(),
-            message: render(error),
-        }
+        Self::Evaluation { policy: policy.to_owned(), message: render(error) }
     }
 }
 

@@ -47,10 +47,7 @@ fn parse(path: &str) -> Vec<Segment> {
         return Vec::new();
     }
     if let Some(pointer) = path.strip_prefix('/') {
-        return pointer
-            .split('/')
-            .map(|segment| Segment::Key(segment.replace("~1", "/").replace("~0", "~")))
-            .collect();
+        return pointer.split('/').map(|segment| Segment::Key(segment.replace("~1", "/").replace("~0", "~"))).collect();
     }
     path.split('.')
         .map(|segment| match segment {

@@ -138,16 +138,9 @@ impl Decider for PolicyModule {
 
     fn decide(state: &PolicyState, command: PolicyCommand) -> Result<Vec<PolicyEvent>, PolicyRejection> {
         match command {
-            PolicyCommand::PublishPolicy {
-                path,
-                source,
-                author,
-                at,
-            } => {
+            PolicyCommand::PublishPolicy { path, source, author, at } => {
                 if !path.ends_with(".rego") || path.contains("..") || path.trim().is_empty() {
-                    return Err(PolicyRejection::Invalid(format!(
-                        "policy path must end in .rego: `{path}`"
-                    )));
+                    return Err(PolicyRejection::Invalid(format!("policy path must end in .rego: `{path}`")));
                 }
                 if source.trim().is_empty() {
                     return Err(PolicyRejection::Invalid(format!("policy {path} has an empty source")));
@@ -214,35 +207,24 @@ mod tests {
     #[test]
     fn publishing_records_the_hash_and_numbers_versions() {
         let first = given_when::<PolicyModule>(&[], publish("package a")).unwrap();
-        let PolicyEvent::PolicyPublished(p) = &first[0] else {
-            panic!("{first:?}")
-        };
+        let PolicyEvent::PolicyPublished(p) = &first[0] else { panic!("{first:?}") };
         assert_eq!(p.version, 1);
         assert_eq!(p.sha256, hex::encode(Sha256::digest(b"package a")));
         assert_eq!(p.author, "ada");
         let second = given_when::<PolicyModule>(&first, publish("package b")).unwrap();
-        let PolicyEvent::PolicyPublished(p) = &second[0] else {
-            panic!("{second:?}")
-        };
+        let PolicyEvent::PolicyPublished(p) = &second[0] else { panic!("{second:?}") };
         assert_eq!(p.version, 2);
     }
 
     #[test]
     fn republishing_the_same_source_records_nothing() {
         let first = given_when::<PolicyModule>(&[], publish("package a")).unwrap();
-        assert_eq!(
-            given_when::<PolicyModule>(&first, publish("package a")).unwrap(),
-            vec![]
-        );
+        assert_eq!(given_when::<PolicyModule>(&first, publish("package a")).unwrap(), vec![]);
     }
 
     #[test]
     fn only_a_module_in_force_can_be_retired() {
-        let retire = || PolicyCommand::RetirePolicy {
-            path: "authz.rego".into(),
-            author: "ada".into(),
-            at: at(),
-        };
+        let retire = || PolicyCommand::RetirePolicy { path: "authz.rego".into(), author: "ada".into(), at: at() };
         assert_eq!(
             given_when::<PolicyModule>(&[], retire()).unwrap_err(),
             PolicyRejection::NotInForce("authz.rego".into())
@@ -264,13 +246,7 @@ mod tests {
             author: "a".into(),
             at: at(),
         };
-        assert!(matches!(
-            given_when::<PolicyModule>(&[], bad),
-            Err(PolicyRejection::Invalid(_))
-        ));
-        assert!(matches!(
-            given_when::<PolicyModule>(&[], publish("  ")),
-            Err(PolicyRejection::Invalid(_))
-        ));
+        assert!(matches!(given_when::<PolicyModule>(&[], bad), Err(PolicyRejection::Invalid(_))));
+        assert!(matches!(given_when::<PolicyModule>(&[], publish("  ")), Err(PolicyRejection::Invalid(_))));
     }
 }

@@ -22,9 +22,7 @@ pub struct PolicyRepository {
 impl PolicyRepository {
     /// A repository whose first revision is `set`.
     pub fn new(set: PolicySet) -> Result<Self, PolicyError> {
-        Ok(Self {
-            current: ArcSwap::from_pointee(CompiledPolicies::compile(set)?),
-        })
+        Ok(Self { current: ArcSwap::from_pointee(CompiledPolicies::compile(set)?) })
     }
 
     /// A repository starting on the shipped default bundle.

@@ -31,24 +31,12 @@ pub struct Revision(String);
 /// The bundle shipped with Vigil, embedded so a fresh install has working policies without
 /// a policy directory. Test modules are included so `vigil policy test` can check it.
 const DEFAULT_BUNDLE: [(&str, &str); 7] = [
-    (
-        "default/admission.rego",
-        include_str!("../policies/default/admission.rego"),
-    ),
-    (
-        "default/admission_test.rego",
-        include_str!("../policies/default/admission_test.rego"),
-    ),
+    ("default/admission.rego", include_str!("../policies/default/admission.rego")),
+    ("default/admission_test.rego", include_str!("../policies/default/admission_test.rego")),
     ("default/audit.rego", include_str!("../policies/default/audit.rego")),
-    (
-        "default/audit_test.rego",
-        include_str!("../policies/default/audit_test.rego"),
-    ),
+    ("default/audit_test.rego", include_str!("../policies/default/audit_test.rego")),
     ("default/authz.rego", include_str!("../policies/default/authz.rego")),
-    (
-        "default/authz_test.rego",
-        include_str!("../policies/default/authz_test.rego"),
-    ),
+    ("default/authz_test.rego", include_str!("../policies/default/authz_test.rego")),
     ("default/sla.rego", include_str!("../policies/default/sla.rego")),
 ];
 
@@ -65,12 +53,7 @@ impl PolicySet {
         P: Into<String>,
         S: Into<String>,
     {
-        Self {
-            modules: modules
-                .into_iter()
-                .map(|(path, source)| (path.into(), source.into()))
-                .collect(),
-        }
+        Self { modules: modules.into_iter().map(|(path, source)| (path.into(), source.into())).collect() }
     }
 
     /// The default bundle shipped in this crate (`policies/default/`), tests included.
@@ -103,9 +86,7 @@ impl PolicySet {
 
     /// The modules, sorted by path.
     pub fn modules(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.modules
-            .iter()
-            .map(|(path, source)| (path.as_str(), source.as_str()))
+        self.modules.iter().map(|(path, source)| (path.as_str(), source.as_str()))
     }
 
     /// The source of the module at `path`, if any.
@@ -178,9 +159,5 @@ fn collect_rego_files(root: &Path, dir: &Path, set: &mut PolicySet) -> Result<()
 /// bundle has the same revision on every platform and wherever it is checked out.
 fn relative_label(root: &Path, path: &Path) -> String {
     let relative: PathBuf = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-    relative
-        .components()
-        .map(|component| component.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    relative.components().map(|component| component.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }

@@ -157,12 +157,7 @@ mod tests {
     use super::*;
 
     fn violation(id: &str) -> Violation {
-        Violation {
-            id: id.into(),
-            subject: format!("host-{id}"),
-            policy: "heartbeat".into(),
-            message: "silent".into(),
-        }
+        Violation { id: id.into(), subject: format!("host-{id}"), policy: "heartbeat".into(), message: "silent".into() }
     }
 
     fn report(ids: &[&str], minute: u32) -> SlaCommand {
@@ -177,11 +172,7 @@ mod tests {
         let first = given_when::<SlaMonitor>(&[], report(&["a", "b"], 0)).unwrap();
         assert_eq!(first.len(), 2);
         assert!(first.iter().all(|e| matches!(e, SlaEvent::SlaViolated(_))));
-        assert_eq!(
-            given_when::<SlaMonitor>(&first, report(&["b", "a"], 1)).unwrap(),
-            vec![],
-            "unchanged"
-        );
+        assert_eq!(given_when::<SlaMonitor>(&first, report(&["b", "a"], 1)).unwrap(), vec![], "unchanged");
         let next = given_when::<SlaMonitor>(&first, report(&["b", "c"], 2)).unwrap();
         assert_eq!(next.len(), 2);
         assert!(matches!(&next[0], SlaEvent::SlaRestored(r) if r.id == "a" && r.subject == "host-a"));

@@ -109,9 +109,7 @@ pub fn eval(set: &PolicySet, input: Option<&Value>, query: &str) -> Result<Value
     if let Some(input) = input {
         engine.set_input(engine::to_rego(input)?);
     }
-    let results = engine
-        .eval_query(query.to_owned(), false)
-        .map_err(|error| PolicyError::evaluation(query, &error))?;
+    let results = engine.eval_query(query.to_owned(), false).map_err(|error| PolicyError::evaluation(query, &error))?;
     serde_json::to_value(&results).map_err(|error| PolicyError::InvalidResult {
         policy: query.to_owned(),
         rule: "query".to_owned(),

@@ -18,21 +18,9 @@ fn default_policies() -> CompiledPolicies {
 
 fn authz(kind: PrincipalKind, roles: &[&str], command_type: &str) -> AuthzInput {
     AuthzInput {
-        principal: Principal {
-            kind,
-            id: "p-1".into(),
-            roles: roles.iter().map(|role| (*role).to_owned()).collect(),
-        },
-        command: CommandInput {
-            command_type: command_type.into(),
-            body: json!({}),
-            read: false,
-        },
-        target: Some(TargetInput {
-            id: "host-1".into(),
-            kind: "host".into(),
-            state: json!({"health": "passing"}),
-        }),
+        principal: Principal { kind, id: "p-1".into(), roles: roles.iter().map(|role| (*role).to_owned()).collect() },
+        command: CommandInput { command_type: command_type.into(), body: json!({}), read: false },
+        target: Some(TargetInput { id: "host-1".into(), kind: "host".into(), state: json!({"health": "passing"}) }),
     }
 }
 
@@ -91,20 +79,10 @@ test_errors if {
     assert_eq!(result("test_operator_creates_tokens").error, None);
     assert!(!result("test_is_undefined").ok);
     assert!(!result("test_is_not_a_boolean").ok);
-    assert!(
-        result("test_is_not_a_boolean")
-            .error
-            .as_deref()
-            .is_some_and(|error| error.contains('7'))
-    );
+    assert!(result("test_is_not_a_boolean").error.as_deref().is_some_and(|error| error.contains('7')));
     let erroring = result("test_errors");
     assert!(!erroring.ok);
-    assert!(
-        erroring
-            .error
-            .as_deref()
-            .is_some_and(|error| error.contains("to_number"))
-    );
+    assert!(erroring.error.as_deref().is_some_and(|error| error.contains("to_number")));
     assert_eq!(report.failed, 4);
     assert!(!report.is_success());
 }
@@ -120,17 +98,11 @@ fn tests_are_discovered_from_a_directory() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("nested")).expect("mkdir");
     std::fs::write(dir.path().join("nested/p.rego"), "package p\n\nanswer := 42\n").expect("write");
-    std::fs::write(
-        dir.path().join("p_test.rego"),
-        "package p_test\n\ntest_answer if data.p.answer == 42\n",
-    )
-    .expect("write");
+    std::fs::write(dir.path().join("p_test.rego"), "package p_test\n\ntest_answer if data.p.answer == 42\n")
+        .expect("write");
     std::fs::write(dir.path().join(".#p.rego"), "not rego at all").expect("write");
     let set = PolicySet::from_dir(dir.path()).expect("loads");
-    assert_eq!(
-        set.modules().map(|(path, _)| path).collect::<Vec<_>>(),
-        ["nested/p.rego", "p_test.rego"]
-    );
+    assert_eq!(set.modules().map(|(path, _)| path).collect::<Vec<_>>(), ["nested/p.rego", "p_test.rego"]);
     let report = run_tests(&set).expect("compiles");
     assert_eq!((report.passed, report.failed), (1, 0));
 }
@@ -138,10 +110,7 @@ fn tests_are_discovered_from_a_directory() {
 #[test]
 fn an_empty_directory_is_not_a_policy_set() {
     let dir = tempfile::tempdir().expect("tempdir");
-    assert!(matches!(
-        PolicySet::from_dir(dir.path()),
-        Err(PolicyError::EmptyDirectory { .. })
-    ));
+    assert!(matches!(PolicySet::from_dir(dir.path()), Err(PolicyError::EmptyDirectory { .. })));
 }
 
 // ---- authorization decisions of the default bundle ----
@@ -179,19 +148,9 @@ fn default_authz_decisions_by_role_and_kind() {
         (System, &[], "PublishPolicy", true),
     ];
     for (kind, roles, command_type, expected) in cases {
-        let decision = policies
-            .authorize(&authz(*kind, roles, command_type))
-            .expect("evaluates");
-        assert_eq!(
-            decision.allow,
-            Some(*expected),
-            "{kind:?} {roles:?} {command_type}: {:?}",
-            decision.reasons
-        );
-        assert!(
-            !decision.reasons.is_empty(),
-            "{kind:?} {roles:?} {command_type}: no reason given"
-        );
+        let decision = policies.authorize(&authz(*kind, roles, command_type)).expect("evaluates");
+        assert_eq!(decision.allow, Some(*expected), "{kind:?} {roles:?} {command_type}: {:?}", decision.reasons);
+        assert!(!decision.reasons.is_empty(), "{kind:?} {roles:?} {command_type}: no reason given");
         assert_eq!(decision.policy, "vigil.authz");
         assert_eq!(&decision.revision, policies.revision());
     }
@@ -209,20 +168,13 @@ fn viewer_may_run_commands_the_gate_marks_as_reads() {
 #[test]
 fn denials_explain_themselves() {
     let policies = default_policies();
-    let decision = policies
-        .authorize(&authz(PrincipalKind::User, &["operator"], "PublishPolicy"))
-        .expect("evaluates");
+    let decision = policies.authorize(&authz(PrincipalKind::User, &["operator"], "PublishPolicy")).expect("evaluates");
     assert_eq!(
         decision.reasons,
         ["role operator may not run PublishPolicy: policy and token management requires role admin"]
     );
-    let decision = policies
-        .authorize(&authz(PrincipalKind::Agent, &[], "DeregisterHost"))
-        .expect("evaluates");
-    assert_eq!(
-        decision.reasons,
-        ["agent p-1 may only run SubmitDiscovery or RecordHeartbeat, not DeregisterHost"]
-    );
+    let decision = policies.authorize(&authz(PrincipalKind::Agent, &[], "DeregisterHost")).expect("evaluates");
+    assert_eq!(decision.reasons, ["agent p-1 may only run SubmitDiscovery or RecordHeartbeat, not DeregisterHost"]);
     assert_eq!(decision.result, json!({"allow": false, "reasons": decision.reasons}));
 }
 
@@ -273,14 +225,10 @@ deny contains "webhooks are frozen" if input.action.kind == "webhook"
     assert!(policies.runs_bytecode(), "custom rules should run as bytecode");
     let input =
         |kind: &str| json!({"event": {}, "action": {"name": "a", "kind": kind, "params": {}}, "enrichment": {}});
-    let webhook = policies
-        .evaluate(EvaluationPoint::Admission, &input("webhook"))
-        .expect("evaluates");
+    let webhook = policies.evaluate(EvaluationPoint::Admission, &input("webhook")).expect("evaluates");
     assert_eq!(webhook.allow, Some(false));
     assert_eq!(webhook.reasons, ["webhooks are frozen"]);
-    let email = policies
-        .evaluate(EvaluationPoint::Admission, &input("email"))
-        .expect("evaluates");
+    let email = policies.evaluate(EvaluationPoint::Admission, &input("email")).expect("evaluates");
     assert_eq!(email.allow, Some(true));
 }
 
@@ -320,10 +268,7 @@ violations contains v if {
         .expect("evaluates");
     let ids: Vec<_> = report.violations.iter().map(|v| v.id.as_str()).collect();
     assert_eq!(ids, ["heartbeat/h-2", "heartbeat/h-3"]);
-    assert_eq!(
-        report.violations[0].message,
-        "host vmhana02 sent no heartbeat for 300 s"
-    );
+    assert_eq!(report.violations[0].message, "host vmhana02 sent no heartbeat for 300 s");
 }
 
 #[test]
@@ -331,9 +276,7 @@ fn a_set_without_authz_denies() {
     let policies = CompiledPolicies::compile(PolicySet::from_modules([("other.rego", "package other\n\nx := 1\n")]))
         .expect("compiles");
     assert!(!policies.defines(EvaluationPoint::Authz));
-    let decision = policies
-        .authorize(&authz(PrincipalKind::System, &[], "ReadHost"))
-        .expect("evaluates");
+    let decision = policies.authorize(&authz(PrincipalKind::System, &[], "ReadHost")).expect("evaluates");
     assert_eq!(decision.allow, Some(false));
 }
 
@@ -344,9 +287,7 @@ fn a_non_boolean_allow_is_an_error_not_an_allow() {
         "package vigil.authz\n\nallow := \"yes\"\n",
     )]))
     .expect("compiles");
-    let error = policies
-        .authorize(&authz(PrincipalKind::User, &["admin"], "ReadHost"))
-        .expect_err("rejected");
+    let error = policies.authorize(&authz(PrincipalKind::User, &["admin"], "ReadHost")).expect_err("rejected");
     assert!(matches!(error, PolicyError::InvalidResult { ref rule, .. } if rule == "allow"));
 }
 
@@ -363,11 +304,8 @@ fn masking_removes_secrets_from_the_recorded_input() {
         "secret": "s3cr3t",
         "integrations": [{"kind": "smtp", "api_key": "key-1"}],
     });
-    input.target = Some(TargetInput {
-        id: "h".into(),
-        kind: "host".into(),
-        state: json!({"exporter": {"api_key": "key-2"}}),
-    });
+    input.target =
+        Some(TargetInput { id: "h".into(), kind: "host".into(), state: json!({"exporter": {"api_key": "key-2"}}) });
     let decision = policies.authorize(&input).expect("evaluates");
     let recorded = serde_json::to_string(&decision).expect("serializes");
     for secret in ["hunter2", "tok\"", "s3cr3t", "key-1", "key-2"] {
@@ -380,15 +318,7 @@ fn masking_removes_secrets_from_the_recorded_input() {
 
     let mut paths = policies.mask_paths(&json!({})).expect("evaluates");
     paths.sort();
-    assert_eq!(
-        paths,
-        [
-            "**.api_key",
-            "command.body.password",
-            "command.body.secret",
-            "command.body.token"
-        ]
-    );
+    assert_eq!(paths, ["**.api_key", "command.body.password", "command.body.secret", "command.body.token"]);
 }
 
 #[test]
@@ -412,26 +342,12 @@ fn a_failing_audit_policy_masks_the_whole_input() {
 #[test]
 fn decisions_serialize_in_snake_case_with_uuid_v7_ids() {
     let policies = default_policies();
-    let decision = policies
-        .authorize(&authz(PrincipalKind::User, &["viewer"], "ReadHost"))
-        .expect("evaluates");
+    let decision = policies.authorize(&authz(PrincipalKind::User, &["viewer"], "ReadHost")).expect("evaluates");
     assert_eq!(decision.decision_id.get_version_num(), 7);
     let json: Value = serde_json::to_value(&decision).expect("serializes");
     let mut keys: Vec<_> = json.as_object().expect("object").keys().cloned().collect();
     keys.sort();
-    assert_eq!(
-        keys,
-        [
-            "allow",
-            "decision_id",
-            "input",
-            "latency_us",
-            "policy",
-            "reasons",
-            "result",
-            "revision"
-        ]
-    );
+    assert_eq!(keys, ["allow", "decision_id", "input", "latency_us", "policy", "reasons", "result", "revision"]);
     assert_eq!(json["revision"], policies.revision().as_str());
     let back: vigil_policy::Decision = serde_json::from_value(json).expect("deserializes");
     assert_eq!(back, decision);
@@ -448,11 +364,7 @@ fn revision_changes_iff_sources_change() {
 
     let edited = PolicySet::from_modules([("a.rego", "package a "), ("b.rego", "package b")]);
     let renamed = PolicySet::from_modules([("c.rego", "package a"), ("b.rego", "package b")]);
-    let added = PolicySet::from_modules([
-        ("a.rego", "package a"),
-        ("b.rego", "package b"),
-        ("c.rego", "package c"),
-    ]);
+    let added = PolicySet::from_modules([("a.rego", "package a"), ("b.rego", "package b"), ("c.rego", "package c")]);
     // Moving text between path and source must not collide.
     let shifted = PolicySet::from_modules([("a.regop", "ackage a"), ("b.rego", "package b")]);
     for other in [&edited, &renamed, &added, &shifted] {
@@ -466,10 +378,7 @@ fn a_policy_that_does_not_compile_is_rejected_and_the_previous_revision_stays() 
     let before = repository.revision();
 
     let mut broken = PolicySet::default_bundle();
-    broken.insert(
-        "default/authz.rego",
-        "package vigil.authz\n\nallow if {\n    input.principal.kind ==\n}\n",
-    );
+    broken.insert("default/authz.rego", "package vigil.authz\n\nallow if {\n    input.principal.kind ==\n}\n");
     let error = repository.replace(broken).expect_err("rejected");
     let PolicyError::Compile { message } = &error else {
         panic!("expected a compile error, got {error:?}");
@@ -487,16 +396,8 @@ fn a_policy_that_does_not_compile_is_rejected_and_the_previous_revision_stays() 
 #[test]
 fn analysis_errors_and_unknown_functions_are_compile_errors() {
     let cases = [
-        (
-            "unsafe.rego",
-            "package vigil.authz\n\nallow if {\n    y > 1\n}\n",
-            "unsafe.rego:4",
-        ),
-        (
-            "unknown.rego",
-            "package vigil.authz\n\nallow if {\n    no_such_function(input.x)\n}\n",
-            "unknown.rego:4",
-        ),
+        ("unsafe.rego", "package vigil.authz\n\nallow if {\n    y > 1\n}\n", "unsafe.rego:4"),
+        ("unknown.rego", "package vigil.authz\n\nallow if {\n    no_such_function(input.x)\n}\n", "unknown.rego:4"),
         (
             // Behind a condition an empty input does not meet: only static resolution
             // finds it before a request does.
@@ -507,10 +408,7 @@ fn analysis_errors_and_unknown_functions_are_compile_errors() {
     ];
     for (path, source, location) in cases {
         let error = CompiledPolicies::compile(PolicySet::from_modules([(path, source)])).expect_err("rejected");
-        assert!(
-            matches!(&error, PolicyError::Compile { message } if message.contains(location)),
-            "{error:?}"
-        );
+        assert!(matches!(&error, PolicyError::Compile { message } if message.contains(location)), "{error:?}");
     }
 }
 
@@ -524,10 +422,7 @@ fn replace_swaps_in_a_new_revision() {
     assert_eq!(revision, stricter.revision());
     assert_eq!(repository.revision(), revision);
     let input = authz(PrincipalKind::User, &["admin"], "ReadHost");
-    assert_eq!(
-        repository.current().authorize(&input).expect("evaluates").allow,
-        Some(false)
-    );
+    assert_eq!(repository.current().authorize(&input).expect("evaluates").allow, Some(false));
     // A request that took its snapshot before the swap finishes on the old revision.
     assert_eq!(held.authorize(&input).expect("evaluates").allow, Some(true));
     // Replacing with the same sources is a no-op.
@@ -578,11 +473,7 @@ async fn watch_dir_reloads_changed_policies_and_skips_broken_ones() {
     }
     let repository = Arc::new(PolicyRepository::from_dir(dir.path()).expect("loads"));
     let first = repository.revision();
-    let watcher = vigil_policy::watch_dir(
-        Arc::clone(&repository),
-        dir.path(),
-        std::time::Duration::from_millis(20),
-    );
+    let watcher = vigil_policy::watch_dir(Arc::clone(&repository), dir.path(), std::time::Duration::from_millis(20));
     std::fs::write(dir.path().join("default/broken.rego"), "package broken\n\nx if {\n").expect("write");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(repository.revision(), first, "a broken file must not be loaded");
@@ -637,11 +528,7 @@ fn schema_examples_are_accepted_by_the_typed_inputs_and_the_default_bundle() {
     let expected_allow = [true, true, true];
     for (example, expected) in authz_examples.iter().zip(expected_allow) {
         let typed: AuthzInput = serde_json::from_value(example.clone()).expect("authz example fits AuthzInput");
-        assert_eq!(
-            policies.authorize(&typed).expect("evaluates").allow,
-            Some(expected),
-            "{example}"
-        );
+        assert_eq!(policies.authorize(&typed).expect("evaluates").allow, Some(expected), "{example}");
     }
     for example in examples(&schema("admission.input.schema.json")) {
         let typed: vigil_policy::AdmissionInput =
@@ -661,9 +548,8 @@ fn schema_examples_are_accepted_by_the_typed_inputs_and_the_default_bundle() {
 fn decisions_have_every_field_the_decision_schema_requires() {
     let required: Vec<String> = serde_json::from_value(schema("decision.schema.json")["required"].clone())
         .expect("required is a list of names");
-    let decision = default_policies()
-        .authorize(&authz(PrincipalKind::User, &["viewer"], "ReadHost"))
-        .expect("evaluates");
+    let decision =
+        default_policies().authorize(&authz(PrincipalKind::User, &["viewer"], "ReadHost")).expect("evaluates");
     let json = serde_json::to_value(&decision).expect("serializes");
     for field in required {
         assert!(json.get(&field).is_some(), "decision lacks {field}");
@@ -685,12 +571,8 @@ is_admin if "admin" in input.principal.roles
     )]))
     .expect("compiles");
     assert!(!policies.runs_bytecode());
-    let decide = |roles: &[&str]| {
-        policies
-            .authorize(&authz(PrincipalKind::User, roles, "ReadHost"))
-            .expect("evaluates")
-            .allow
-    };
+    let decide =
+        |roles: &[&str]| policies.authorize(&authz(PrincipalKind::User, roles, "ReadHost")).expect("evaluates").allow;
     assert_eq!(decide(&["admin"]), Some(true));
     assert_eq!(decide(&["viewer"]), Some(false));
 }

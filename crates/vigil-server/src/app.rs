@@ -123,12 +123,8 @@ impl App {
 
     /// Like [`App::start`], with the gate's switches (benchmarks measure the gate's cost).
     pub async fn start_with(config: ServerConfig, gate_config: GateConfig) -> Result<Arc<App>, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            StartError(format!(
-                "cannot create data directory {}: {e}",
-                config.data_dir.display()
-            ))
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StartError(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
         let lock = lock_data_dir(&config.data_dir)?;
         let db = open_db(&config)?;
         let store = SqliteEventStore::open(db.clone()).await?;
@@ -157,11 +153,7 @@ impl App {
         let mut tasks = Vec::new();
         let mut projections = Vec::new();
         let read_models: [(&'static str, &'static str, Arc<dyn Projection>); 4] = [
-            (
-                "hosts",
-                "projection hosts",
-                Arc::new(SqliteProjection::<HostsProjection>::open(db.clone()).await?),
-            ),
+            ("hosts", "projection hosts", Arc::new(SqliteProjection::<HostsProjection>::open(db.clone()).await?)),
             (
                 "clusters",
                 "projection clusters",
@@ -184,11 +176,7 @@ impl App {
             tasks.push((task, tokio::spawn(runner.run(shutdown_rx.clone()))));
         }
         let progress_of = |name: &str| {
-            projections
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, p)| p.clone())
-                .expect("every read model was started")
+            projections.iter().find(|(n, _)| *n == name).map(|(_, p)| p.clone()).expect("every read model was started")
         };
         let ingest = Arc::new(
             DiscoveryIngest::open(
@@ -233,10 +221,7 @@ impl App {
         let runner = ProjectionRunner::new(store.clone(), audited, 1000);
         projections.push(("audit", runner.progress()));
         tasks.push(("event auditing", tokio::spawn(runner.run(shutdown_rx.clone()))));
-        tasks.push((
-            "audit keeper",
-            tokio::spawn(run_audit_keeper(db.clone(), audit.clone(), shutdown_rx.clone())),
-        ));
+        tasks.push(("audit keeper", tokio::spawn(run_audit_keeper(db.clone(), audit.clone(), shutdown_rx.clone()))));
         tasks.push((
             "heartbeat checker",
             tokio::spawn(heartbeats.clone().run_checker(gate.clone(), shutdown_rx.clone())),
@@ -253,12 +238,7 @@ impl App {
         if let Some(dir) = config.policy_dir.clone() {
             tasks.push((
                 "policy directory",
-                tokio::spawn(sync_policy_dir(
-                    policies.clone(),
-                    gate.clone(),
-                    dir,
-                    shutdown_rx.clone(),
-                )),
+                tokio::spawn(sync_policy_dir(policies.clone(), gate.clone(), dir, shutdown_rx.clone())),
             ));
         }
         tasks.push((
@@ -306,9 +286,7 @@ impl App {
         listener: tokio::net::TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(listener, self.router())
-            .with_graceful_shutdown(signal)
-            .await;
+        let result = axum::serve(listener, self.router()).with_graceful_shutdown(signal).await;
         self.stop().await;
         result
     }
@@ -332,9 +310,7 @@ impl App {
             return false;
         };
         let mut progress = progress.clone();
-        tokio::time::timeout(timeout, progress.wait_for(|p| *p >= position))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, progress.wait_for(|p| *p >= position)).await.is_ok_and(|r| r.is_ok())
     }
 
     /// Waits until the store is quiet and every subscription (read models, the process
@@ -360,10 +336,7 @@ impl App {
 
     /// Each projection's position.
     pub fn projection_positions(&self) -> serde_json::Value {
-        self.projections
-            .iter()
-            .map(|(name, p)| ((*name).to_owned(), serde_json::json!(*p.borrow())))
-            .collect()
+        self.projections.iter().map(|(name, p)| ((*name).to_owned(), serde_json::json!(*p.borrow()))).collect()
     }
 
     /// Background tasks that are no longer running.
@@ -371,20 +344,12 @@ impl App {
         if *self.shutdown.borrow() {
             return self.task_names.clone();
         }
-        self.tasks
-            .lock()
-            .expect("task lock")
-            .iter()
-            .filter(|(_, t)| t.is_finished())
-            .map(|(n, _)| *n)
-            .collect()
+        self.tasks.lock().expect("task lock").iter().filter(|(_, t)| t.is_finished()).map(|(n, _)| *n).collect()
     }
 
     /// Whether the database answers a trivial read.
     pub async fn store_answers(&self) -> Result<(), DbError> {
-        self.db
-            .read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
-            .await
+        self.db.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await
     }
 
     /// The Prometheus exposition of every metric.
@@ -402,24 +367,14 @@ pub fn lock_data_dir(dir: &Path) -> Result<File, StartError> {
         .write(true)
         .open(&path)
         .map_err(|e| StartError(format!("cannot open {}: {e}", path.display())))?;
-    file.try_lock().map_err(|_| {
-        StartError(format!(
-            "{} is in use by another vigil process (stop it first)",
-            dir.display()
-        ))
-    })?;
+    file.try_lock()
+        .map_err(|_| StartError(format!("{} is in use by another vigil process (stop it first)", dir.display())))?;
     Ok(file)
 }
 
 /// Opens the data directory's database with the configured durability.
 pub fn open_db(config: &ServerConfig) -> Result<Db, DbError> {
-    Db::open(
-        &config.database_path(),
-        DbOptions {
-            durability: config.durability,
-            ..Default::default()
-        },
-    )
+    Db::open(&config.database_path(), DbOptions { durability: config.durability, ..Default::default() })
 }
 
 /// Rebuilds projection `name` from position 0, calling `on_progress(position, head)` after
@@ -437,20 +392,14 @@ pub async fn rebuild_projection(
         "databases" => Arc::new(SqliteProjection::<DatabasesProjection>::open(db).await?),
         "sap_systems" => Arc::new(SqliteProjection::<SapSystemsProjection>::open(db).await?),
         other => {
-            return Err(StartError(format!(
-                "no projection `{other}`; known: {}",
-                PROJECTIONS.join(", ")
-            )));
+            return Err(StartError(format!("no projection `{other}`; known: {}", PROJECTIONS.join(", "))));
         }
     };
     projection.reset().await.map_err(|e| StartError(e.to_string()))?;
     let head = *store.head().borrow();
     let runner = ProjectionRunner::new(store, projection, 5000);
     let mut on_progress = on_progress;
-    runner
-        .catch_up(Some(head), |p| on_progress(p, head))
-        .await
-        .map_err(|e| StartError(e.to_string()))
+    runner.catch_up(Some(head), |p| on_progress(p, head)).await.map_err(|e| StartError(e.to_string()))
 }
 
 /// Keeps the policies published from `dir` in line with its files, as the system principal
@@ -483,10 +432,7 @@ async fn sync_policy_dir(
                 correlation_id: Some(uuid::Uuid::now_v7()),
                 causation_id: None,
             };
-            match gate
-                .submit(&principal, GateCommand::Policy(command), Via::Direct, &meta)
-                .await
-            {
+            match gate.submit(&principal, GateCommand::Policy(command), Via::Direct, &meta).await {
                 Ok(_) => tracing::info!(policy = %path, "published the policy directory's change"),
                 // The file stays as it is until someone fixes it; the running revision is kept.
                 Err(error) => tracing::warn!(policy = %path, %error, "a policy from the directory was refused"),

@@ -24,11 +24,7 @@ pub fn push(conn: &Connection, kind: &str, body: &serde_json::Value) -> rusqlite
     conn.execute_batch(SCHEMA)?;
     conn.execute(
         "INSERT INTO audit_inbox (kind, time, body) VALUES (?1, ?2, ?3)",
-        params![
-            kind,
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            body.to_string()
-        ],
+        params![kind, chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true), body.to_string()],
     )
 }
 
@@ -44,7 +40,6 @@ pub async fn peek(db: &Db, limit: usize) -> Result<Vec<(i64, String, String, Str
 
 /// Removes records up to and including `id`, once they are in the audit log.
 pub async fn remove_through(db: &Db, id: i64) -> Result<(), DbError> {
-    db.write(move |conn| conn.execute("DELETE FROM audit_inbox WHERE id <= ?1", params![id]))
-        .await??;
+    db.write(move |conn| conn.execute("DELETE FROM audit_inbox WHERE id <= ?1", params![id])).await??;
     Ok(())
 }

@@ -30,10 +30,7 @@ impl AuditedEvents {
     }
 
     fn error(&self, e: impl std::fmt::Display) -> ProjectionError {
-        ProjectionError {
-            name: "audit".into(),
-            message: e.to_string(),
-        }
+        ProjectionError { name: "audit".into(), message: e.to_string() }
     }
 }
 
@@ -54,12 +51,7 @@ impl Projection for AuditedEvents {
         let mut last = None;
         for event in events {
             let body = serde_json::to_value(event.to_cloud_event()).map_err(|e| self.error(e))?;
-            last = Some(
-                self.audit
-                    .enqueue("event", event.event.time, &body)
-                    .await
-                    .map_err(|e| self.error(e))?,
-            );
+            last = Some(self.audit.enqueue("event", event.event.time, &body).await.map_err(|e| self.error(e))?);
         }
         if let Some(last) = last {
             last.committed().await.map_err(|e| self.error(e))?;
@@ -103,15 +95,12 @@ pub async fn drain_inbox(db: &Db, audit: &AuditLog) -> Result<usize, String> {
             return Ok(moved);
         };
         for (_, kind, time, body) in &queued {
-            let time = chrono::DateTime::parse_from_rfc3339(time)
-                .map(|t| t.to_utc())
-                .unwrap_or_else(|_| chrono::Utc::now());
+            let time =
+                chrono::DateTime::parse_from_rfc3339(time).map(|t| t.to_utc()).unwrap_or_else(|_| chrono::Utc::now());
             let body: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.clone()));
             audit.append(kind, time, &body).await.map_err(|e| e.to_string())?;
         }
-        audit_inbox::remove_through(db, last_id)
-            .await
-            .map_err(|e| e.to_string())?;
+        audit_inbox::remove_through(db, last_id).await.map_err(|e| e.to_string())?;
         moved += queued.len();
     }
 }

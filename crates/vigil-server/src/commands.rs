@@ -67,10 +67,7 @@ impl From<CommandError<ClusterRejection>> for DispatchError {
 impl From<CommandError<DatabaseRejection>> for DispatchError {
     fn from(e: CommandError<DatabaseRejection>) -> Self {
         dispatch_error(e, |r| {
-            matches!(
-                r,
-                DatabaseRejection::NotRegistered | DatabaseRejection::InstanceNotRegistered { .. }
-            )
+            matches!(r, DatabaseRejection::NotRegistered | DatabaseRejection::InstanceNotRegistered { .. })
         })
     }
 }
@@ -78,19 +75,13 @@ impl From<CommandError<DatabaseRejection>> for DispatchError {
 impl From<CommandError<SapSystemRejection>> for DispatchError {
     fn from(e: CommandError<SapSystemRejection>) -> Self {
         dispatch_error(e, |r| {
-            matches!(
-                r,
-                SapSystemRejection::NotRegistered | SapSystemRejection::InstanceNotRegistered { .. }
-            )
+            matches!(r, SapSystemRejection::NotRegistered | SapSystemRejection::InstanceNotRegistered { .. })
         })
     }
 }
 
 fn dispatched<E>(handled: Handled<E>) -> Dispatched {
-    Dispatched {
-        n_events: handled.events.len(),
-        last_position: handled.last_position,
-    }
+    Dispatched { n_events: handled.events.len(), last_position: handled.last_position }
 }
 
 /// The aggregates' command handlers, behind one `dispatch`.
@@ -117,26 +108,21 @@ impl Commands {
     /// Runs `command` against its aggregate.
     pub async fn dispatch(&self, command: LandscapeCommand, meta: &EventMetadata) -> Result<Dispatched, DispatchError> {
         match command {
-            LandscapeCommand::Host { host_id, command } => Ok(dispatched(
-                self.hosts.handle(&host_id.to_string(), command, meta).await?,
-            )),
-            LandscapeCommand::Cluster { cluster_id, command } => Ok(dispatched(
-                self.clusters.handle(&cluster_id.to_string(), command, meta).await?,
-            )),
-            LandscapeCommand::Database { database_id, command } => Ok(dispatched(
-                self.databases.handle(&database_id.to_string(), command, meta).await?,
-            )),
-            LandscapeCommand::SapSystem { sap_system_id, command } => Ok(dispatched(
-                self.sap_systems
-                    .handle(&sap_system_id.to_string(), command, meta)
-                    .await?,
-            )),
+            LandscapeCommand::Host { host_id, command } => {
+                Ok(dispatched(self.hosts.handle(&host_id.to_string(), command, meta).await?))
+            }
+            LandscapeCommand::Cluster { cluster_id, command } => {
+                Ok(dispatched(self.clusters.handle(&cluster_id.to_string(), command, meta).await?))
+            }
+            LandscapeCommand::Database { database_id, command } => {
+                Ok(dispatched(self.databases.handle(&database_id.to_string(), command, meta).await?))
+            }
+            LandscapeCommand::SapSystem { sap_system_id, command } => {
+                Ok(dispatched(self.sap_systems.handle(&sap_system_id.to_string(), command, meta).await?))
+            }
             LandscapeCommand::ResolveApplicationInstance(registration) => {
-                let directory = self
-                    .landscape
-                    .database_directory()
-                    .await
-                    .map_err(|e| DispatchError::Failed(e.to_string()))?;
+                let directory =
+                    self.landscape.database_directory().await.map_err(|e| DispatchError::Failed(e.to_string()))?;
                 match resolve(registration, &directory) {
                     Ok(resolved) => Box::pin(self.dispatch(resolved, meta)).await,
                     Err(unresolved) => Err(DispatchError::Rejected(unresolved.to_string())),

@@ -84,10 +84,7 @@ impl DecisionLog {
         let row = (
             decision.decision_id.to_string(),
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            serde_json::to_value(principal.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            serde_json::to_value(principal.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
             principal.id.clone(),
             decision.policy.clone(),
             decision.revision.to_string(),
@@ -103,9 +100,7 @@ impl DecisionLog {
                     "INSERT INTO decisions (decision_id, at, principal_kind, principal_id, policy, revision, allow,
                      reasons, input, result, latency_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?
-                .execute(params![
-                    row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10
-                ])
+                .execute(params![row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10])
             })
             .await??;
         Ok(())

@@ -93,10 +93,7 @@ pub struct GateConfig {
 
 impl Default for GateConfig {
     fn default() -> Self {
-        GateConfig {
-            authorize: true,
-            audit: true,
-        }
+        GateConfig { authorize: true, audit: true }
     }
 }
 
@@ -118,13 +115,7 @@ impl CommandGate {
         audit: AuditLog,
         config: GateConfig,
     ) -> Self {
-        CommandGate {
-            commands,
-            policies,
-            decisions,
-            audit,
-            config,
-        }
+        CommandGate { commands, policies, decisions, audit, config }
     }
 
     /// Authorizes, records and handles `command` for `principal`.
@@ -138,23 +129,14 @@ impl CommandGate {
         let (target, state) = self.target(&command).await;
         let (command_type, body) = match via {
             Via::Direct => (command.name(), body_of(&command)),
-            Via::Discovery(discovery_type) => (
-                "SubmitDiscovery",
-                json!({ "discovery_type": discovery_type, "command": command.name() }),
-            ),
+            Via::Discovery(discovery_type) => {
+                ("SubmitDiscovery", json!({ "discovery_type": discovery_type, "command": command.name() }))
+            }
         };
         let input = AuthzInput {
             principal: principal.clone(),
-            command: CommandInput {
-                command_type: command_type.to_owned(),
-                body,
-                read: false,
-            },
-            target: Some(TargetInput {
-                id: target.1.clone(),
-                kind: target.0.to_owned(),
-                state,
-            }),
+            command: CommandInput { command_type: command_type.to_owned(), body, read: false },
+            target: Some(TargetInput { id: target.1.clone(), kind: target.0.to_owned(), state }),
         };
         let decision = self.evaluate(&input)?;
         let decision_id = decision.decision_id;
@@ -167,16 +149,11 @@ impl CommandGate {
             "allowed": decision.allow == Some(true),
         });
         if decision.allow != Some(true) {
-            let (recorded, audited) = tokio::join!(
-                self.record_decision(principal, &decision),
-                self.audit_record("command", record)
-            );
+            let (recorded, audited) =
+                tokio::join!(self.record_decision(principal, &decision), self.audit_record("command", record));
             recorded?;
             audited?;
-            return Err(GateError::Denied {
-                decision_id,
-                reasons: decision.reasons,
-            });
+            return Err(GateError::Denied { decision_id, reasons: decision.reasons });
         }
         // The decision record, the audit record and the command's own append go to the one
         // writer together, so they share group commits instead of waiting for each other.
@@ -195,12 +172,7 @@ impl CommandGate {
             let body = json!({ "decision_id": decision_id, "command": name, "refused": refused.to_string() });
             self.audit_record("command_refused", body).await?;
         }
-        outcome
-            .map(|dispatched| Admitted {
-                decision_id,
-                dispatched,
-            })
-            .map_err(GateError::Dispatch)
+        outcome.map(|dispatched| Admitted { decision_id, dispatched }).map_err(GateError::Dispatch)
     }
 
     async fn dispatch(&self, command: GateCommand, meta: &EventMetadata) -> Result<Dispatched, DispatchError> {
@@ -210,10 +182,7 @@ impl CommandGate {
                 .policies
                 .apply(c, meta)
                 .await
-                .map(|(_, n_events, last_position)| Dispatched {
-                    n_events,
-                    last_position,
-                })
+                .map(|(_, n_events, last_position)| Dispatched { n_events, last_position })
                 .map_err(|e| match e {
                     PolicyServiceError::Failed(m) => DispatchError::Failed(m),
                     other => DispatchError::Rejected(other.to_string()),
@@ -222,10 +191,7 @@ impl CommandGate {
                 .policies
                 .report_sla(c, meta)
                 .await
-                .map(|(n_events, last_position)| Dispatched {
-                    n_events,
-                    last_position,
-                })
+                .map(|(n_events, last_position)| Dispatched { n_events, last_position })
                 .map_err(|e| DispatchError::Failed(e.to_string())),
         }
     }
@@ -239,25 +205,14 @@ impl CommandGate {
     ) -> Result<Uuid, GateError> {
         let input = AuthzInput {
             principal: principal.clone(),
-            command: CommandInput {
-                command_type: read.to_owned(),
-                body: Value::Null,
-                read: true,
-            },
-            target: target.map(|(kind, id)| TargetInput {
-                id,
-                kind: kind.to_owned(),
-                state: Value::Null,
-            }),
+            command: CommandInput { command_type: read.to_owned(), body: Value::Null, read: true },
+            target: target.map(|(kind, id)| TargetInput { id, kind: kind.to_owned(), state: Value::Null }),
         };
         let decision = self.decide(principal, &input).await?;
         if decision.allow == Some(true) {
             Ok(decision.decision_id)
         } else {
-            Err(GateError::Denied {
-                decision_id: decision.decision_id,
-                reasons: decision.reasons,
-            })
+            Err(GateError::Denied { decision_id: decision.decision_id, reasons: decision.reasons })
         }
     }
 
@@ -274,16 +229,8 @@ impl CommandGate {
     ) -> Result<Uuid, GateError> {
         let input = AuthzInput {
             principal: principal.clone(),
-            command: CommandInput {
-                command_type: command_type.to_owned(),
-                body: body.clone(),
-                read: false,
-            },
-            target: Some(TargetInput {
-                id: target.1.clone(),
-                kind: target.0.to_owned(),
-                state: Value::Null,
-            }),
+            command: CommandInput { command_type: command_type.to_owned(), body: body.clone(), read: false },
+            target: Some(TargetInput { id: target.1.clone(), kind: target.0.to_owned(), state: Value::Null }),
         };
         let decision = self.decide(principal, &input).await?;
         let allowed = decision.allow == Some(true);
@@ -300,10 +247,7 @@ impl CommandGate {
         if allowed {
             Ok(decision.decision_id)
         } else {
-            Err(GateError::Denied {
-                decision_id: decision.decision_id,
-                reasons: decision.reasons,
-            })
+            Err(GateError::Denied { decision_id: decision.decision_id, reasons: decision.reasons })
         }
     }
 
@@ -355,10 +299,7 @@ impl CommandGate {
         if !self.config.authorize {
             return Ok(());
         }
-        self.decisions
-            .record(principal, decision)
-            .await
-            .map_err(|e| GateError::Unavailable(e.to_string()))
+        self.decisions.record(principal, decision).await.map_err(|e| GateError::Unavailable(e.to_string()))
     }
 
     /// The target's kind, id and a summary of its current state, for the policy.
@@ -425,9 +366,7 @@ fn body_of(command: &GateCommand) -> Value {
             json!({ "violations": violations.len() })
         }
         GateCommand::Landscape(_) => json!({}),
-        GateCommand::Policy(PolicyCommand::PublishPolicy {
-            path, author, source, ..
-        }) => {
+        GateCommand::Policy(PolicyCommand::PublishPolicy { path, author, source, .. }) => {
             json!({ "path": path, "author": author, "bytes": source.len() })
         }
         GateCommand::Policy(PolicyCommand::RetirePolicy { path, author, .. }) => {

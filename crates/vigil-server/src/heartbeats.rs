@@ -54,12 +54,7 @@ impl Heartbeats {
             .into_iter()
             .filter_map(|(id, at)| Some((id.parse().ok()?, DateTime::parse_from_rfc3339(&at).ok()?.to_utc())))
             .collect();
-        Ok(Heartbeats {
-            db,
-            policy,
-            watched: Mutex::new(last_seen.clone()),
-            last_seen: Mutex::new(last_seen),
-        })
+        Ok(Heartbeats { db, policy, watched: Mutex::new(last_seen.clone()), last_seen: Mutex::new(last_seen) })
     }
 
     /// Records a heartbeat of `host_id` at `at`, durably.
@@ -84,8 +79,7 @@ impl Heartbeats {
     pub async fn forget(&self, host_id: Uuid) -> Result<(), DbError> {
         self.db
             .write(move |conn| {
-                conn.prepare_cached("DELETE FROM heartbeats WHERE host_id = ?1")?
-                    .execute([host_id.to_string()])
+                conn.prepare_cached("DELETE FROM heartbeats WHERE host_id = ?1")?.execute([host_id.to_string()])
             })
             .await??;
         self.watched.lock().expect("heartbeat lock").remove(&host_id);
@@ -106,11 +100,8 @@ impl Heartbeats {
     /// Hosts overdue at `now`; they stop being watched until their next heartbeat.
     fn take_overdue(&self, now: DateTime<Utc>) -> Vec<Uuid> {
         let mut watched = self.watched.lock().expect("heartbeat lock");
-        let overdue: Vec<Uuid> = watched
-            .iter()
-            .filter(|(_, last)| self.policy.is_overdue(**last, now))
-            .map(|(id, _)| *id)
-            .collect();
+        let overdue: Vec<Uuid> =
+            watched.iter().filter(|(_, last)| self.policy.is_overdue(**last, now)).map(|(id, _)| *id).collect();
         for id in &overdue {
             watched.remove(id);
         }
@@ -138,21 +129,11 @@ impl Heartbeats {
                     correlation_id: Some(Uuid::now_v7()),
                     causation_id: None,
                 };
-                let command = LandscapeCommand::Host {
-                    host_id,
-                    command: HostCommand::MarkHeartbeatFailed { host_id },
-                };
-                if let Err(error) = gate
-                    .submit(&checker, GateCommand::Landscape(command), Via::Direct, &meta)
-                    .await
-                {
+                let command = LandscapeCommand::Host { host_id, command: HostCommand::MarkHeartbeatFailed { host_id } };
+                if let Err(error) = gate.submit(&checker, GateCommand::Landscape(command), Via::Direct, &meta).await {
                     tracing::warn!(%host_id, %error, "could not mark a silent host as failed; will retry");
                     // Watch it again so the next tick retries.
-                    self.watched
-                        .lock()
-                        .expect("heartbeat lock")
-                        .entry(host_id)
-                        .or_insert(now - self.timeout());
+                    self.watched.lock().expect("heartbeat lock").entry(host_id).or_insert(now - self.timeout());
                 }
             }
         }

@@ -139,12 +139,8 @@ impl Evaluation {
     }
 
     fn reason(&self) -> Option<String> {
-        let reasons: Vec<&str> = self
-            .parked_reasons
-            .iter()
-            .chain(&self.discarded_reasons)
-            .map(String::as_str)
-            .collect();
+        let reasons: Vec<&str> =
+            self.parked_reasons.iter().chain(&self.discarded_reasons).map(String::as_str).collect();
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 }
@@ -206,12 +202,7 @@ impl DiscoveryIngest {
         let key = (agent_id, discovery_type);
         if self.applied.lock().expect("ingest lock").get(&key) == Some(&hash) {
             count(discovery_type, "unchanged");
-            return Ok(Collected {
-                status: "unchanged",
-                events: 0,
-                last_position: None,
-                reason: None,
-            });
+            return Ok(Collected { status: "unchanged", events: 0, last_position: None, reason: None });
         }
         let lock = self.lock(key);
         let _guard = lock.lock().await;
@@ -233,8 +224,7 @@ impl DiscoveryIngest {
             if evaluation.waits.is_empty() {
                 break evaluation;
             }
-            self.park(agent_id, discovery_type, payload, &hash, received_at, &evaluation)
-                .await?;
+            self.park(agent_id, discovery_type, payload, &hash, received_at, &evaluation).await?;
             // What it waits for may have appeared while it was being evaluated, and the
             // process manager may have looked for parked discoveries before this one was
             // parked: if the read models moved meanwhile, evaluate it again.
@@ -243,15 +233,9 @@ impl DiscoveryIngest {
             }
         };
         let status = evaluation.status(discovery_type);
-        self.settle(key, payload, hash, received_at, status, evaluation.reason(), None)
-            .await?;
+        self.settle(key, payload, hash, received_at, status, evaluation.reason(), None).await?;
         count(discovery_type, status_name(status));
-        Ok(Collected {
-            status: status_name(status),
-            events: n_events,
-            last_position,
-            reason: evaluation.reason(),
-        })
+        Ok(Collected { status: status_name(status), events: n_events, last_position, reason: evaluation.reason() })
     }
 
     /// Evaluates a parked discovery again (the process manager calls this when something it
@@ -264,10 +248,7 @@ impl DiscoveryIngest {
         if current.as_ref().map(|c| &c.payload_hash) != Some(&parked.payload_hash) {
             return Ok(None);
         }
-        let Some(hash) = hex::decode(&parked.payload_hash)
-            .ok()
-            .and_then(|h| <[u8; 32]>::try_from(h).ok())
-        else {
+        let Some(hash) = hex::decode(&parked.payload_hash).ok().and_then(|h| <[u8; 32]>::try_from(h).ok()) else {
             return Ok(None);
         };
         let meta = EventMetadata {
@@ -276,20 +257,11 @@ impl DiscoveryIngest {
             correlation_id: Some(Uuid::now_v7()),
             causation_id: None,
         };
-        let evaluation = self
-            .evaluate(parked.agent_id, parked.discovery_type, &parked.payload, &meta)
-            .await?;
+        let evaluation = self.evaluate(parked.agent_id, parked.discovery_type, &parked.payload, &meta).await?;
         let status = evaluation.status(parked.discovery_type);
         if status == DiscoveryStatus::Parked {
-            self.park(
-                parked.agent_id,
-                parked.discovery_type,
-                &parked.payload,
-                &hash,
-                parked.received_at,
-                &evaluation,
-            )
-            .await?;
+            self.park(parked.agent_id, parked.discovery_type, &parked.payload, &hash, parked.received_at, &evaluation)
+                .await?;
         } else {
             self.settle(
                 key,
@@ -319,22 +291,11 @@ impl DiscoveryIngest {
             let key = (parked.agent_id, parked.discovery_type);
             let lock = self.lock(key);
             let _guard = lock.lock().await;
-            if !self
-                .parking
-                .remove(
-                    parked.agent_id,
-                    parked.discovery_type,
-                    Some(parked.payload_hash.clone()),
-                )
-                .await?
-            {
+            if !self.parking.remove(parked.agent_id, parked.discovery_type, Some(parked.payload_hash.clone())).await? {
                 continue;
             }
-            let reason = format!(
-                "parked since {} and expired: {}",
-                crate::readmodel::stamp(parked.parked_at),
-                parked.reason
-            );
+            let reason =
+                format!("parked since {} and expired: {}", crate::readmodel::stamp(parked.parked_at), parked.reason);
             self.log
                 .record(NewDiscoveryEntry {
                     agent_id: parked.agent_id,
@@ -355,14 +316,8 @@ impl DiscoveryIngest {
     /// Forgets what was applied for `agent_id`, so its next snapshot is evaluated in full
     /// even if unchanged.
     pub fn forget(&self, agent_id: Uuid) {
-        self.applied
-            .lock()
-            .expect("ingest lock")
-            .retain(|(agent, _), _| *agent != agent_id);
-        self.pending
-            .lock()
-            .expect("ingest lock")
-            .retain(|(agent, _), _| *agent != agent_id);
+        self.applied.lock().expect("ingest lock").retain(|(agent, _), _| *agent != agent_id);
+        self.pending.lock().expect("ingest lock").retain(|(agent, _), _| *agent != agent_id);
     }
 
     /// Detects the discovery's commands and submits each through the gate as the agent's.
@@ -387,11 +342,7 @@ impl DiscoveryIngest {
                 DiscoveryContext::default()
             }
         };
-        let discovery = Discovery {
-            agent_id,
-            discovery_type,
-            payload,
-        };
+        let discovery = Discovery { agent_id, discovery_type, payload };
         let commands = ScenarioDetector::detect(&discovery, &context).inspect_err(|_| {
             count(discovery_type, "invalid");
         })?;
@@ -419,11 +370,7 @@ impl DiscoveryIngest {
             };
             let waits_for = prerequisite(&command);
             let via = Via::Discovery(discovery_type.as_str());
-            match self
-                .gate
-                .submit(&agent, GateCommand::Landscape(command), via, meta)
-                .await
-            {
+            match self.gate.submit(&agent, GateCommand::Landscape(command), via, meta).await {
                 Ok(admitted) => {
                     evaluation.n_events += admitted.dispatched.n_events;
                     evaluation.last_position = admitted.dispatched.last_position.or(evaluation.last_position);
@@ -552,10 +499,9 @@ fn prerequisite(command: &LandscapeCommand) -> impl Fn(&DispatchError) -> Option
         _ => None,
     };
     let database = match command {
-        LandscapeCommand::Database {
-            database_id,
-            command: DatabaseCommand::RegisterDatabaseInstance { .. },
-        } => Some(*database_id),
+        LandscapeCommand::Database { database_id, command: DatabaseCommand::RegisterDatabaseInstance { .. } } => {
+            Some(*database_id)
+        }
         _ => None,
     };
     move |refusal| match (refusal, host, database) {

@@ -33,10 +33,7 @@ impl AgentKeys {
             Some(hash) => hash,
             None => hash_of(&rotate(&db, data_dir).await?),
         };
-        Ok(AgentKeys {
-            db,
-            hash: RwLock::new((Some(hash), Instant::now())),
-        })
+        Ok(AgentKeys { db, hash: RwLock::new((Some(hash), Instant::now())) })
     }
 
     /// Whether `presented` is the agent key. The stored hash is re-read when it is over a
@@ -82,10 +79,7 @@ pub async fn show(db: &Db, data_dir: &Path) -> Result<Option<String>, DbError> {
         return Ok(None);
     };
     let key = text.trim().to_owned();
-    Ok(load_hash(db)
-        .await?
-        .filter(|h| constant_time_eq(h, &hash_of(&key)))
-        .map(|_| key))
+    Ok(load_hash(db).await?.filter(|h| constant_time_eq(h, &hash_of(&key))).map(|_| key))
 }
 
 fn key_file(data_dir: &Path) -> PathBuf {
@@ -99,9 +93,7 @@ async fn ensure_schema(db: &Db) -> Result<(), DbError> {
 async fn load_hash(db: &Db) -> Result<Option<[u8; 32]>, DbError> {
     let stored: Option<String> = db
         .read(|conn| {
-            Ok(conn
-                .query_row("SELECT value FROM settings WHERE name = ?1", [SETTING], |r| r.get(0))
-                .optional()?)
+            Ok(conn.query_row("SELECT value FROM settings WHERE name = ?1", [SETTING], |r| r.get(0)).optional()?)
         })
         .await?;
     Ok(stored.and_then(|h| hex::decode(h).ok()).and_then(|b| b.try_into().ok()))

@@ -114,10 +114,9 @@ impl Wait {
         match (parts.next()?, parts.next()?, parts.next()) {
             ("host", id, None) => id.parse().ok().map(Wait::Host),
             ("database", id, None) => id.parse().ok().map(Wait::Database),
-            ("database_at", db_host, Some(tenant)) => Some(Wait::DatabaseAt {
-                db_host: db_host.to_owned(),
-                tenant: tenant.to_owned(),
-            }),
+            ("database_at", db_host, Some(tenant)) => {
+                Some(Wait::DatabaseAt { db_host: db_host.to_owned(), tenant: tenant.to_owned() })
+            }
             _ => None,
         }
     }
@@ -231,8 +230,7 @@ impl Parking {
         Ok(self
             .db
             .write(move |conn| {
-                conn.prepare_cached("DELETE FROM parked_waits WHERE agent_id = ?1")?
-                    .execute([agent_id.to_string()])?;
+                conn.prepare_cached("DELETE FROM parked_waits WHERE agent_id = ?1")?.execute([agent_id.to_string()])?;
                 conn.prepare_cached("DELETE FROM parked_discoveries WHERE agent_id = ?1")?
                     .execute([agent_id.to_string()])
             })
@@ -279,11 +277,7 @@ impl Parking {
                 let mut get = conn.prepare_cached(&format!("{SELECT} WHERE agent_id = ?1 AND discovery_type = ?2"))?;
                 let mut found = Vec::new();
                 for (agent_id, discovery_type) in keys {
-                    if let Some(parked) = get
-                        .query_row(params![agent_id, discovery_type], row)
-                        .optional()?
-                        .flatten()
-                    {
+                    if let Some(parked) = get.query_row(params![agent_id, discovery_type], row).optional()?.flatten() {
                         found.push(parked);
                     }
                 }
@@ -355,10 +349,7 @@ mod tests {
         let waits = [
             Wait::Host(Uuid::from_u128(1)),
             Wait::Database(Uuid::from_u128(2)),
-            Wait::DatabaseAt {
-                db_host: "10.0.1.10".into(),
-                tenant: "PRD DB".into(),
-            },
+            Wait::DatabaseAt { db_host: "10.0.1.10".into(), tenant: "PRD DB".into() },
         ];
         for wait in waits {
             assert_eq!(Wait::decode(&wait.encode()), Some(wait));
@@ -368,22 +359,12 @@ mod tests {
     #[test]
     fn a_trigger_names_its_own_wait_and_the_addresses_a_database_may_be_expected_at() {
         let host = Uuid::from_u128(1);
-        let trigger = Trigger::Host {
-            host_id: host,
-            addresses: vec!["10.0.1.10/24".into(), " fe80::1 ".into()],
-        };
+        let trigger = Trigger::Host { host_id: host, addresses: vec!["10.0.1.10/24".into(), " fe80::1 ".into()] };
         let (exact, prefixes) = trigger.keys();
         assert_eq!(exact, Wait::Host(host).encode());
         assert_eq!(prefixes, ["database_at 10.0.1.10 ", "database_at fe80::1 "]);
-        let waiting = Wait::DatabaseAt {
-            db_host: "10.0.1.10".into(),
-            tenant: "PRD".into(),
-        }
-        .encode();
+        let waiting = Wait::DatabaseAt { db_host: "10.0.1.10".into(), tenant: "PRD".into() }.encode();
         assert!(waiting.starts_with(&prefixes[0]));
-        assert!(
-            !waiting.starts_with("database_at 10.0.1.1 "),
-            "10.0.1.1 is another address"
-        );
+        assert!(!waiting.starts_with("database_at 10.0.1.1 "), "10.0.1.1 is another address");
     }
 }

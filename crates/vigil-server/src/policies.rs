@@ -71,10 +71,7 @@ impl Policies {
                     limit: 1000,
                     ..Default::default()
                 };
-                let page = store
-                    .query(query)
-                    .await
-                    .map_err(|e| PolicyServiceError::Failed(e.to_string()))?;
+                let page = store.query(query).await.map_err(|e| PolicyServiceError::Failed(e.to_string()))?;
                 let Some(last) = page.last() else { break };
                 after = last.position;
                 history.extend(page);
@@ -82,10 +79,7 @@ impl Policies {
         }
         history.sort_by_key(|e| e.position);
         for recorded in &history {
-            match recorded
-                .decode::<PolicyEvent>()
-                .map_err(|e| PolicyServiceError::Failed(e.to_string()))?
-            {
+            match recorded.decode::<PolicyEvent>().map_err(|e| PolicyServiceError::Failed(e.to_string()))? {
                 PolicyEvent::PolicyPublished(p) => {
                     let entry = PolicyInForce {
                         path: p.path.clone(),
@@ -147,10 +141,8 @@ impl Policies {
         meta: &EventMetadata,
     ) -> Result<(Revision, usize, Option<u64>), PolicyServiceError> {
         let mut in_force = self.in_force.lock().await;
-        let mut candidate: BTreeMap<String, String> = in_force
-            .iter()
-            .map(|(path, p)| (path.clone(), p.source.clone()))
-            .collect();
+        let mut candidate: BTreeMap<String, String> =
+            in_force.iter().map(|(path, p)| (path.clone(), p.source.clone())).collect();
         match &command {
             PolicyCommand::PublishPolicy { path, source, .. } => {
                 candidate.insert(path.clone(), source.clone());
@@ -183,10 +175,7 @@ impl Policies {
                 }
             }
         }
-        let revision = self
-            .repository
-            .replace(set)
-            .map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))?;
+        let revision = self.repository.replace(set).map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))?;
         Ok((revision, handled.events.len(), handled.last_position))
     }
 
@@ -196,11 +185,8 @@ impl Policies {
         command: SlaCommand,
         meta: &EventMetadata,
     ) -> Result<(usize, Option<u64>), PolicyServiceError> {
-        let handled = self
-            .sla
-            .handle("monitor", command, meta)
-            .await
-            .map_err(|e| PolicyServiceError::Failed(e.to_string()))?;
+        let handled =
+            self.sla.handle("monitor", command, meta).await.map_err(|e| PolicyServiceError::Failed(e.to_string()))?;
         Ok((handled.events.len(), handled.last_position))
     }
 
@@ -234,11 +220,7 @@ impl Policies {
         }
         for (path, p) in in_force.iter() {
             if p.author == author && !files.contains_key(path) {
-                commands.push(PolicyCommand::RetirePolicy {
-                    path: path.clone(),
-                    author: author.clone(),
-                    at,
-                });
+                commands.push(PolicyCommand::RetirePolicy { path: path.clone(), author: author.clone(), at });
             }
         }
         Ok(commands)

@@ -5,18 +5,10 @@ pub use vigil_policy::{Principal, PrincipalKind};
 
 /// Vigil itself, acting as `subsystem` (e.g. `heartbeat-checker`).
 pub fn system(subsystem: &str) -> Principal {
-    Principal {
-        kind: PrincipalKind::System,
-        id: subsystem.to_owned(),
-        roles: Vec::new(),
-    }
+    Principal { kind: PrincipalKind::System, id: subsystem.to_owned(), roles: Vec::new() }
 }
 
 /// An agent, authenticated by the agent key.
 pub fn agent(agent_id: &str) -> Principal {
-    Principal {
-        kind: PrincipalKind::Agent,
-        id: agent_id.to_owned(),
-        roles: Vec::new(),
-    }
+    Principal { kind: PrincipalKind::Agent, id: agent_id.to_owned(), roles: Vec::new() }
 }

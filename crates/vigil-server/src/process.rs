@@ -128,10 +128,7 @@ impl ProcessManager {
     }
 
     fn error(&self, message: impl std::fmt::Display) -> ProjectionError {
-        ProjectionError {
-            name: NAME.to_owned(),
-            message: message.to_string(),
-        }
+        ProjectionError { name: NAME.to_owned(), message: message.to_string() }
     }
 
     /// What `recorded` asks for; nothing for most events.
@@ -241,10 +238,7 @@ impl ProcessManager {
             Reaction::SapSystems(database_id, commands) => {
                 for sap_system_id in self.landscape.sap_systems_on(database_id).await.map_err(failed)? {
                     for command in &commands {
-                        let command = LandscapeCommand::SapSystem {
-                            sap_system_id,
-                            command: command.clone(),
-                        };
+                        let command = LandscapeCommand::SapSystem { sap_system_id, command: command.clone() };
                         self.submit(command, &meta).await?;
                     }
                 }
@@ -275,10 +269,8 @@ impl ProcessManager {
                     return Ok(());
                 }
                 let at = recorded.event.time;
-                let mut commands = vec![LandscapeCommand::Host {
-                    host_id,
-                    command: HostCommand::MarkHostStale { host_id, at },
-                }];
+                let mut commands =
+                    vec![LandscapeCommand::Host { host_id, command: HostCommand::MarkHostStale { host_id, at } }];
                 commands.extend(
                     self.host_commands(host_id, |kind| match kind {
                         Part::Cluster(cluster_id) => Some(LandscapeCommand::Cluster {
@@ -312,11 +304,7 @@ impl ProcessManager {
                     .host_commands(host_id, |kind| match kind {
                         Part::DatabaseInstance(database_id, instance_number) => Some(LandscapeCommand::Database {
                             database_id,
-                            command: DatabaseCommand::DeregisterDatabaseInstance {
-                                host_id,
-                                instance_number,
-                                at,
-                            },
+                            command: DatabaseCommand::DeregisterDatabaseInstance { host_id, instance_number, at },
                         }),
                         Part::ApplicationInstance(sap_system_id, instance_number) => {
                             Some(LandscapeCommand::SapSystem {
@@ -335,10 +323,7 @@ impl ProcessManager {
                         Part::Databases(_) | Part::SapSystems(_) => None,
                     })
                     .await?;
-                commands.push(LandscapeCommand::Host {
-                    host_id,
-                    command: HostCommand::DeregisterHost { host_id, at },
-                });
+                commands.push(LandscapeCommand::Host { host_id, command: HostCommand::DeregisterHost { host_id, at } });
                 for command in commands {
                     self.submit(command, &meta).await?;
                 }
@@ -354,12 +339,7 @@ impl ProcessManager {
 
     /// Evaluates again the parked discoveries `trigger` may let through.
     async fn retry(&self, trigger: Trigger) -> Result<(), ProjectionError> {
-        let parked = self
-            .ingest
-            .parking()
-            .woken_by(&trigger)
-            .await
-            .map_err(|e| self.error(e))?;
+        let parked = self.ingest.parking().woken_by(&trigger).await.map_err(|e| self.error(e))?;
         for discovery in &parked {
             match self.ingest.retry(discovery, Utc::now()).await {
                 Ok(Some(outcome)) => tracing::debug!(
@@ -393,10 +373,7 @@ impl ProcessManager {
         let databases: BTreeSet<Uuid> = context.database_instances.iter().map(|i| i.aggregate_id).collect();
         let sap_systems: BTreeSet<Uuid> = context.application_instances.iter().map(|i| i.aggregate_id).collect();
         parts.extend(
-            context
-                .database_instances
-                .into_iter()
-                .map(|i| Part::DatabaseInstance(i.aggregate_id, i.instance_number)),
+            context.database_instances.into_iter().map(|i| Part::DatabaseInstance(i.aggregate_id, i.instance_number)),
         );
         parts.extend(databases.into_iter().map(Part::Databases));
         parts.extend(
@@ -415,11 +392,7 @@ impl ProcessManager {
     /// event is processed again.
     async fn submit(&self, command: LandscapeCommand, meta: &EventMetadata) -> Result<(), ProjectionError> {
         let name = command.name();
-        match self
-            .gate
-            .submit(&self.principal, GateCommand::Landscape(command), Via::Direct, meta)
-            .await
-        {
+        match self.gate.submit(&self.principal, GateCommand::Landscape(command), Via::Direct, meta).await {
             Ok(_) => Ok(()),
             Err(GateError::Dispatch(refusal @ (DispatchError::Rejected(_) | DispatchError::NotFound(_)))) => {
                 tracing::debug!(command = name, reason = %refusal, "a process manager command was refused");

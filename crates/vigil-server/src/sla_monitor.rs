@@ -61,16 +61,8 @@ impl SlaMonitorTask {
     ) -> Result<(), String> {
         let now = chrono::Utc::now();
         let input = self.input(now).await?;
-        let report = self
-            .policies
-            .repository()
-            .current()
-            .check_sla(&input)
-            .map_err(|e| e.to_string())?;
-        self.decisions
-            .record(principal, &report.decision)
-            .await
-            .map_err(|e| e.to_string())?;
+        let report = self.policies.repository().current().check_sla(&input).map_err(|e| e.to_string())?;
+        self.decisions.record(principal, &report.decision).await.map_err(|e| e.to_string())?;
         let ids: BTreeSet<String> = report.violations.iter().map(|v| v.id.clone()).collect();
         if last_sent.as_ref() == Some(&ids) {
             return Ok(());
@@ -81,14 +73,8 @@ impl SlaMonitorTask {
             correlation_id: Some(uuid::Uuid::now_v7()),
             causation_id: Some(report.decision.decision_id),
         };
-        let command = SlaCommand::ReportSlaViolations {
-            violations: report.violations,
-            at: now,
-        };
-        self.gate
-            .submit(principal, GateCommand::Sla(command), Via::Direct, &meta)
-            .await
-            .map_err(|e| e.to_string())?;
+        let command = SlaCommand::ReportSlaViolations { violations: report.violations, at: now };
+        self.gate.submit(principal, GateCommand::Sla(command), Via::Direct, &meta).await.map_err(|e| e.to_string())?;
         *last_sent = Some(ids);
         Ok(())
     }
@@ -96,13 +82,7 @@ impl SlaMonitorTask {
     /// The SLA input document: `{"now": RFC 3339, "hosts": [{id, hostname, heartbeat,
     /// last_heartbeat_timestamp, health, stale_at, cluster_id, tags}]}`.
     async fn input(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Value, String> {
-        let query = HostQuery {
-            list: ListQuery {
-                limit: 1_000_000,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let query = HostQuery { list: ListQuery { limit: 1_000_000, ..Default::default() }, ..Default::default() };
         let (hosts, _) = self.hosts.list(query).await.map_err(|e| e.to_string())?;
         let hosts: Vec<Value> = hosts
             .into_iter()

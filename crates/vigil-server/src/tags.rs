@@ -77,10 +77,7 @@ pub fn validate(value: &str) -> Result<String, InvalidTag> {
     if n_chars > MAX_TAG_CHARS {
         return Err(InvalidTag::TooLong(n_chars));
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || *c == ' ' || "-_.:".contains(*c)))
-    {
+    if let Some(bad) = value.chars().find(|c| !(c.is_alphanumeric() || *c == ' ' || "-_.:".contains(*c))) {
         return Err(InvalidTag::Character(bad));
     }
     Ok(value.to_owned())

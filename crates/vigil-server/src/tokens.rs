@@ -86,18 +86,13 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<(String, TokenInfo), TokenError> {
     if !ROLES.contains(&role) {
-        return Err(TokenError::Invalid(format!(
-            "role must be one of {}, not `{role}`",
-            ROLES.join(", ")
-        )));
+        return Err(TokenError::Invalid(format!("role must be one of {}, not `{role}`", ROLES.join(", "))));
     }
     let kind = match kind {
         PrincipalKind::User => "user",
         PrincipalKind::Service => "service",
         other => {
-            return Err(TokenError::Invalid(format!(
-                "tokens are for users and services, not {other:?}"
-            )));
+            return Err(TokenError::Invalid(format!("tokens are for users and services, not {other:?}")));
         }
     };
     if expires_at.is_some_and(|e| e <= now) {
@@ -138,10 +133,8 @@ pub async fn revoke(db: &Db, id: &str, now: DateTime<Utc>) -> Result<(), TokenEr
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let changed = db
         .write(move |conn| {
-            let n = conn.execute(
-                "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, at],
-            )?;
+            let n = conn
+                .execute("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, at])?;
             if n > 0 {
                 audit_inbox::push(
                     conn,
@@ -194,9 +187,7 @@ pub async fn authenticate(db: &Db, presented: &str, now: DateTime<Utc>) -> Resul
         .read(move |conn| {
             Ok(conn
                 .prepare_cached("SELECT kind, role, secret_hash, expires_at, revoked_at FROM tokens WHERE id = ?1")?
-                .query_row([&lookup], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
+                .query_row([&lookup], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
                 .optional()?)
         })
         .await?;
@@ -205,22 +196,12 @@ pub async fn authenticate(db: &Db, presented: &str, now: DateTime<Utc>) -> Resul
     };
     let matches =
         stored.len() == hash.len() && stored.bytes().zip(hash.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-    let expired = expires_at
-        .and_then(|e| DateTime::parse_from_rfc3339(&e).ok())
-        .is_some_and(|e| e.to_utc() <= now);
+    let expired = expires_at.and_then(|e| DateTime::parse_from_rfc3339(&e).ok()).is_some_and(|e| e.to_utc() <= now);
     if !matches || expired || revoked_at.is_some() {
         return Ok(None);
     }
-    let kind = if kind == "service" {
-        PrincipalKind::Service
-    } else {
-        PrincipalKind::User
-    };
-    Ok(Some(Principal {
-        kind,
-        id,
-        roles: vec![role],
-    }))
+    let kind = if kind == "service" { PrincipalKind::Service } else { PrincipalKind::User };
+    Ok(Some(Principal { kind, id, roles: vec![role] }))
 }
 
 fn hash_of(secret: &str) -> String {

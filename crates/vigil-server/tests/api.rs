@@ -24,10 +24,7 @@ async fn a_host_discovery_registers_the_host_and_the_read_model_shows_it() {
     assert_eq!(status, StatusCode::OK, "{host}");
     assert_eq!(host["id"], HOST_ID);
     assert_eq!(host["hostname"], "suse");
-    assert_eq!(
-        host["ip_addresses"],
-        json!(["10.1.1.4/16", "10.1.1.5/24", "10.1.1.6/32"])
-    );
+    assert_eq!(host["ip_addresses"], json!(["10.1.1.4/16", "10.1.1.5/24", "10.1.1.6/32"]));
     assert_eq!(host["agent_version"], "0.1.0");
     assert_eq!(host["os_version"], "15-SP2");
     assert_eq!(host["cpu_count"], 2);
@@ -92,9 +89,7 @@ async fn a_changed_discovery_updates_the_host() {
 #[tokio::test]
 async fn wrong_or_missing_keys_are_refused_with_401() {
     let s = Server::start().await;
-    let missing = Request::post("/api/v1/collect")
-        .body(Body::from(fixture("host_discovery.json")))
-        .unwrap();
+    let missing = Request::post("/api/v1/collect").body(Body::from(fixture("host_discovery.json"))).unwrap();
     let (status, body) = s.send(missing).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "unauthorized");
@@ -104,14 +99,9 @@ async fn wrong_or_missing_keys_are_refused_with_401() {
         .body(Body::from(fixture("host_discovery.json")))
         .unwrap();
     assert_eq!(s.send(wrong).await.0, StatusCode::UNAUTHORIZED);
-    let heartbeat = Request::post(format!("/api/v1/hosts/{HOST_ID}/heartbeat"))
-        .body(Body::empty())
-        .unwrap();
+    let heartbeat = Request::post(format!("/api/v1/hosts/{HOST_ID}/heartbeat")).body(Body::empty()).unwrap();
     assert_eq!(s.send(heartbeat).await.0, StatusCode::UNAUTHORIZED);
-    assert!(
-        s.events("").await.is_empty(),
-        "nothing may be stored for a refused request"
-    );
+    assert!(s.events("").await.is_empty(), "nothing may be stored for a refused request");
 }
 
 #[tokio::test]
@@ -121,10 +111,7 @@ async fn a_rotated_key_replaces_the_old_one_on_a_running_server() {
     assert_ne!(new_key, s.key);
     // The server re-reads the stored hash at most once a second.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        s.collect(fixture("host_discovery.json")).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(s.collect(fixture("host_discovery.json")).await.0, StatusCode::UNAUTHORIZED);
     let request = Request::post("/api/v1/collect")
         .header("x-trento-apikey", &new_key)
         .body(Body::from(fixture("host_discovery.json")))
@@ -159,23 +146,11 @@ async fn bad_input_is_a_422_that_names_what_is_wrong() {
             Body::from(envelope(HOST_ID, "weather_discovery", good_payload.clone())),
             "discovery_type: unknown discovery type `weather_discovery`",
         ),
-        (
-            Body::from(envelope("not-a-uuid", "host_discovery", good_payload.clone())),
-            "agent_id:",
-        ),
-        (
-            Body::from(envelope(HOST_ID, "host_discovery", json!({"hostname": "h"}))),
-            "payload: missing field",
-        ),
+        (Body::from(envelope("not-a-uuid", "host_discovery", good_payload.clone())), "agent_id:"),
+        (Body::from(envelope(HOST_ID, "host_discovery", json!({"hostname": "h"}))), "payload: missing field"),
         (Body::from(envelope(HOST_ID, "host_discovery", json!(null))), "payload:"),
-        (
-            Body::from(fixture("host_discovery_with_last_boot_timestamp_wrong.json")),
-            "payload.last_boot_timestamp:",
-        ),
-        (
-            Body::from(fixture("host_discovery_with_prometheus_mode_invalid.json")),
-            "payload.prometheus_mode:",
-        ),
+        (Body::from(fixture("host_discovery_with_last_boot_timestamp_wrong.json")), "payload.last_boot_timestamp:"),
+        (Body::from(fixture("host_discovery_with_prometheus_mode_invalid.json")), "payload.prometheus_mode:"),
     ];
     for (body, expected) in cases {
         let (status, response) = s.collect(body).await;
@@ -200,10 +175,7 @@ async fn every_host_fixture_is_accepted_or_refused_with_a_clear_422() {
         let (status, body) = s.collect(fixture(&name)).await;
         if name.contains("_wrong") || name.contains("_invalid") {
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {body}");
-            assert!(
-                body["message"].as_str().unwrap().starts_with("payload."),
-                "{name}: {body}"
-            );
+            assert!(body["message"].as_str().unwrap().starts_with("payload."), "{name}: {body}");
         } else {
             assert_eq!(status, StatusCode::ACCEPTED, "{name}: {body}");
         }
@@ -221,10 +193,7 @@ async fn other_trento_discovery_types_are_accepted_and_logged() {
     assert_eq!(entry["status"], body["status"]);
     assert_eq!(entry["payload_hash"].as_str().unwrap().len(), 64);
     assert!(entry["payload"].is_object());
-    assert_eq!(
-        s.get("/api/v1/discoveries?status=bogus").await.0,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(s.get("/api/v1/discoveries?status=bogus").await.0, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -261,16 +230,10 @@ async fn silent_hosts_fail_within_the_configured_window_and_recover_on_the_next_
         if !failed.is_empty() {
             break failed;
         }
-        assert!(
-            last_beat.elapsed() < Duration::from_secs(10),
-            "HeartbeatFailed never came"
-        );
+        assert!(last_beat.elapsed() < Duration::from_secs(10), "HeartbeatFailed never came");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(
-        last_beat.elapsed() >= Duration::from_millis(500),
-        "failed before the window closed"
-    );
+    assert!(last_beat.elapsed() >= Duration::from_millis(500), "failed before the window closed");
     assert_eq!(failed.len(), 1);
     s.settle(&failed[0]["position"]).await;
     let (_, host) = s.get(&format!("/api/v1/hosts/{HOST_ID}")).await;
@@ -287,18 +250,13 @@ async fn silent_hosts_fail_within_the_configured_window_and_recover_on_the_next_
 #[tokio::test]
 async fn events_page_by_position_and_filter_by_subject() {
     let s = Server::start().await;
-    assert!(
-        s.head().await > 0,
-        "the default policy bundle is published at first start"
-    );
+    assert!(s.head().await > 0, "the default policy bundle is published at first start");
     let mut discovery: Value = serde_json::from_str(&fixture("host_discovery.json")).unwrap();
     for n in 0..5 {
         discovery["agent_id"] = json!(uuid::Uuid::from_u128(n + 1).to_string());
         s.collect(discovery.to_string()).await;
     }
-    let (_, first) = s
-        .get(&format!("/api/v1/events?limit=2&after={}", s.head().await - 5))
-        .await;
+    let (_, first) = s.get(&format!("/api/v1/events?limit=2&after={}", s.head().await - 5)).await;
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let after = first["next_after"].as_u64().unwrap();
     let (_, rest) = s.get(&format!("/api/v1/events?after={after}")).await;
@@ -321,18 +279,12 @@ async fn health_readiness_metrics_and_unknown_routes() {
     s.collect(fixture("host_discovery.json")).await;
     let (status, metrics) = s.get("/metrics").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        metrics.as_str().unwrap().contains("vigil_ingest_discoveries_total"),
-        "{metrics}"
-    );
+    assert!(metrics.as_str().unwrap().contains("vigil_ingest_discoveries_total"), "{metrics}");
     let (status, body) = s.get("/api/v1/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
     assert_eq!(s.get("/api/v1/hosts/not-a-uuid").await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        s.get(&format!("/api/v1/hosts/{HOST_ID}x")).await.0,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(s.get(&format!("/api/v1/hosts/{HOST_ID}x")).await.0, StatusCode::BAD_REQUEST);
     s.app.stop().await;
     let (status, body) = s.get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
@@ -341,10 +293,7 @@ async fn health_readiness_metrics_and_unknown_routes() {
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_is_refused() {
     let s = Server::start().await;
-    let config = ServerConfig {
-        data_dir: s.dir.path().to_owned(),
-        ..Default::default()
-    };
+    let config = ServerConfig { data_dir: s.dir.path().to_owned(), ..Default::default() };
     let err = App::start(config).await.err().expect("the data dir is locked");
     assert!(err.to_string().contains("in use by another vigil process"), "{err}");
 }
@@ -354,19 +303,9 @@ async fn the_discovery_log_is_pruned_after_its_retention() {
     let s = Server::start().await;
     s.collect(fixture("host_discovery.json")).await;
     s.collect(fixture("cloud_discovery_aws.json")).await;
-    let kept = s
-        .app
-        .discovery_log
-        .prune(chrono::Utc::now() - chrono::Duration::hours(1), 1)
-        .await
-        .unwrap();
+    let kept = s.app.discovery_log.prune(chrono::Utc::now() - chrono::Duration::hours(1), 1).await.unwrap();
     assert_eq!(kept, 0, "recent entries stay");
-    let pruned = s
-        .app
-        .discovery_log
-        .prune(chrono::Utc::now() + chrono::Duration::seconds(1), 1)
-        .await
-        .unwrap();
+    let pruned = s.app.discovery_log.prune(chrono::Utc::now() + chrono::Duration::seconds(1), 1).await.unwrap();
     assert_eq!(pruned, 2, "old entries go, one batch at a time");
     let (_, log) = s.get("/api/v1/discoveries").await;
     assert!(log["items"].as_array().unwrap().is_empty());

@@ -27,10 +27,7 @@ async fn reads_need_a_valid_token_and_return_their_decision_id() {
     let anonymous = s.send(Request::get("/api/v1/hosts").body(Body::empty()).unwrap()).await;
     assert_eq!(anonymous.0, StatusCode::UNAUTHORIZED);
     assert!(anonymous.1["message"].as_str().unwrap().contains("Bearer"));
-    assert_eq!(
-        s.get_as("/api/v1/hosts", "vgt_nope_nope").await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(s.get_as("/api/v1/hosts", "vgt_nope_nope").await.0, StatusCode::UNAUTHORIZED);
 
     let viewer = Server::token_for(&s.app, "viewer").await;
     let response = s.app.router().oneshot_get("/api/v1/hosts", &viewer).await;
@@ -38,19 +35,13 @@ async fn reads_need_a_valid_token_and_return_their_decision_id() {
     let decision_id = response.1.expect("a Vigil-Decision-Id header");
     let (_, decisions) = s.get("/api/v1/decisions?limit=1000&result=allow").await;
     assert!(
-        decisions["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["decision_id"] == decision_id.as_str()),
+        decisions["items"].as_array().unwrap().iter().any(|d| d["decision_id"] == decision_id.as_str()),
         "the returned decision id is recorded"
     );
 
     // Revoked and expired tokens stop working.
     let id = viewer.split('_').nth(1).unwrap();
-    vigil_server::tokens::revoke(&s.app.db, id, chrono::Utc::now())
-        .await
-        .unwrap();
+    vigil_server::tokens::revoke(&s.app.db, id, chrono::Utc::now()).await.unwrap();
     assert_eq!(s.get_as("/api/v1/hosts", &viewer).await.0, StatusCode::UNAUTHORIZED);
     let expires = chrono::Utc::now() + chrono::Duration::milliseconds(300);
     let (short, _) = vigil_server::tokens::create(
@@ -76,15 +67,9 @@ trait OneshotGet {
 impl OneshotGet for axum::Router {
     async fn oneshot_get(self, uri: &str, token: &str) -> (StatusCode, Option<String>) {
         use tower::ServiceExt;
-        let request = Request::get(uri)
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap();
+        let request = Request::get(uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
         let response = self.oneshot(request).await.unwrap();
-        let header = response
-            .headers()
-            .get("vigil-decision-id")
-            .map(|v| v.to_str().unwrap().to_owned());
+        let header = response.headers().get("vigil-decision-id").map(|v| v.to_str().unwrap().to_owned());
         (response.status(), header)
     }
 }
@@ -104,11 +89,7 @@ async fn the_default_bundle_is_published_as_events_at_first_start() {
     assert_eq!(policies["items"].as_array().unwrap().len(), published.len());
     let s = s.restart().await;
     let (_, page) = s.get("/api/v1/events?type=PolicyPublished&limit=100").await;
-    assert_eq!(
-        page["items"].as_array().unwrap().len(),
-        published.len(),
-        "a restart publishes nothing again"
-    );
+    assert_eq!(page["items"].as_array().unwrap().len(), published.len(), "a restart publishes nothing again");
 }
 
 #[tokio::test]
@@ -128,28 +109,15 @@ async fn only_admins_publish_policies_and_a_policy_that_does_not_compile_is_refu
     let (status, body) = s.post_as("/api/v1/policies", &s.token, broken).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["message"].as_str().unwrap().contains("does not compile"), "{body}");
-    assert_eq!(
-        s.get("/api/v1/policies").await.1["revision"],
-        revision,
-        "the running revision stays"
-    );
+    assert_eq!(s.get("/api/v1/policies").await.1["revision"], revision, "the running revision stays");
 
     let (status, body) = s.post_as("/api/v1/policies", &s.token, module.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_ne!(body["revision"], revision);
     let (_, policies) = s.get("/api/v1/policies").await;
-    let extra = policies["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["path"] == "extra.rego")
-        .cloned()
-        .unwrap();
+    let extra = policies["items"].as_array().unwrap().iter().find(|p| p["path"] == "extra.rego").cloned().unwrap();
     assert_eq!(extra["version"], 1);
-    assert_eq!(
-        extra["sha256"],
-        hex::encode(Sha256::digest(module["source"].as_str().unwrap().as_bytes()))
-    );
+    assert_eq!(extra["sha256"], hex::encode(Sha256::digest(module["source"].as_str().unwrap().as_bytes())));
     let (status, again) = s.post_as("/api/v1/policies", &s.token, module).await;
     assert_eq!(
         (status, again["events"].clone()),
@@ -157,28 +125,14 @@ async fn only_admins_publish_policies_and_a_policy_that_does_not_compile_is_refu
         "republishing the same source records nothing"
     );
 
-    let (status, _) = s
-        .post_as("/api/v1/policies/extra.rego/retire", &s.token, json!({}))
-        .await;
+    let (status, _) = s.post_as("/api/v1/policies/extra.rego/retire", &s.token, json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, policies) = s.get("/api/v1/policies").await;
-    assert!(
-        policies["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["path"] != "extra.rego")
-    );
+    assert!(policies["items"].as_array().unwrap().iter().all(|p| p["path"] != "extra.rego"));
     let (_, retired) = s.get("/api/v1/events?type=PolicyRetired").await;
     assert_eq!(retired["items"][0]["data"]["path"], "extra.rego");
-    let (status, _) = s
-        .post_as("/api/v1/policies/extra.rego/retire", &s.token, json!({}))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "a retired policy cannot be retired again"
-    );
+    let (status, _) = s.post_as("/api/v1/policies/extra.rego/retire", &s.token, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a retired policy cannot be retired again");
 }
 
 #[tokio::test]
@@ -194,30 +148,14 @@ allow if input.principal.kind == "system"
 
 reasons contains "agents are paused for maintenance" if input.principal.kind == "agent"
 "#;
-    let (status, body) = s
-        .post_as(
-            "/api/v1/policies",
-            &s.token,
-            json!({ "path": "default/authz.rego", "source": strict }),
-        )
-        .await;
+    let (status, body) =
+        s.post_as("/api/v1/policies", &s.token, json!({ "path": "default/authz.rego", "source": strict })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = s.collect(fixture("host_discovery.json")).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("agents are paused for maintenance"),
-        "{body}"
-    );
-    assert!(
-        s.events("type=HostRegistered").await.is_empty(),
-        "a denied command reaches no aggregate"
-    );
-    let (_, denied) = s
-        .get(&format!("/api/v1/decisions?principal={HOST_ID}&result=deny"))
-        .await;
+    assert!(body["message"].as_str().unwrap().contains("agents are paused for maintenance"), "{body}");
+    assert!(s.events("type=HostRegistered").await.is_empty(), "a denied command reaches no aggregate");
+    let (_, denied) = s.get(&format!("/api/v1/decisions?principal={HOST_ID}&result=deny")).await;
     let denied = denied["items"].as_array().unwrap();
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0]["policy"], "vigil.authz");
@@ -230,11 +168,7 @@ async fn every_command_event_and_authentication_failure_is_audited() {
     let s = Server::start().await;
     let (_, body) = s.collect(fixture("host_discovery.json")).await;
     let position = body["last_position"].as_u64().unwrap();
-    assert!(
-        s.app
-            .wait_for_projection("audit", position, Duration::from_secs(10))
-            .await
-    );
+    assert!(s.app.wait_for_projection("audit", position, Duration::from_secs(10)).await);
     let _ = s.get_as("/api/v1/hosts", "vgt_wrong_token").await;
 
     let records = audit_records(&s).await;
@@ -247,23 +181,14 @@ async fn every_command_event_and_authentication_failure_is_audited() {
     assert_eq!(command["body"]["allowed"], true);
     let decision_id = command["body"]["decision_id"].as_str().unwrap();
     let (_, decisions) = s.get(&format!("/api/v1/decisions?principal={HOST_ID}")).await;
-    assert!(
-        decisions["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["decision_id"] == decision_id)
-    );
+    assert!(decisions["items"].as_array().unwrap().iter().any(|d| d["decision_id"] == decision_id));
 
     let event = records
         .iter()
         .find(|r| r["kind"] == "event" && r["body"]["type"] == "HostRegistered")
         .expect("the event is audited");
     assert_eq!(event["body"]["subject"], HOST_ID);
-    let failure = records
-        .iter()
-        .find(|r| r["kind"] == "auth_failure")
-        .expect("the failed authentication is audited");
+    let failure = records.iter().find(|r| r["kind"] == "auth_failure").expect("the failed authentication is audited");
     assert_eq!(failure["body"]["credential"], "token");
     assert_eq!(failure["body"]["path"], "/api/v1/hosts");
 }
@@ -291,41 +216,18 @@ async fn audit_proofs_from_the_api_verify_independently() {
         let (_, record) = s.get(&format!("/api/v1/audit/records/{index}")).await;
         let leaf = hash(&[&[0u8][..], record["record"].as_str().unwrap().as_bytes()]);
         assert_eq!(hex::encode(leaf), record["leaf_hash"], "the leaf hash is RFC 6962's");
-        let (_, proof) = s
-            .get(&format!(
-                "/api/v1/audit/proofs/inclusion?index={index}&tree_size={size}"
-            ))
-            .await;
+        let (_, proof) = s.get(&format!("/api/v1/audit/proofs/inclusion?index={index}&tree_size={size}")).await;
         let path: Vec<[u8; 32]> = proof["proof"].as_array().unwrap().iter().map(decode).collect();
-        assert!(
-            verify_inclusion(leaf, index, size, &path, root),
-            "inclusion of {index} in {size}"
-        );
-        assert!(
-            !verify_inclusion(leaf, index, size, &path, hash(&[b"other"])),
-            "a wrong root fails"
-        );
+        assert!(verify_inclusion(leaf, index, size, &path, root), "inclusion of {index} in {size}");
+        assert!(!verify_inclusion(leaf, index, size, &path, hash(&[b"other"])), "a wrong root fails");
     }
-    let (_, proof) = s
-        .get(&format!(
-            "/api/v1/audit/proofs/consistency?first={}&second={size}",
-            first.tree_size
-        ))
-        .await;
+    let (_, proof) = s.get(&format!("/api/v1/audit/proofs/consistency?first={}&second={size}", first.tree_size)).await;
     let path: Vec<[u8; 32]> = proof["proof"].as_array().unwrap().iter().map(decode).collect();
     let first_root = decode(&json!(first.root_hash));
     assert!(verify_consistency(first.tree_size, size, first_root, root, &path));
-    assert!(!verify_consistency(
-        first.tree_size,
-        size,
-        hash(&[b"forged"]),
-        root,
-        &path
-    ));
+    assert!(!verify_consistency(first.tree_size, size, hash(&[b"forged"]), root, &path));
     assert_eq!(
-        s.get(&format!("/api/v1/audit/proofs/inclusion?index={size}&tree_size={size}"))
-            .await
-            .0,
+        s.get(&format!("/api/v1/audit/proofs/inclusion?index={size}&tree_size={size}")).await.0,
         StatusCode::BAD_REQUEST
     );
 }
@@ -333,45 +235,25 @@ async fn audit_proofs_from_the_api_verify_independently() {
 #[tokio::test]
 async fn a_policy_directory_is_published_and_a_broken_file_is_not() {
     let policies = tempfile::tempdir().unwrap();
-    std::fs::write(
-        policies.path().join("extra.rego"),
-        "package vigil.extra\n\nanswer := 1\n",
-    )
-    .unwrap();
+    std::fs::write(policies.path().join("extra.rego"), "package vigil.extra\n\nanswer := 1\n").unwrap();
     let dir = policies.path().to_owned();
     let s = Server::start_with(move |c| c.policy_dir = Some(dir)).await;
-    let find = |policies: &Value| {
-        policies["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["path"] == "extra.rego")
-            .cloned()
-    };
+    let find =
+        |policies: &Value| policies["items"].as_array().unwrap().iter().find(|p| p["path"] == "extra.rego").cloned();
     let started = Instant::now();
     let published = loop {
         if let Some(p) = find(&s.get("/api/v1/policies").await.1) {
             break p;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the directory's policy was never published"
-        );
+        assert!(started.elapsed() < Duration::from_secs(15), "the directory's policy was never published");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(published["author"].as_str().unwrap().starts_with("directory:"));
     let revision = s.get("/api/v1/policies").await.1["revision"].clone();
-    std::fs::write(
-        policies.path().join("extra.rego"),
-        "package vigil.extra\n\nanswer := \n",
-    )
-    .unwrap();
+    std::fs::write(policies.path().join("extra.rego"), "package vigil.extra\n\nanswer := \n").unwrap();
     tokio::time::sleep(Duration::from_millis(4500)).await;
     let (_, now) = s.get("/api/v1/policies").await;
-    assert_eq!(
-        now["revision"], revision,
-        "a broken file never replaces the running revision"
-    );
+    assert_eq!(now["revision"], revision, "a broken file never replaces the running revision");
     assert_eq!(find(&now).unwrap()["version"], 1);
 }
 
@@ -475,13 +357,8 @@ violations contains v if {
 	v := {"id": sprintf("heartbeat/%s", [h.id]), "subject": h.id, "policy": "heartbeat", "message": sprintf("%s stopped sending heartbeats", [h.hostname])}
 }
 "#;
-    let (status, body) = s
-        .post_as(
-            "/api/v1/policies",
-            &s.token,
-            json!({ "path": "default/sla.rego", "source": sla }),
-        )
-        .await;
+    let (status, body) =
+        s.post_as("/api/v1/policies", &s.token, json!({ "path": "default/sla.rego", "source": sla })).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     s.collect(fixture("host_discovery.json")).await;
     assert_eq!(s.heartbeat(HOST_ID).await, StatusCode::NO_CONTENT);
@@ -491,20 +368,13 @@ violations contains v if {
     assert_eq!(violated["data"]["subject"], HOST_ID);
     assert_eq!(violated["data"]["message"], "suse stopped sending heartbeats");
     let (_, decisions) = s.get("/api/v1/decisions?policy=vigil.sla&limit=5").await;
-    assert!(
-        !decisions["items"].as_array().unwrap().is_empty(),
-        "SLA evaluations are decision records"
-    );
+    assert!(!decisions["items"].as_array().unwrap().is_empty(), "SLA evaluations are decision records");
 
     assert_eq!(s.heartbeat(HOST_ID).await, StatusCode::NO_CONTENT);
     let restored = first_event(&s, "SlaRestored").await;
     assert_eq!(restored["data"]["id"], format!("heartbeat/{HOST_ID}"));
     let (_, violations) = s.get("/api/v1/events?type=SlaViolated").await;
-    assert_eq!(
-        violations["items"].as_array().unwrap().len(),
-        1,
-        "a continuing violation is reported once"
-    );
+    assert_eq!(violations["items"].as_array().unwrap().len(), 1, "a continuing violation is reported once");
 }
 
 /// The first stored event of `event_type`, waiting up to 15 s for it.

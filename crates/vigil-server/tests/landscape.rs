@@ -99,10 +99,7 @@ async fn heartbeat_loss_marks_everything_of_the_host_stale_until_its_next_discov
         if hosts.iter().filter(|h| !h["stale_at"].is_null()).count() == stale {
             break;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the hosts never went stale"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "the hosts never went stale");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     settle(&s).await;
@@ -112,11 +109,7 @@ async fn heartbeat_loss_marks_everything_of_the_host_stale_until_its_next_discov
     assert_eq!(host["heartbeat"], "critical");
     assert_eq!(host["health"], "passing", "a lost heartbeat does not change health");
     let other = get_ok(&s, &format!("/api/v1/hosts/{VMANGI02}")).await;
-    assert_eq!(
-        other["stale_at"],
-        Value::Null,
-        "a host that never sent heartbeats is not watched"
-    );
+    assert_eq!(other["stale_at"], Value::Null, "a host that never sent heartbeats is not watched");
     let cluster = get_ok(&s, &format!("/api/v1/clusters/{}", angi_cluster())).await;
     let stale_members: Vec<(&str, bool)> = cluster["hosts"]
         .as_array()
@@ -137,12 +130,7 @@ async fn heartbeat_loss_marks_everything_of_the_host_stale_until_its_next_discov
     for instance in system["application_instances"].as_array().unwrap() {
         assert_eq!(instance["stale"], true, "{instance}");
     }
-    let types: Vec<String> = s
-        .events("")
-        .await
-        .iter()
-        .map(|e| e["type"].as_str().unwrap().to_owned())
-        .collect();
+    let types: Vec<String> = s.events("").await.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect();
     for stale in [
         "HostMarkedStale",
         "ClusterHostMarkedStale",
@@ -166,32 +154,12 @@ async fn heartbeat_loss_marks_everything_of_the_host_stale_until_its_next_discov
     let host = get_ok(&s, &format!("/api/v1/hosts/{VMANGI01}")).await;
     assert_eq!(host["stale_at"], Value::Null);
     let cluster = get_ok(&s, &format!("/api/v1/clusters/{}", angi_cluster())).await;
-    assert!(
-        cluster["hosts"].as_array().unwrap().iter().all(|h| h["stale"] == false),
-        "{cluster}"
-    );
+    assert!(cluster["hosts"].as_array().unwrap().iter().all(|h| h["stale"] == false), "{cluster}");
     let hn9 = get_ok(&s, &format!("/api/v1/databases/{}", database_id(HN9_ENTRY))).await;
-    assert!(
-        hn9["database_instances"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["stale"] == false),
-        "{hn9}"
-    );
+    assert!(hn9["database_instances"].as_array().unwrap().iter().all(|i| i["stale"] == false), "{hn9}");
     let system = get_ok(&s, &format!("/api/v1/sap_systems/{}", ha1())).await;
-    assert!(
-        system["application_instances"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["stale"] == false),
-        "{system}"
-    );
-    assert_eq!(
-        get_ok(&s, &format!("/api/v1/hosts/{NETWEAVER01}")).await["stale_at"],
-        Value::Null
-    );
+    assert!(system["application_instances"].as_array().unwrap().iter().all(|i| i["stale"] == false), "{system}");
+    assert_eq!(get_ok(&s, &format!("/api/v1/hosts/{NETWEAVER01}")).await["stale_at"], Value::Null);
     // ...and once in sync, an unchanged discovery is skipped again.
     let body = resend(&s, "hana-scale-up-angi", VMANGI01, "host_discovery").await;
     assert_eq!(body["status"], "unchanged");
@@ -218,10 +186,7 @@ async fn deregistration_is_refused_while_the_heartbeat_is_alive_then_takes_the_h
     assert_eq!(status, StatusCode::FORBIDDEN, "a viewer may not deregister: {body}");
     let unknown = format!("/api/v1/hosts/{}", Uuid::from_u128(99));
     assert_eq!(delete_as(&s, &unknown, &s.token).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(
-        delete_as(&s, "/api/v1/hosts/nope", &s.token).await.0,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(delete_as(&s, "/api/v1/hosts/nope", &s.token).await.0, StatusCode::BAD_REQUEST);
 
     // last heartbeat + 300 ms interval + 100 ms debounce.
     tokio::time::sleep(Duration::from_millis(450)).await;
@@ -245,17 +210,8 @@ async fn deregistration_is_refused_while_the_heartbeat_is_alive_then_takes_the_h
     assert!(system["deregistered_at"].is_string(), "{system}");
     assert_eq!(system["application_instances"].as_array().unwrap().len(), 2);
     assert!(items(&s, "/api/v1/sap_systems").await.is_empty());
-    assert_eq!(
-        s.heartbeat(HANA01).await,
-        StatusCode::NOT_FOUND,
-        "a deregistered host is unknown"
-    );
-    let types: Vec<String> = s
-        .events("")
-        .await
-        .iter()
-        .map(|e| e["type"].as_str().unwrap().to_owned())
-        .collect();
+    assert_eq!(s.heartbeat(HANA01).await, StatusCode::NOT_FOUND, "a deregistered host is unknown");
+    let types: Vec<String> = s.events("").await.iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect();
     for expected in [
         "HostDeregistrationRequested",
         "DatabaseInstanceDeregistered",
@@ -318,18 +274,13 @@ async fn tags_are_trimmed_deduplicated_validated_and_filter_lists() {
     let operator = token(&s, "operator").await;
     let host_tags = format!("/api/v1/hosts/{HANA01}/tags");
 
-    let (status, body) = s
-        .post_as(&host_tags, &operator, json!({"value": "  prod eu-1  "}))
-        .await;
+    let (status, body) = s.post_as(&host_tags, &operator, json!({"value": "  prod eu-1  "})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["value"], "prod eu-1");
     let (status, _) = s.post_as(&host_tags, &operator, json!({"value": "prod eu-1"})).await;
     assert_eq!(status, StatusCode::OK, "a duplicate is ignored");
     let host = get_ok(&s, &format!("/api/v1/hosts/{HANA01}")).await;
-    assert_eq!(
-        host["tags"],
-        json!([{"value": "prod eu-1", "resource_id": HANA01, "resource_type": "host"}])
-    );
+    assert_eq!(host["tags"], json!([{"value": "prod eu-1", "resource_id": HANA01, "resource_type": "host"}]));
 
     let long = "x".repeat(65);
     for (value, expected) in [
@@ -348,10 +299,7 @@ async fn tags_are_trimmed_deduplicated_validated_and_filter_lists() {
     let (status, _) = s.post_as(&host_tags, &viewer, json!({"value": "nope"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "viewers only read");
     let unknown = format!("/api/v1/hosts/{}/tags", Uuid::from_u128(5));
-    assert_eq!(
-        s.post_as(&unknown, &operator, json!({"value": "x"})).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(s.post_as(&unknown, &operator, json!({"value": "x"})).await.0, StatusCode::NOT_FOUND);
 
     // Every taggable kind, and the tag filter of every list.
     for (uri, list) in [
@@ -383,11 +331,7 @@ async fn tags_are_trimmed_deduplicated_validated_and_filter_lists() {
         .unwrap()
         .iter()
         // SLA evaluations are decisions too, without a command.
-        .filter(|d| {
-            d["input"]["command"]["type"]
-                .as_str()
-                .is_some_and(|t| t.ends_with("Tag"))
-        })
+        .filter(|d| d["input"]["command"]["type"].as_str().is_some_and(|t| t.ends_with("Tag")))
         .map(|d| {
             (
                 d["input"]["command"]["type"].as_str().unwrap(),
@@ -419,18 +363,12 @@ async fn only_absent_instances_can_be_deleted() {
     let database_instance = format!("/api/v1/databases/{}/hosts/{HANA01}/instances/00", prd());
     let (status, body) = delete_as(&s, &database_instance, &s.token).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(
-        delete_as(&s, &instance(ha1(), NETWEAVER01, "42"), &s.token).await.0,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(delete_as(&s, &instance(ha1(), NETWEAVER01, "42"), &s.token).await.0, StatusCode::NOT_FOUND);
 
     // trento-vmnetweaver01 no longer runs HA1's PAS (01).
-    let mut payload: Value = serde_json::from_str(&envelope(&scenario_file(
-        "single-hana-single-app",
-        NETWEAVER01,
-        "sap_system_discovery",
-    )))
-    .unwrap();
+    let mut payload: Value =
+        serde_json::from_str(&envelope(&scenario_file("single-hana-single-app", NETWEAVER01, "sap_system_discovery")))
+            .unwrap();
     payload["payload"][0]["Instances"].as_array_mut().unwrap().remove(1);
     let (status, body) = s.collect(payload.to_string()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
@@ -473,12 +411,8 @@ async fn a_discovery_waiting_for_a_database_that_never_comes_expires_into_discar
     let reason = body["reason"].as_str().unwrap();
     assert!(reason.contains("10.17.0.4") && reason.contains("HTJ"), "{reason}");
     let (_, parked) = s.get("/api/v1/discoveries?status=parked").await;
-    let parked_sap_systems = parked["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["discovery_type"] == "sap_system_discovery")
-        .count();
+    let parked_sap_systems =
+        parked["items"].as_array().unwrap().iter().filter(|e| e["discovery_type"] == "sap_system_discovery").count();
     assert_eq!(parked_sap_systems, 1, "logged once: {parked}");
 
     let started = std::time::Instant::now();
@@ -488,10 +422,7 @@ async fn a_discovery_waiting_for_a_database_that_never_comes_expires_into_discar
         if !discarded.is_empty() {
             break discarded;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the parked discovery never expired"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "the parked discovery never expired");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(discarded.len(), 1);
@@ -520,22 +451,12 @@ async fn a_secondary_before_its_primary_is_parked_and_joins_when_the_primary_reg
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            (
-                i["host_id"].as_str().unwrap(),
-                i["system_replication"].as_str().unwrap(),
-            )
-        })
+        .map(|i| (i["host_id"].as_str().unwrap(), i["system_replication"].as_str().unwrap()))
         .collect();
     assert_eq!(roles, [(VMANGI02, "Secondary"), (VMANGI01, "Primary")]);
     assert!(s.app.ingest.parking().all().await.unwrap().is_empty());
     let (_, log) = s.get(&format!("/api/v1/discoveries?agent_id={VMANGI02}")).await;
-    let statuses: Vec<&str> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
+    let statuses: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["applied", "parked"], "newest first");
 }
 
@@ -563,11 +484,7 @@ async fn a_discovery_of_a_host_not_registered_yet_waits_for_it() {
         .collect();
     assert_eq!(
         entries,
-        [
-            ("cloud_discovery", "applied"),
-            ("host_discovery", "applied"),
-            ("cloud_discovery", "parked"),
-        ]
+        [("cloud_discovery", "applied"), ("host_discovery", "applied"), ("cloud_discovery", "parked"),]
     );
     // Once applied, the same payload is unchanged.
     let body = resend(&s, "single-hana-single-app", HANA01, "cloud_discovery").await;
@@ -619,10 +536,7 @@ async fn the_health_overview_and_the_filters() {
         |list: Vec<Value>| -> Vec<String> { list.iter().map(|d| d["sid"].as_str().unwrap().to_owned()).collect() };
     assert_eq!(sids(items(&s, "/api/v1/databases").await), ["HDC", "PRD", "QAS"]);
     assert_eq!(sids(items(&s, "/api/v1/databases?sid=QAS").await), ["QAS"]);
-    assert_eq!(
-        sids(items(&s, "/api/v1/databases?health=critical").await),
-        Vec::<String>::new()
-    );
+    assert_eq!(sids(items(&s, "/api/v1/databases?health=critical").await), Vec::<String>::new());
     let page = get_ok(&s, "/api/v1/databases?limit=2&offset=1").await;
     assert_eq!(page["total"], 3);
     assert_eq!(sids(page["items"].as_array().unwrap().clone()), ["PRD", "QAS"]);
@@ -654,10 +568,7 @@ async fn the_health_overview_and_the_filters() {
     }
     let viewer = token(&s, "viewer").await;
     assert_eq!(s.get_as("/api/v1/clusters", &viewer).await.0, StatusCode::OK);
-    assert_eq!(
-        s.get_as("/api/v1/clusters", "vgt_wrong").await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(s.get_as("/api/v1/clusters", "vgt_wrong").await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -155,10 +155,7 @@ const SCENARIOS: &[Scenario] = &[
             name: "hana_angi",
             cluster_type: "hana_scale_up",
             sid: "HN9",
-            hosts: &[
-                "4b67842f-ccf7-46a4-a344-9e918648b117",
-                "851a4dd3-9693-44c3-a40b-b32d22872e74",
-            ],
+            hosts: &["4b67842f-ccf7-46a4-a344-9e918648b117", "851a4dd3-9693-44c3-a40b-b32d22872e74"],
             health: "passing",
         }],
         databases: &[Database {
@@ -203,10 +200,7 @@ const SCENARIOS: &[Scenario] = &[
             name: "hana_cost_opt",
             cluster_type: "hana_scale_up",
             sid: "HDC",
-            hosts: &[
-                "2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4",
-                "fa7a5602-232b-5389-96a6-f5f5de6ff9a2",
-            ],
+            hosts: &["2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4", "fa7a5602-232b-5389-96a6-f5f5de6ff9a2"],
             health: "passing",
         }],
         databases: &[
@@ -267,10 +261,7 @@ const SCENARIOS: &[Scenario] = &[
             name: "hacluster",
             cluster_type: "hana_scale_up",
             sid: "TG5",
-            hosts: &[
-                "219bf05b-c6a7-4de3-bcf8-852b42fc6a4f",
-                "2b64f956-a49c-4652-ae03-3c24b570eb17",
-            ],
+            hosts: &["219bf05b-c6a7-4de3-bcf8-852b42fc6a4f", "2b64f956-a49c-4652-ae03-3c24b570eb17"],
             health: "passing",
         }],
         databases: &[Database {
@@ -377,11 +368,7 @@ async fn every_scenario_converges_to_its_landscape_in_any_order() {
         for (order, files) in orders {
             let s = Server::start().await;
             replay(&s, &files, &format!("{} in {order}", scenario.dir)).await;
-            assert!(
-                s.app.settle(Duration::from_secs(30)).await,
-                "{}: never settled",
-                scenario.dir
-            );
+            assert!(s.app.settle(Duration::from_secs(30)).await, "{}: never settled", scenario.dir);
             let landscape = landscape(&s).await;
             check(scenario, &landscape, &s, &order).await;
             match &first {
@@ -434,11 +421,7 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
         let what = at(expected.hostname);
         assert_eq!(host["hostname"], expected.hostname, "{what}");
         assert_eq!(host["provider"], expected.provider, "{what}");
-        assert_eq!(
-            host["sles_subscriptions"].as_array().unwrap().len(),
-            expected.n_subscriptions,
-            "{what}"
-        );
+        assert_eq!(host["sles_subscriptions"].as_array().unwrap().len(), expected.n_subscriptions, "{what}");
         let cluster = expected.cluster.map(|name| {
             let c = scenario.clusters.iter().find(|c| c.name == name).unwrap();
             cluster_id(c.payload_id)
@@ -462,12 +445,8 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
         assert_eq!(cluster["type"], expected.cluster_type, "{what}");
         assert_eq!(cluster["sid"], expected.sid, "{what}");
         assert_eq!(cluster["health"], expected.health, "{what}: health");
-        let members: Vec<&str> = cluster["hosts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["host_id"].as_str().unwrap())
-            .collect();
+        let members: Vec<&str> =
+            cluster["hosts"].as_array().unwrap().iter().map(|h| h["host_id"].as_str().unwrap()).collect();
         assert_eq!(members, expected.hosts, "{what}: members");
     }
 
@@ -482,12 +461,8 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
         let what = at(expected.sid);
         assert_eq!(database["sid"], expected.sid, "{what}");
         assert_eq!(database["health"], expected.health, "{what}: health");
-        let tenants: Vec<&str> = database["tenants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap())
-            .collect();
+        let tenants: Vec<&str> =
+            database["tenants"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(tenants, expected.tenants, "{what}: tenants");
         let instances: Vec<(&str, &str, &str)> = database["database_instances"]
             .as_array()
@@ -505,12 +480,7 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
     }
 
     let sap_systems = landscape["sap_systems"].as_array().unwrap();
-    assert_eq!(
-        sap_systems.len(),
-        scenario.sap_systems.len(),
-        "{}",
-        at("SAP system count")
-    );
+    assert_eq!(sap_systems.len(), scenario.sap_systems.len(), "{}", at("SAP system count"));
     for expected in scenario.sap_systems {
         let database_id = database_id(expected.database_entry_id);
         let id = Uuid::new_v5(&database_id, expected.tenant.as_bytes()).to_string();
@@ -531,11 +501,7 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
             .map(|i| (i["host_id"].as_str().unwrap(), i["instance_number"].as_str().unwrap()))
             .collect();
         assert_eq!(instances, expected.instances, "{what}: instances");
-        let database = scenario
-            .databases
-            .iter()
-            .find(|d| d.entry_id == expected.database_entry_id)
-            .unwrap();
+        let database = scenario.databases.iter().find(|d| d.entry_id == expected.database_entry_id).unwrap();
         assert_eq!(system["database_sid"], database.sid, "{what}");
         assert_eq!(
             system["database_instances"].as_array().unwrap().len(),
@@ -555,11 +521,7 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
         .map(|p| (p.agent_id.to_string(), p.discovery_type.to_string()))
         .collect();
     parked.sort();
-    let expected: Vec<(String, String)> = scenario
-        .parked
-        .iter()
-        .map(|(a, t)| (a.to_string(), t.to_string()))
-        .collect();
+    let expected: Vec<(String, String)> = scenario.parked.iter().map(|(a, t)| (a.to_string(), t.to_string())).collect();
     assert_eq!(parked, expected, "{}", at("parked discoveries"));
     let (_, discarded) = s.get("/api/v1/discoveries?status=discarded").await;
     assert_eq!(discarded["items"], json!([]), "{}", at("nothing is discarded"));

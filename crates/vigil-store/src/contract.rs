@@ -58,10 +58,7 @@ fn event(subject: &str, event_type: &str, n: u64) -> NewEvent {
         schema_version: 1,
         source: "/contract".to_owned(),
         subject: subject.to_owned(),
-        time: Utc
-            .timestamp_micros(1_700_000_000_000_000 + n as i64)
-            .single()
-            .expect("valid time"),
+        time: Utc.timestamp_micros(1_700_000_000_000_000 + n as i64).single().expect("valid time"),
         data: format!("{{\"n\":{n}}}"),
         correlation_id: Some(Uuid::now_v7()),
         causation_id: None,
@@ -75,64 +72,35 @@ async fn head(s: &Subject) -> u64 {
 /// Events come back from their stream in order, with versions 1..n and what was written.
 pub async fn appends_and_reads_a_stream_in_order(s: &Subject) {
     let written: Vec<_> = (0..5).map(|n| event("a", "Ticked", n)).collect();
-    let appended = s
-        .store
-        .append("t-a", ExpectedVersion::Exactly(0), written.clone())
-        .await
-        .unwrap();
+    let appended = s.store.append("t-a", ExpectedVersion::Exactly(0), written.clone()).await.unwrap();
     assert_eq!(appended.stream_version, 5);
     let more = vec![event("a", "Ticked", 5)];
-    s.store
-        .append("t-a", ExpectedVersion::Exactly(5), more.clone())
-        .await
-        .unwrap();
+    s.store.append("t-a", ExpectedVersion::Exactly(5), more.clone()).await.unwrap();
 
     let read = s.store.read_stream("t-a", 0).await.unwrap();
     let versions: Vec<u64> = read.iter().map(|r| r.stream_version).collect();
     assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
     let events: Vec<NewEvent> = read.into_iter().map(|r| r.event).collect();
-    assert_eq!(
-        events,
-        [written, more].concat(),
-        "an event must read back exactly as written"
-    );
+    assert_eq!(events, [written, more].concat(), "an event must read back exactly as written");
     assert_eq!(s.store.read_stream("t-a", 4).await.unwrap().len(), 2);
     assert!(s.store.read_stream("t-none", 0).await.unwrap().is_empty());
 }
 
 /// Appending with an expected version that is not the stream's fails and writes nothing.
 pub async fn a_stale_expected_version_is_a_conflict(s: &Subject) {
-    s.store
-        .append("t-b", ExpectedVersion::Exactly(0), vec![event("b", "Ticked", 0)])
-        .await
-        .unwrap();
-    let err = s
-        .store
-        .append("t-b", ExpectedVersion::Exactly(0), vec![event("b", "Ticked", 1)])
-        .await
-        .unwrap_err();
+    s.store.append("t-b", ExpectedVersion::Exactly(0), vec![event("b", "Ticked", 0)]).await.unwrap();
+    let err = s.store.append("t-b", ExpectedVersion::Exactly(0), vec![event("b", "Ticked", 1)]).await.unwrap_err();
     assert!(matches!(err, AppendError::Conflict { actual: 1, .. }), "{err}");
-    let err = s
-        .store
-        .append("t-b", ExpectedVersion::Exactly(3), vec![event("b", "Ticked", 1)])
-        .await
-        .unwrap_err();
+    let err = s.store.append("t-b", ExpectedVersion::Exactly(3), vec![event("b", "Ticked", 1)]).await.unwrap_err();
     assert!(matches!(err, AppendError::Conflict { actual: 1, .. }), "{err}");
-    s.store
-        .append("t-b", ExpectedVersion::Any, vec![event("b", "Ticked", 2)])
-        .await
-        .unwrap();
+    s.store.append("t-b", ExpectedVersion::Any, vec![event("b", "Ticked", 2)]).await.unwrap();
     assert_eq!(s.store.read_stream("t-b", 0).await.unwrap().len(), 2);
 }
 
 /// A client retry with the same event ids gets the first answer back and adds nothing.
 pub async fn re_appending_the_same_event_ids_writes_nothing(s: &Subject) {
     let batch = vec![event("c", "Ticked", 0), event("c", "Ticked", 1)];
-    let first = s
-        .store
-        .append("t-c", ExpectedVersion::Exactly(0), batch.clone())
-        .await
-        .unwrap();
+    let first = s.store.append("t-c", ExpectedVersion::Exactly(0), batch.clone()).await.unwrap();
     let again = s.store.append("t-c", ExpectedVersion::Exactly(0), batch).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(s.store.read_stream("t-c", 0).await.unwrap().len(), 2);
@@ -142,15 +110,8 @@ pub async fn re_appending_the_same_event_ids_writes_nothing(s: &Subject) {
 /// An id that belongs to another stream is refused, not silently skipped.
 pub async fn an_event_id_reused_for_other_events_is_refused(s: &Subject) {
     let e = event("d", "Ticked", 0);
-    s.store
-        .append("t-d", ExpectedVersion::Any, vec![e.clone()])
-        .await
-        .unwrap();
-    let err = s
-        .store
-        .append("t-other", ExpectedVersion::Any, vec![e])
-        .await
-        .unwrap_err();
+    s.store.append("t-d", ExpectedVersion::Any, vec![e.clone()]).await.unwrap();
+    let err = s.store.append("t-other", ExpectedVersion::Any, vec![e]).await.unwrap_err();
     assert!(matches!(err, AppendError::IdReused { .. }), "{err}");
     assert!(s.store.read_stream("t-other", 0).await.unwrap().is_empty());
 }
@@ -160,10 +121,7 @@ pub async fn global_positions_increase_across_streams(s: &Subject) {
     let start = head(s).await;
     for n in 0..30 {
         let stream = format!("t-g{}", n % 3);
-        s.store
-            .append(&stream, ExpectedVersion::Any, vec![event(&stream, "Ticked", n)])
-            .await
-            .unwrap();
+        s.store.append(&stream, ExpectedVersion::Any, vec![event(&stream, "Ticked", n)]).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut after = start;
@@ -185,35 +143,13 @@ pub async fn global_positions_increase_across_streams(s: &Subject) {
 pub async fn query_filters_by_subject_and_type(s: &Subject) {
     for n in 0..6 {
         let (subject, ty) = if n % 2 == 0 { ("q1", "Even") } else { ("q2", "Odd") };
-        s.store
-            .append(
-                &format!("t-{subject}"),
-                ExpectedVersion::Any,
-                vec![event(subject, ty, n)],
-            )
-            .await
-            .unwrap();
+        s.store.append(&format!("t-{subject}"), ExpectedVersion::Any, vec![event(subject, ty, n)]).await.unwrap();
     }
-    let q1 = s
-        .store
-        .query(EventQuery {
-            subject: Some("q1".into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let q1 = s.store.query(EventQuery { subject: Some("q1".into()), limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(q1.len(), 3);
     assert!(q1.iter().all(|r| r.event.subject == "q1"));
-    let odd = s
-        .store
-        .query(EventQuery {
-            event_type: Some("Odd".into()),
-            limit: 2,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let odd =
+        s.store.query(EventQuery { event_type: Some("Odd".into()), limit: 2, ..Default::default() }).await.unwrap();
     assert_eq!(odd.len(), 2);
     assert!(odd.iter().all(|r| r.event.event_type == "Odd"));
     let rest = EventQuery {
@@ -230,16 +166,11 @@ pub async fn head_moves_when_a_commit_lands(s: &Subject) {
     let mut watch = s.store.head();
     let before = *watch.borrow_and_update();
     let store = s.store.clone();
-    let writer = tokio::spawn(async move {
-        store
-            .append("t-h", ExpectedVersion::Any, vec![event("h", "Ticked", 0)])
-            .await
-            .unwrap()
-    });
-    tokio::time::timeout(Duration::from_secs(5), watch.changed())
-        .await
-        .expect("head must move")
-        .unwrap();
+    let writer =
+        tokio::spawn(
+            async move { store.append("t-h", ExpectedVersion::Any, vec![event("h", "Ticked", 0)]).await.unwrap() },
+        );
+    tokio::time::timeout(Duration::from_secs(5), watch.changed()).await.expect("head must move").unwrap();
     let appended = writer.await.unwrap();
     assert!(*watch.borrow() > before);
     assert_eq!(*watch.borrow(), appended.last_position.unwrap());
@@ -248,22 +179,13 @@ pub async fn head_moves_when_a_commit_lands(s: &Subject) {
 /// Among many concurrent appends, the one with a stale expected version fails and all the
 /// others commit.
 pub async fn one_conflicting_append_fails_alone_among_concurrent_appends(s: &Subject) {
-    s.store
-        .append("t-x-0", ExpectedVersion::Any, vec![event("x", "Ticked", 0)])
-        .await
-        .unwrap();
+    s.store.append("t-x-0", ExpectedVersion::Any, vec![event("x", "Ticked", 0)]).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..64 {
         let store = s.store.clone();
         tasks.push(tokio::spawn(async move {
             // Stream t-x-0 already has one event, so expecting 0 there must fail.
-            store
-                .append(
-                    &format!("t-x-{i}"),
-                    ExpectedVersion::Exactly(0),
-                    vec![event("x", "Ticked", i)],
-                )
-                .await
+            store.append(&format!("t-x-{i}"), ExpectedVersion::Exactly(0), vec![event("x", "Ticked", i)]).await
         }));
     }
     let mut failures = Vec::new();
@@ -318,14 +240,8 @@ pub async fn a_subscriber_sees_no_gaps_while_many_tasks_append(s: &Subject) {
             for a in 0..APPENDS {
                 let n_events = 1 + (t + a) % 3;
                 // Every fourth task shares a stream with the others, to force contention.
-                let stream = if t % 4 == 0 {
-                    "t-shared".to_owned()
-                } else {
-                    format!("t-s{t}")
-                };
-                let batch: Vec<_> = (0..n_events)
-                    .map(|k| event(&stream, "Ticked", t * 1000 + a * 10 + k))
-                    .collect();
+                let stream = if t % 4 == 0 { "t-shared".to_owned() } else { format!("t-s{t}") };
+                let batch: Vec<_> = (0..n_events).map(|k| event(&stream, "Ticked", t * 1000 + a * 10 + k)).collect();
                 store.append(&stream, ExpectedVersion::Any, batch).await.unwrap();
                 written += n_events;
             }
@@ -340,11 +256,7 @@ pub async fn a_subscriber_sees_no_gaps_while_many_tasks_append(s: &Subject) {
     let seen = subscriber.await.unwrap();
     assert_eq!(seen.len() as u64, total, "the subscriber must see every event once");
     for (i, r) in seen.iter().enumerate() {
-        assert_eq!(
-            r.position,
-            start + 1 + i as u64,
-            "positions must be gap-free and in order"
-        );
+        assert_eq!(r.position, start + 1 + i as u64, "positions must be gap-free and in order");
     }
     let mut versions: HashMap<&str, Vec<u64>> = HashMap::new();
     for r in &seen {
@@ -360,16 +272,9 @@ pub async fn a_subscriber_sees_no_gaps_while_many_tasks_append(s: &Subject) {
 
 /// Appending no events succeeds, reports the current version and writes nothing.
 pub async fn an_empty_append_writes_nothing(s: &Subject) {
-    s.store
-        .append("t-e", ExpectedVersion::Any, vec![event("e", "Ticked", 0)])
-        .await
-        .unwrap();
+    s.store.append("t-e", ExpectedVersion::Any, vec![event("e", "Ticked", 0)]).await.unwrap();
     let before = head(s).await;
-    let appended = s
-        .store
-        .append("t-e", ExpectedVersion::Exactly(1), vec![])
-        .await
-        .unwrap();
+    let appended = s.store.append("t-e", ExpectedVersion::Exactly(1), vec![]).await.unwrap();
     assert_eq!(appended.stream_version, 1);
     assert_eq!(appended.last_position, None);
     assert_eq!(head(s).await, before);

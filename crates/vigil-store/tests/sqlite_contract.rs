@@ -7,19 +7,9 @@ use vigil_store::sqlite::{Db, DbOptions, Durability, SqliteEventStore};
 
 async fn open(durability: Durability) -> Subject {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(
-        &dir.path().join("vigil.db"),
-        DbOptions {
-            durability,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let db = Db::open(&dir.path().join("vigil.db"), DbOptions { durability, ..Default::default() }).unwrap();
     let store = SqliteEventStore::open(db).await.unwrap();
-    Subject {
-        store: Arc::new(store),
-        guard: Box::new(dir),
-    }
+    Subject { store: Arc::new(store), guard: Box::new(dir) }
 }
 
 mod full {

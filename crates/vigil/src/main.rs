@@ -10,17 +10,11 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
     vigil_agent::client::install_crypto_provider();
-    let default_level = if matches!(cli.command, args::Command::Serve(_) | args::Command::Agent(_)) {
-        "info"
-    } else {
-        "warn"
-    };
+    let default_level =
+        if matches!(cli.command, args::Command::Serve(_) | args::Command::Agent(_)) { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -15,11 +15,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Server {
@@ -35,11 +31,8 @@ fn admin_token(data_dir: &Path) -> String {
     if let Ok(token) = std::fs::read_to_string(&saved) {
         return token;
     }
-    let created = Command::new(VIGIL)
-        .args(["tokens", "create", "--role", "admin", "--data-dir"])
-        .arg(data_dir)
-        .output()
-        .unwrap();
+    let created =
+        Command::new(VIGIL).args(["tokens", "create", "--role", "admin", "--data-dir"]).arg(data_dir).output().unwrap();
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     std::fs::write(&saved, &token).unwrap();
@@ -70,11 +63,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            token,
-        };
+        let server = Server { child, base: format!("http://127.0.0.1:{port}"), token };
         server.wait_healthy();
         server
     }
@@ -82,10 +71,7 @@ impl Server {
     fn wait_healthy(&self) {
         let started = Instant::now();
         while get(&format!("{}/healthz", self.base), None).is_none() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "vigil serve did not come up"
-            );
+            assert!(started.elapsed() < Duration::from_secs(20), "vigil serve did not come up");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -114,10 +100,7 @@ impl Server {
             if self.get("/readyz")["projections"]["hosts"].as_u64() == Some(head) {
                 return;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "projections did not catch up"
-            );
+            assert!(started.elapsed() < Duration::from_secs(20), "projections did not catch up");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -142,11 +125,7 @@ fn wait_with_output(mut child: Reaper) -> std::process::Output {
     let mut stdout = Vec::new();
     child.0.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
     let status = child.0.wait().unwrap();
-    std::process::Output {
-        status,
-        stdout,
-        stderr: Vec::new(),
-    }
+    std::process::Output { status, stdout, stderr: Vec::new() }
 }
 
 fn last_position(server: &Server) -> u64 {
@@ -167,25 +146,16 @@ fn get(url: &str, token: Option<&str>) -> Option<Value> {
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}")))?;
     let mut stream = std::net::TcpStream::connect(host).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .ok()?;
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let (head, body) = response.split_once("\r\n\r\n")?;
     if !head.starts_with("HTTP/1.1 2") {
         return None;
     }
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
     serde_json::from_str(&body).ok()
 }
 
@@ -215,11 +185,7 @@ fn host_scenario(dir: &Path, n: usize) -> Vec<String> {
             let mut discovery = template.clone();
             discovery["agent_id"] = json!(agent_id);
             discovery["payload"]["hostname"] = json!(format!("host-{i:04}"));
-            std::fs::write(
-                dir.join(format!("{agent_id}_host_discovery.json")),
-                discovery.to_string(),
-            )
-            .unwrap();
+            std::fs::write(dir.join(format!("{agent_id}_host_discovery.json")), discovery.to_string()).unwrap();
             agent_id
         })
         .collect()
@@ -234,15 +200,7 @@ fn kill_9_in_the_middle_of_a_replay_loses_no_acknowledged_discovery() {
     let server = Server::start(data.path(), port, &[]);
 
     let replay = Command::new(VIGIL)
-        .args([
-            "replay",
-            "--json",
-            "--retry-for",
-            "60s",
-            "--server-url",
-            &server.base.clone(),
-            "--data-dir",
-        ])
+        .args(["replay", "--json", "--retry-for", "60s", "--server-url", &server.base.clone(), "--data-dir"])
         .arg(data.path())
         .arg(scenario.path())
         .stdout(Stdio::piped())
@@ -254,10 +212,7 @@ fn kill_9_in_the_middle_of_a_replay_loses_no_acknowledged_discovery() {
     // Kill the server once part of the replay is acknowledged.
     let started = Instant::now();
     while last_position(&server) < 50 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the replay made no progress"
-        );
+        assert!(started.elapsed() < Duration::from_secs(60), "the replay made no progress");
         std::thread::sleep(Duration::from_millis(5));
     }
     server.kill_9();
@@ -280,10 +235,7 @@ fn kill_9_in_the_middle_of_a_replay_loses_no_acknowledged_discovery() {
     let hosts = server.all_hosts();
     let stored: Vec<&str> = hosts.iter().map(|h| h["id"].as_str().unwrap()).collect();
     for agent in &acknowledged {
-        assert!(
-            stored.contains(&agent.as_str()),
-            "acknowledged discovery of {agent} was lost"
-        );
+        assert!(stored.contains(&agent.as_str()), "acknowledged discovery of {agent} was lost");
     }
     assert_eq!(hosts.len(), agents.len());
     // Exactly one HostRegistered per host: a retried discovery never appends twice.
@@ -292,11 +244,8 @@ fn kill_9_in_the_middle_of_a_replay_loses_no_acknowledged_discovery() {
 
     // The read model equals one rebuilt from the events.
     server.terminate();
-    let rebuild = Command::new(VIGIL)
-        .args(["projections", "rebuild", "hosts", "--data-dir"])
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let rebuild =
+        Command::new(VIGIL).args(["projections", "rebuild", "hosts", "--data-dir"]).arg(data.path()).output().unwrap();
     assert!(rebuild.status.success(), "{}", String::from_utf8_lossy(&rebuild.stderr));
     let server = Server::start(data.path(), port, &[]);
     server.settle();
@@ -308,23 +257,13 @@ fn the_agent_registers_its_host_and_keeps_it_alive_and_waits_for_a_server_that_i
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     // Create the data dir and key without a server running.
-    let key = Command::new(VIGIL)
-        .args(["keys", "rotate", "--data-dir"])
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let key = Command::new(VIGIL).args(["keys", "rotate", "--data-dir"]).arg(data.path()).output().unwrap();
     assert!(key.status.success());
     let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
     let agent_id = uuid::Uuid::now_v7().to_string();
 
     let agent = Command::new(VIGIL)
-        .args([
-            "agent",
-            "--server-url",
-            &format!("http://127.0.0.1:{port}"),
-            "--agent-id",
-            &agent_id,
-        ])
+        .args(["agent", "--server-url", &format!("http://127.0.0.1:{port}"), "--agent-id", &agent_id])
         .args(["--discovery-interval", "300ms", "--heartbeat-interval", "100ms"])
         .env("VIGIL_API_KEY", &key)
         .env("VIGIL_LOG", "off")
@@ -344,23 +283,14 @@ fn the_agent_registers_its_host_and_keeps_it_alive_and_waits_for_a_server_that_i
         {
             break host;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the agent's host never became passing"
-        );
+        assert!(started.elapsed() < Duration::from_secs(30), "the agent's host never became passing");
         std::thread::sleep(Duration::from_millis(100));
     };
     drop(agent);
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(host["hostname"], hostname.trim());
     assert!(host["cpu_count"].as_u64().unwrap() >= 1);
-    assert!(
-        host["ip_addresses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|ip| ip == "127.0.0.1/8")
-    );
+    assert!(host["ip_addresses"].as_array().unwrap().iter().any(|ip| ip == "127.0.0.1/8"));
     assert!(host["last_heartbeat_timestamp"].is_string());
 }
 
@@ -379,11 +309,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
     .unwrap();
     let serve = |env_listen: Option<u16>, flag_listen: Option<u16>| {
         let mut command = Command::new(VIGIL);
-        command
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("VIGIL_LOG", "warn")
-            .stdout(Stdio::null());
+        command.args(["serve", "--config"]).arg(&config).env("VIGIL_LOG", "warn").stdout(Stdio::null());
         if let Some(p) = env_listen {
             command.env("VIGIL_LISTEN", format!("127.0.0.1:{p}"));
         }
@@ -392,27 +318,17 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
         }
         command.spawn().unwrap()
     };
-    for (env_listen, flag_listen, expected) in [
-        (None, None, file_port),
-        (Some(env_port), None, env_port),
-        (Some(env_port), Some(flag_port), flag_port),
-    ] {
+    for (env_listen, flag_listen, expected) in
+        [(None, None, file_port), (Some(env_port), None, env_port), (Some(env_port), Some(flag_port), flag_port)]
+    {
         let child = serve(env_listen, flag_listen);
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{expected}"),
-            token: String::new(),
-        };
+        let server = Server { child, base: format!("http://127.0.0.1:{expected}"), token: String::new() };
         server.wait_healthy();
         server.terminate();
     }
 
     std::fs::write(&config, "[server]\nlisten_on = \"nowhere\"\n").unwrap();
-    let bad = Command::new(VIGIL)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let bad = Command::new(VIGIL).args(["serve", "--config"]).arg(&config).output().unwrap();
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("listen_on"), "a bad setting is named: {stderr}");
@@ -421,13 +337,7 @@ fn settings_come_from_the_file_then_the_environment_then_flags() {
 #[test]
 fn keys_show_and_rotate() {
     let data = tempfile::tempdir().unwrap();
-    let show = || {
-        Command::new(VIGIL)
-            .args(["keys", "show", "--data-dir"])
-            .arg(data.path())
-            .output()
-            .unwrap()
-    };
+    let show = || Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
     let none = show();
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("vigil serve"));
@@ -437,11 +347,7 @@ fn keys_show_and_rotate() {
     assert!(first.status.success());
     let first = String::from_utf8(first.stdout).unwrap();
     assert!(first.starts_with("vigil_"));
-    let rotated = Command::new(VIGIL)
-        .args(["keys", "rotate", "--data-dir"])
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let rotated = Command::new(VIGIL).args(["keys", "rotate", "--data-dir"]).arg(data.path()).output().unwrap();
     let rotated = String::from_utf8(rotated.stdout).unwrap();
     assert_ne!(rotated, first);
     assert_eq!(String::from_utf8(show().stdout).unwrap(), rotated);
@@ -452,11 +358,8 @@ fn keys_show_and_rotate() {
 fn a_rebuild_is_refused_while_the_server_runs() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), free_port(), &[]);
-    let rebuild = Command::new(VIGIL)
-        .args(["projections", "rebuild", "hosts", "--data-dir"])
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let rebuild =
+        Command::new(VIGIL).args(["projections", "rebuild", "hosts", "--data-dir"]).arg(data.path()).output().unwrap();
     assert!(!rebuild.status.success());
     assert!(String::from_utf8_lossy(&rebuild.stderr).contains("in use by another vigil process"));
     server.terminate();
@@ -479,24 +382,14 @@ fn audit_verify_detects_a_flipped_byte_and_a_truncated_tail() {
     std::thread::sleep(Duration::from_millis(300));
     server.terminate(); // signs a last head
 
-    let vigil = |args: &[&str]| {
-        Command::new(VIGIL)
-            .args(args)
-            .arg("--data-dir")
-            .arg(data.path())
-            .output()
-            .unwrap()
-    };
+    let vigil = |args: &[&str]| Command::new(VIGIL).args(args).arg("--data-dir").arg(data.path()).output().unwrap();
     let head = vigil(&["audit", "head"]);
     assert!(head.status.success(), "{}", String::from_utf8_lossy(&head.stderr));
     let head_file = data.path().join("head.json");
     std::fs::write(&head_file, &head.stdout).unwrap();
     let saved: Value = serde_json::from_slice(&head.stdout).unwrap();
     let size = saved["tree_size"].as_u64().unwrap();
-    assert!(
-        size > 10,
-        "commands, events and policy publications are audited: {saved}"
-    );
+    assert!(size > 10, "commands, events and policy publications are audited: {saved}");
 
     let verify = || vigil(&["audit", "verify", "--head", head_file.to_str().unwrap()]);
     let ok = verify();
@@ -504,13 +397,10 @@ fn audit_verify_detects_a_flipped_byte_and_a_truncated_tail() {
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok:"));
 
     let conn = rusqlite::Connection::open(data.path().join("vigil.db")).unwrap();
-    let original: Vec<u8> = conn
-        .query_row("SELECT record FROM audit_records WHERE idx = 3", [], |r| r.get(0))
-        .unwrap();
+    let original: Vec<u8> = conn.query_row("SELECT record FROM audit_records WHERE idx = 3", [], |r| r.get(0)).unwrap();
     let mut flipped = original.clone();
     flipped[10] ^= 0x01;
-    conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = 3", [&flipped])
-        .unwrap();
+    conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = 3", [&flipped]).unwrap();
     let tampered = verify();
     assert!(!tampered.status.success());
     assert!(
@@ -518,90 +408,46 @@ fn audit_verify_detects_a_flipped_byte_and_a_truncated_tail() {
         "{}",
         String::from_utf8_lossy(&tampered.stdout)
     );
-    conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = 3", [&original])
-        .unwrap();
+    conn.execute("UPDATE audit_records SET record = ?1 WHERE idx = 3", [&original]).unwrap();
     assert!(verify().status.success(), "restoring the byte restores the log");
 
     conn.execute("DELETE FROM audit_heads", []).unwrap();
-    conn.execute("DELETE FROM audit_records WHERE idx >= ?1", [size as i64 - 2])
-        .unwrap();
+    conn.execute("DELETE FROM audit_records WHERE idx >= ?1", [size as i64 - 2]).unwrap();
     let truncated = verify();
-    assert!(
-        !truncated.status.success(),
-        "a truncated tail is caught by the saved head"
-    );
+    assert!(!truncated.status.success(), "a truncated tail is caught by the saved head");
     assert!(String::from_utf8_lossy(&truncated.stdout).contains("TAMPERED"));
 }
 
 #[test]
 fn tokens_and_policy_commands() {
     let data = tempfile::tempdir().unwrap();
-    let vigil = |args: &[&str]| {
-        Command::new(VIGIL)
-            .args(args)
-            .arg("--data-dir")
-            .arg(data.path())
-            .output()
-            .unwrap()
-    };
+    let vigil = |args: &[&str]| Command::new(VIGIL).args(args).arg("--data-dir").arg(data.path()).output().unwrap();
     let created = vigil(&["tokens", "create", "--role", "viewer", "--name", "grafana", "--service"]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("vgt_"));
     let id = token.split('_').nth(1).unwrap().to_owned();
     let listed = String::from_utf8(vigil(&["tokens", "list"]).stdout).unwrap();
-    assert!(
-        listed.contains(&id) && listed.contains("viewer") && listed.contains("active"),
-        "{listed}"
-    );
-    assert!(
-        !listed.contains(token.split('_').nth(2).unwrap()),
-        "secrets are never listed"
-    );
+    assert!(listed.contains(&id) && listed.contains("viewer") && listed.contains("active"), "{listed}");
+    assert!(!listed.contains(token.split('_').nth(2).unwrap()), "secrets are never listed");
     assert!(vigil(&["tokens", "revoke", &id]).status.success());
-    assert!(
-        String::from_utf8(vigil(&["tokens", "list"]).stdout)
-            .unwrap()
-            .contains("revoked")
-    );
+    assert!(String::from_utf8(vigil(&["tokens", "list"]).stdout).unwrap().contains("revoked"));
     assert!(!vigil(&["tokens", "create", "--role", "root"]).status.success());
 
     let bundle = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vigil-policy/policies/default");
-    let tested = Command::new(VIGIL)
-        .args(["policy", "test"])
-        .arg(&bundle)
-        .output()
-        .unwrap();
+    let tested = Command::new(VIGIL).args(["policy", "test"]).arg(&bundle).output().unwrap();
     let out = String::from_utf8_lossy(&tested.stdout);
     assert!(tested.status.success(), "{out}");
     assert!(out.lines().last().unwrap().ends_with(" passed, 0 failed"), "{out}");
     let failing = tempfile::tempdir().unwrap();
-    std::fs::write(
-        failing.path().join("x_test.rego"),
-        "package x\n\ntest_fails if { 1 == 2 }\n",
-    )
-    .unwrap();
-    assert!(
-        !Command::new(VIGIL)
-            .args(["policy", "test"])
-            .arg(failing.path())
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    std::fs::write(failing.path().join("x_test.rego"), "package x\n\ntest_fails if { 1 == 2 }\n").unwrap();
+    assert!(!Command::new(VIGIL).args(["policy", "test"]).arg(failing.path()).output().unwrap().status.success());
 
     let input = data.path().join("input.json");
     std::fs::write(&input, r#"{"principal": {"kind": "user", "id": "ada", "roles": ["viewer"]}, "command": {"type": "DeregisterHost", "body": {}}}"#).unwrap();
-    let eval = Command::new(VIGIL)
-        .args(["policy", "eval", "data.vigil.authz.allow", "--input"])
-        .arg(&input)
-        .output()
-        .unwrap();
+    let eval =
+        Command::new(VIGIL).args(["policy", "eval", "data.vigil.authz.allow", "--input"]).arg(&input).output().unwrap();
     assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
     let result: Value = serde_json::from_slice(&eval.stdout).unwrap();
-    assert_eq!(
-        result["result"][0]["expressions"][0]["value"], false,
-        "a viewer may not deregister: {result}"
-    );
+    assert_eq!(result["result"][0]["expressions"][0]["value"], false, "a viewer may not deregister: {result}");
 }

@@ -61,44 +61,20 @@ impl Decider for Cluster {
 
     fn decide(state: &ClusterState, command: ClusterCommand) -> Result<Vec<ClusterEvent>, ClusterRejection> {
         match command {
-            ClusterCommand::RegisterOnlineClusterHost {
-                cluster_id,
-                host_id,
-                name,
-                designated_controller,
-                details,
-            } => {
+            ClusterCommand::RegisterOnlineClusterHost { cluster_id, host_id, name, designated_controller, details } => {
                 let view = designated_controller.then_some(*details);
-                Ok(register(
-                    state,
-                    cluster_id,
-                    host_id,
-                    ClusterHostStatus::Online,
-                    name,
-                    view,
-                ))
+                Ok(register(state, cluster_id, host_id, ClusterHostStatus::Online, name, view))
             }
-            ClusterCommand::RegisterOfflineClusterHost {
-                cluster_id,
-                host_id,
-                name,
-            } => Ok(register(
-                state,
-                cluster_id,
-                host_id,
-                ClusterHostStatus::Offline,
-                name,
-                None,
-            )),
+            ClusterCommand::RegisterOfflineClusterHost { cluster_id, host_id, name } => {
+                Ok(register(state, cluster_id, host_id, ClusterHostStatus::Offline, name, None))
+            }
             ClusterCommand::DeregisterClusterHost { cluster_id, host_id } => {
                 state.ensure_registered(cluster_id)?;
                 if !state.hosts.contains_key(&host_id) {
                     return Ok(vec![]);
                 }
-                let mut events = vec![ClusterEvent::HostRemovedFromCluster(HostRemovedFromCluster {
-                    cluster_id,
-                    host_id,
-                })];
+                let mut events =
+                    vec![ClusterEvent::HostRemovedFromCluster(HostRemovedFromCluster { cluster_id, host_id })];
                 if state.hosts.len() == 1 {
                     events.push(ClusterEvent::ClusterDeregistered(ClusterDeregistered { cluster_id }));
                     events.push(ClusterEvent::ClusterTombstoned(ClusterTombstoned { cluster_id }));
@@ -108,10 +84,9 @@ impl Decider for Cluster {
             ClusterCommand::MarkClusterHostStale { cluster_id, host_id } => {
                 state.ensure_registered(cluster_id)?;
                 Ok(match state.hosts.get(&host_id) {
-                    Some(host) if !host.stale => vec![ClusterEvent::ClusterHostMarkedStale(ClusterHostMarkedStale {
-                        cluster_id,
-                        host_id,
-                    })],
+                    Some(host) if !host.stale => {
+                        vec![ClusterEvent::ClusterHostMarkedStale(ClusterHostMarkedStale { cluster_id, host_id })]
+                    }
                     _ => vec![],
                 })
             }
@@ -146,13 +121,7 @@ impl Decider for Cluster {
                 state.health = e.health;
             }
             ClusterEvent::HostAddedToCluster(e) => {
-                state.hosts.insert(
-                    e.host_id,
-                    ClusterHost {
-                        status: e.cluster_host_status,
-                        stale: false,
-                    },
-                );
+                state.hosts.insert(e.host_id, ClusterHost { status: e.cluster_host_status, stale: false });
             }
             ClusterEvent::ClusterHostStatusChanged(e) => {
                 if let Some(host) = state.hosts.get_mut(&e.host_id) {
@@ -198,11 +167,8 @@ fn register(
     name: Option<String>,
     view: Option<ClusterDetails>,
 ) -> Vec<ClusterEvent> {
-    let host_added = ClusterEvent::HostAddedToCluster(HostAddedToCluster {
-        cluster_id,
-        host_id,
-        cluster_host_status: status,
-    });
+    let host_added =
+        ClusterEvent::HostAddedToCluster(HostAddedToCluster { cluster_id, host_id, cluster_host_status: status });
     if state.cluster_id.is_none() {
         let discovered_health = view.as_ref().map(rules::discovered_health).unwrap_or_default();
         let health = rules::cluster_health(&discovered_health, Health::Unknown);
@@ -233,10 +199,7 @@ fn register(
                 }));
             }
             if host.stale {
-                events.push(ClusterEvent::ClusterHostMarkedInSync(ClusterHostMarkedInSync {
-                    cluster_id,
-                    host_id,
-                }));
+                events.push(ClusterEvent::ClusterHostMarkedInSync(ClusterHostMarkedInSync { cluster_id, host_id }));
             }
         }
     }
@@ -244,25 +207,16 @@ fn register(
         let discovered_health = rules::discovered_health(&details);
         let health = rules::cluster_health(&discovered_health, state.checks_health);
         if state.name != name || state.details.as_ref() != Some(&details) {
-            events.push(ClusterEvent::ClusterDetailsUpdated(ClusterDetailsUpdated {
-                cluster_id,
-                name,
-                details,
-            }));
+            events.push(ClusterEvent::ClusterDetailsUpdated(ClusterDetailsUpdated { cluster_id, name, details }));
         }
         if discovered_health != state.discovered_health {
-            events.push(ClusterEvent::ClusterDiscoveredHealthChanged(
-                ClusterDiscoveredHealthChanged {
-                    cluster_id,
-                    discovered_health,
-                },
-            ));
+            events.push(ClusterEvent::ClusterDiscoveredHealthChanged(ClusterDiscoveredHealthChanged {
+                cluster_id,
+                discovered_health,
+            }));
         }
         if health != state.health {
-            events.push(ClusterEvent::ClusterHealthChanged(ClusterHealthChanged {
-                cluster_id,
-                health,
-            }));
+            events.push(ClusterEvent::ClusterHealthChanged(ClusterHealthChanged { cluster_id, health }));
         }
     }
     events

@@ -30,20 +30,12 @@ pub fn discovered_health(details: &ClusterDetails) -> DiscoveredHealth {
 /// Passing only when the secondary's landscape status is `4` and its sync state `SOK`;
 /// anything else, including missing data, is critical (Trento's aggregate rule).
 pub fn replication_health(hana: &HanaDetails) -> Health {
-    if hana.sr_health_state == "4" && hana.secondary_sync_state == "SOK" {
-        Health::Passing
-    } else {
-        Health::Critical
-    }
+    if hana.sr_health_state == "4" && hana.secondary_sync_state == "SOK" { Health::Passing } else { Health::Critical }
 }
 
 /// Critical unless every SAP system's ASCS and ERS run on two different nodes.
 pub fn distributed_health(sap_systems: &[AscsErsSapSystem]) -> Health {
-    if sap_systems.iter().all(|s| s.distributed) {
-        Health::Passing
-    } else {
-        Health::Critical
-    }
+    if sap_systems.iter().all(|s| s.distributed) { Health::Passing } else { Health::Critical }
 }
 
 /// Unknown without devices (diskless SBD or other fencing), critical if any device is not
@@ -67,16 +59,8 @@ pub fn cluster_health(discovered: &DiscoveredHealth, checks_health: Health) -> H
     if discovered.replication.is_none() && discovered.distributed.is_none() {
         return Health::Unknown;
     }
-    let optional = [discovered.sbd, checks_health]
-        .into_iter()
-        .filter(|h| *h != Health::Unknown);
-    Health::worst(
-        discovered
-            .replication
-            .into_iter()
-            .chain(discovered.distributed)
-            .chain(optional),
-    )
+    let optional = [discovered.sbd, checks_health].into_iter().filter(|h| *h != Health::Unknown);
+    Health::worst(discovered.replication.into_iter().chain(discovered.distributed).chain(optional))
 }
 
 #[cfg(test)]
@@ -85,11 +69,7 @@ mod tests {
     use crate::health::Health::*;
 
     fn parts(replication: Option<Health>, distributed: Option<Health>, sbd: Health) -> DiscoveredHealth {
-        DiscoveredHealth {
-            replication,
-            distributed,
-            sbd,
-        }
+        DiscoveredHealth { replication, distributed, sbd }
     }
 
     #[test]
@@ -99,10 +79,7 @@ mod tests {
         assert_eq!(cluster_health(&parts(Some(Passing), None, Critical), Passing), Critical);
         assert_eq!(cluster_health(&parts(Some(Unknown), None, Passing), Passing), Unknown);
         assert_eq!(cluster_health(&parts(None, Some(Critical), Passing), Passing), Critical);
-        assert_eq!(
-            cluster_health(&parts(Some(Passing), Some(Passing), Passing), Passing),
-            Passing
-        );
+        assert_eq!(cluster_health(&parts(Some(Passing), Some(Passing), Passing), Passing), Passing);
     }
 
     #[test]
@@ -113,15 +90,9 @@ mod tests {
 
     #[test]
     fn sbd_health_follows_the_devices() {
-        let device = |status| SbdDevice {
-            device: "/dev/vdb".into(),
-            status,
-        };
+        let device = |status| SbdDevice { device: "/dev/vdb".into(), status };
         assert_eq!(sbd_health(&[]), Unknown);
         assert_eq!(sbd_health(&[device(SbdDeviceStatus::Healthy)]), Passing);
-        assert_eq!(
-            sbd_health(&[device(SbdDeviceStatus::Healthy), device(SbdDeviceStatus::Unhealthy)]),
-            Critical
-        );
+        assert_eq!(sbd_health(&[device(SbdDeviceStatus::Healthy), device(SbdDeviceStatus::Unhealthy)]), Critical);
     }
 }

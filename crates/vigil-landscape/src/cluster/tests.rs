@@ -20,10 +20,7 @@ fn other_host() -> Uuid {
 }
 
 fn sbd(status: SbdDeviceStatus) -> SbdDevice {
-    SbdDevice {
-        device: "/dev/vdb".into(),
-        status,
-    }
+    SbdDevice { device: "/dev/vdb".into(), status }
 }
 
 /// A HANA scale-up cluster whose secondary is in sync (`4` / `SOK`) with one healthy SBD
@@ -87,40 +84,23 @@ fn online(host_id: Uuid, designated_controller: bool, details: ClusterDetails) -
 }
 
 fn offline(host_id: Uuid) -> ClusterCommand {
-    ClusterCommand::RegisterOfflineClusterHost {
-        cluster_id: cluster(),
-        host_id,
-        name: Some("hana_cluster".into()),
-    }
+    ClusterCommand::RegisterOfflineClusterHost { cluster_id: cluster(), host_id, name: Some("hana_cluster".into()) }
 }
 
 fn deregister(host_id: Uuid) -> ClusterCommand {
-    ClusterCommand::DeregisterClusterHost {
-        cluster_id: cluster(),
-        host_id,
-    }
+    ClusterCommand::DeregisterClusterHost { cluster_id: cluster(), host_id }
 }
 
 fn mark_stale(host_id: Uuid) -> ClusterCommand {
-    ClusterCommand::MarkClusterHostStale {
-        cluster_id: cluster(),
-        host_id,
-    }
+    ClusterCommand::MarkClusterHostStale { cluster_id: cluster(), host_id }
 }
 
 fn checks(health: Health) -> ClusterCommand {
-    ClusterCommand::CompleteChecksExecution {
-        cluster_id: cluster(),
-        health,
-    }
+    ClusterCommand::CompleteChecksExecution { cluster_id: cluster(), health }
 }
 
 fn passing_parts() -> DiscoveredHealth {
-    DiscoveredHealth {
-        replication: Some(Passing),
-        distributed: None,
-        sbd: Passing,
-    }
+    DiscoveredHealth { replication: Some(Passing), distributed: None, sbd: Passing }
 }
 
 fn registered_by_dc() -> ClusterEvent {
@@ -144,11 +124,7 @@ fn registered_without_details() -> ClusterEvent {
 }
 
 fn added(host_id: Uuid, cluster_host_status: ClusterHostStatus) -> ClusterEvent {
-    ClusterEvent::HostAddedToCluster(HostAddedToCluster {
-        cluster_id: cluster(),
-        host_id,
-        cluster_host_status,
-    })
+    ClusterEvent::HostAddedToCluster(HostAddedToCluster { cluster_id: cluster(), host_id, cluster_host_status })
 }
 
 fn status_changed(host_id: Uuid, cluster_host_status: ClusterHostStatus) -> ClusterEvent {
@@ -160,24 +136,15 @@ fn status_changed(host_id: Uuid, cluster_host_status: ClusterHostStatus) -> Clus
 }
 
 fn removed(host_id: Uuid) -> ClusterEvent {
-    ClusterEvent::HostRemovedFromCluster(HostRemovedFromCluster {
-        cluster_id: cluster(),
-        host_id,
-    })
+    ClusterEvent::HostRemovedFromCluster(HostRemovedFromCluster { cluster_id: cluster(), host_id })
 }
 
 fn marked_stale(host_id: Uuid) -> ClusterEvent {
-    ClusterEvent::ClusterHostMarkedStale(ClusterHostMarkedStale {
-        cluster_id: cluster(),
-        host_id,
-    })
+    ClusterEvent::ClusterHostMarkedStale(ClusterHostMarkedStale { cluster_id: cluster(), host_id })
 }
 
 fn marked_in_sync(host_id: Uuid) -> ClusterEvent {
-    ClusterEvent::ClusterHostMarkedInSync(ClusterHostMarkedInSync {
-        cluster_id: cluster(),
-        host_id,
-    })
+    ClusterEvent::ClusterHostMarkedInSync(ClusterHostMarkedInSync { cluster_id: cluster(), host_id })
 }
 
 fn details_updated(details: ClusterDetails) -> ClusterEvent {
@@ -196,17 +163,11 @@ fn discovered_changed(discovered_health: DiscoveredHealth) -> ClusterEvent {
 }
 
 fn health_changed(health: Health) -> ClusterEvent {
-    ClusterEvent::ClusterHealthChanged(ClusterHealthChanged {
-        cluster_id: cluster(),
-        health,
-    })
+    ClusterEvent::ClusterHealthChanged(ClusterHealthChanged { cluster_id: cluster(), health })
 }
 
 fn checks_changed(checks_health: Health) -> ClusterEvent {
-    ClusterEvent::ClusterChecksHealthChanged(ClusterChecksHealthChanged {
-        cluster_id: cluster(),
-        checks_health,
-    })
+    ClusterEvent::ClusterChecksHealthChanged(ClusterChecksHealthChanged { cluster_id: cluster(), checks_health })
 }
 
 fn deregistered() -> ClusterEvent {
@@ -254,10 +215,7 @@ fn a_member_that_is_not_the_designated_controller_registers_only_membership() {
     // Its details are ignored: only the designated controller's view counts.
     assert_eq!(
         given_when::<Cluster>(&[], online(other_host(), false, hana("1", "SFAIL"))).unwrap(),
-        vec![
-            registered_without_details(),
-            added(other_host(), ClusterHostStatus::Online)
-        ]
+        vec![registered_without_details(), added(other_host(), ClusterHostStatus::Online)]
     );
     let given = two_member_cluster();
     assert_eq!(
@@ -271,40 +229,22 @@ fn a_member_that_is_not_the_designated_controller_registers_only_membership() {
 fn an_offline_host_registers_only_membership() {
     assert_eq!(
         given_when::<Cluster>(&[], offline(dc_host())).unwrap(),
-        vec![
-            registered_without_details(),
-            added(dc_host(), ClusterHostStatus::Offline)
-        ]
+        vec![registered_without_details(), added(dc_host(), ClusterHostStatus::Offline)]
     );
 }
 
 #[test]
 fn a_repeated_identical_registration_decides_nothing() {
     let given = two_member_cluster();
-    assert_eq!(
-        given_when::<Cluster>(&given, online(dc_host(), true, healthy())).unwrap(),
-        vec![]
-    );
-    assert_eq!(
-        given_when::<Cluster>(&given, online(other_host(), false, healthy())).unwrap(),
-        vec![]
-    );
-    let offline_member = [
-        registered_without_details(),
-        added(dc_host(), ClusterHostStatus::Offline),
-    ];
-    assert_eq!(
-        given_when::<Cluster>(&offline_member, offline(dc_host())).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<Cluster>(&given, online(dc_host(), true, healthy())).unwrap(), vec![]);
+    assert_eq!(given_when::<Cluster>(&given, online(other_host(), false, healthy())).unwrap(), vec![]);
+    let offline_member = [registered_without_details(), added(dc_host(), ClusterHostStatus::Offline)];
+    assert_eq!(given_when::<Cluster>(&offline_member, offline(dc_host())).unwrap(), vec![]);
 }
 
 #[test]
 fn the_designated_controller_fills_in_a_cluster_registered_by_another_member() {
-    let given = [
-        registered_without_details(),
-        added(other_host(), ClusterHostStatus::Online),
-    ];
+    let given = [registered_without_details(), added(other_host(), ClusterHostStatus::Online)];
     assert_eq!(
         given_when::<Cluster>(&given, online(dc_host(), true, healthy())).unwrap(),
         vec![
@@ -320,38 +260,21 @@ fn the_designated_controller_fills_in_a_cluster_registered_by_another_member() {
 fn a_replication_failure_updates_details_and_makes_the_cluster_critical() {
     let failed = hana("1", "SFAIL");
     let events = given_when::<Cluster>(&two_member_cluster(), online(dc_host(), true, failed.clone())).unwrap();
-    let critical_parts = DiscoveredHealth {
-        replication: Some(Critical),
-        ..passing_parts()
-    };
-    assert_eq!(
-        events,
-        vec![
-            details_updated(failed),
-            discovered_changed(critical_parts),
-            health_changed(Critical)
-        ]
-    );
+    let critical_parts = DiscoveredHealth { replication: Some(Critical), ..passing_parts() };
+    assert_eq!(events, vec![details_updated(failed), discovered_changed(critical_parts), health_changed(Critical)]);
 
     // Back in sync: passing again.
     let mut given = two_member_cluster();
     given.extend(events);
     assert_eq!(
         given_when::<Cluster>(&given, online(dc_host(), true, healthy())).unwrap(),
-        vec![
-            details_updated(healthy()),
-            discovered_changed(passing_parts()),
-            health_changed(Passing)
-        ]
+        vec![details_updated(healthy()), discovered_changed(passing_parts()), health_changed(Passing)]
     );
 }
 
 #[test]
 fn a_detail_that_does_not_touch_health_only_updates_details() {
-    let in_maintenance = ClusterDetails {
-        maintenance_mode: true,
-        ..healthy()
-    };
+    let in_maintenance = ClusterDetails { maintenance_mode: true, ..healthy() };
     assert_eq!(
         given_when::<Cluster>(&two_member_cluster(), online(dc_host(), true, in_maintenance.clone())).unwrap(),
         vec![details_updated(in_maintenance)]
@@ -369,10 +292,7 @@ fn an_unhealthy_sbd_device_makes_the_cluster_critical() {
         events,
         vec![
             details_updated(broken_sbd),
-            discovered_changed(DiscoveredHealth {
-                sbd: Critical,
-                ..passing_parts()
-            }),
+            discovered_changed(DiscoveredHealth { sbd: Critical, ..passing_parts() }),
             health_changed(Critical)
         ]
     );
@@ -386,11 +306,7 @@ fn an_ascs_ers_cluster_is_critical_unless_distributed_over_two_nodes() {
     };
     assert_eq!(
         registered.discovered_health,
-        DiscoveredHealth {
-            replication: None,
-            distributed: Some(Critical),
-            sbd: Passing
-        }
+        DiscoveredHealth { replication: None, distributed: Some(Critical), sbd: Passing }
     );
     assert_eq!(registered.health, Critical);
 
@@ -420,44 +336,25 @@ fn checks_health_is_part_of_the_cluster_health() {
     let mut critical = given;
     critical.extend([
         details_updated(hana("1", "SFAIL")),
-        discovered_changed(DiscoveredHealth {
-            replication: Some(Critical),
-            ..passing_parts()
-        }),
+        discovered_changed(DiscoveredHealth { replication: Some(Critical), ..passing_parts() }),
         health_changed(Critical),
     ]);
-    assert_eq!(
-        given_when::<Cluster>(&critical, checks(Warning)).unwrap(),
-        vec![checks_changed(Warning)]
-    );
+    assert_eq!(given_when::<Cluster>(&critical, checks(Warning)).unwrap(), vec![checks_changed(Warning)]);
 
     // A cluster whose designated controller has not reported has unknown health whatever
     // the checks say.
-    let unknown = [
-        registered_without_details(),
-        added(other_host(), ClusterHostStatus::Online),
-    ];
-    assert_eq!(
-        given_when::<Cluster>(&unknown, checks(Passing)).unwrap(),
-        vec![checks_changed(Passing)]
-    );
+    let unknown = [registered_without_details(), added(other_host(), ClusterHostStatus::Online)];
+    assert_eq!(given_when::<Cluster>(&unknown, checks(Passing)).unwrap(), vec![checks_changed(Passing)]);
 }
 
 #[test]
 fn the_designated_controller_keeps_the_checks_health_when_its_view_changes() {
     let mut given = two_member_cluster();
     given.extend([checks_changed(Warning), health_changed(Warning)]);
-    let critical_parts = DiscoveredHealth {
-        replication: Some(Critical),
-        ..passing_parts()
-    };
+    let critical_parts = DiscoveredHealth { replication: Some(Critical), ..passing_parts() };
     assert_eq!(
         given_when::<Cluster>(&given, online(dc_host(), true, hana("1", "SFAIL"))).unwrap(),
-        vec![
-            details_updated(hana("1", "SFAIL")),
-            discovered_changed(critical_parts),
-            health_changed(Critical)
-        ]
+        vec![details_updated(hana("1", "SFAIL")), discovered_changed(critical_parts), health_changed(Critical)]
     );
 }
 
@@ -470,10 +367,7 @@ fn a_member_going_offline_and_back_changes_its_status() {
     );
     let mut went_offline = given.clone();
     went_offline.push(status_changed(other_host(), ClusterHostStatus::Offline));
-    assert_eq!(
-        Cluster::fold(&went_offline).hosts[&other_host()].status,
-        ClusterHostStatus::Offline
-    );
+    assert_eq!(Cluster::fold(&went_offline).hosts[&other_host()].status, ClusterHostStatus::Offline);
     assert_eq!(
         given_when::<Cluster>(&went_offline, online(other_host(), false, healthy())).unwrap(),
         vec![status_changed(other_host(), ClusterHostStatus::Online)]
@@ -483,10 +377,7 @@ fn a_member_going_offline_and_back_changes_its_status() {
 #[test]
 fn removing_a_host_keeps_the_cluster_until_the_last_one_leaves() {
     let given = two_member_cluster();
-    assert_eq!(
-        given_when::<Cluster>(&given, deregister(other_host())).unwrap(),
-        vec![removed(other_host())]
-    );
+    assert_eq!(given_when::<Cluster>(&given, deregister(other_host())).unwrap(), vec![removed(other_host())]);
     let mut one_left = given.clone();
     one_left.push(removed(other_host()));
     assert_eq!(
@@ -494,19 +385,13 @@ fn removing_a_host_keeps_the_cluster_until_the_last_one_leaves() {
         vec![removed(dc_host()), deregistered(), tombstoned()]
     );
     // A host that is not a member: nothing to remove.
-    assert_eq!(
-        given_when::<Cluster>(&one_left, deregister(other_host())).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<Cluster>(&one_left, deregister(other_host())).unwrap(), vec![]);
 }
 
 #[test]
 fn commands_for_a_cluster_never_registered_are_refused() {
     for command in [deregister(dc_host()), mark_stale(dc_host()), checks(Passing)] {
-        assert_eq!(
-            given_when::<Cluster>(&[], command).unwrap_err(),
-            ClusterRejection::NotRegistered(cluster())
-        );
+        assert_eq!(given_when::<Cluster>(&[], command).unwrap_err(), ClusterRejection::NotRegistered(cluster()));
     }
 }
 
@@ -529,14 +414,8 @@ fn a_tombstoned_cluster_takes_only_a_new_registration() {
         given_when::<Cluster>(&tombstoned_cluster, checks(Passing)).unwrap_err(),
         ClusterRejection::Deregistered(cluster())
     );
-    assert_eq!(
-        given_when::<Cluster>(&tombstoned_cluster, deregister(dc_host())).unwrap(),
-        vec![]
-    );
-    assert_eq!(
-        given_when::<Cluster>(&tombstoned_cluster, mark_stale(dc_host())).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<Cluster>(&tombstoned_cluster, deregister(dc_host())).unwrap(), vec![]);
+    assert_eq!(given_when::<Cluster>(&tombstoned_cluster, mark_stale(dc_host())).unwrap(), vec![]);
 
     // The same designated controller with the same view: restored, nothing else changed.
     assert_eq!(
@@ -557,10 +436,7 @@ fn a_tombstoned_cluster_takes_only_a_new_registration() {
             restored(),
             added(dc_host(), ClusterHostStatus::Online),
             details_updated(failed),
-            discovered_changed(DiscoveredHealth {
-                replication: Some(Critical),
-                ..passing_parts()
-            }),
+            discovered_changed(DiscoveredHealth { replication: Some(Critical), ..passing_parts() }),
             health_changed(Critical),
         ]
     );
@@ -575,10 +451,7 @@ fn a_tombstoned_cluster_takes_only_a_new_registration() {
 #[test]
 fn a_stale_member_is_marked_in_sync_by_its_next_registration() {
     let given = two_member_cluster();
-    assert_eq!(
-        given_when::<Cluster>(&given, mark_stale(other_host())).unwrap(),
-        vec![marked_stale(other_host())]
-    );
+    assert_eq!(given_when::<Cluster>(&given, mark_stale(other_host())).unwrap(), vec![marked_stale(other_host())]);
     let mut stale = given.clone();
     stale.push(marked_stale(other_host()));
     assert!(Cluster::fold(&stale).hosts[&other_host()].stale);
@@ -597,18 +470,12 @@ fn a_stale_member_is_marked_in_sync_by_its_next_registration() {
     // An offline registration clears it too, alongside the status change.
     assert_eq!(
         given_when::<Cluster>(&stale, offline(other_host())).unwrap(),
-        vec![
-            status_changed(other_host(), ClusterHostStatus::Offline),
-            marked_in_sync(other_host())
-        ]
+        vec![status_changed(other_host(), ClusterHostStatus::Offline), marked_in_sync(other_host())]
     );
     // The stale designated controller with a new view: in sync and updated.
     let mut dc_stale = given;
     dc_stale.push(marked_stale(dc_host()));
-    let maintenance = ClusterDetails {
-        maintenance_mode: true,
-        ..healthy()
-    };
+    let maintenance = ClusterDetails { maintenance_mode: true, ..healthy() };
     assert_eq!(
         given_when::<Cluster>(&dc_stale, online(dc_host(), true, maintenance.clone())).unwrap(),
         vec![marked_in_sync(dc_host()), details_updated(maintenance)]
@@ -745,21 +612,11 @@ fn golden_event_json() {
         (marked_stale(h), json!({"cluster_id": c, "host_id": h})),
         (marked_in_sync(h), json!({"cluster_id": c, "host_id": h})),
         (
-            ClusterEvent::ClusterDetailsUpdated(ClusterDetailsUpdated {
-                cluster_id: c,
-                name: None,
-                details,
-            }),
+            ClusterEvent::ClusterDetailsUpdated(ClusterDetailsUpdated { cluster_id: c, name: None, details }),
             json!({"cluster_id": c, "name": null, "details": details_json}),
         ),
-        (
-            discovered_changed(passing_parts()),
-            json!({"cluster_id": c, "discovered_health": parts_json}),
-        ),
-        (
-            checks_changed(Warning),
-            json!({"cluster_id": c, "checks_health": "warning"}),
-        ),
+        (discovered_changed(passing_parts()), json!({"cluster_id": c, "discovered_health": parts_json})),
+        (checks_changed(Warning), json!({"cluster_id": c, "checks_health": "warning"})),
         (health_changed(Critical), json!({"cluster_id": c, "health": "critical"})),
         (removed(h), json!({"cluster_id": c, "host_id": h})),
         (deregistered(), json!({"cluster_id": c})),
@@ -779,11 +636,7 @@ fn golden_event_json() {
             stream_version: 1,
             event: stored,
         };
-        assert_eq!(
-            recorded.decode::<ClusterEvent>().unwrap(),
-            event,
-            "must read back as written"
-        );
+        assert_eq!(recorded.decode::<ClusterEvent>().unwrap(), event, "must read back as written");
     }
     assert_eq!(types.len(), 13, "every event type has a golden case");
 }

@@ -55,26 +55,18 @@ impl Decider for Database {
 
     fn decide(state: &DatabaseState, command: DatabaseCommand) -> Result<Vec<DatabaseEvent>, DatabaseRejection> {
         match command {
-            DatabaseCommand::RegisterDatabaseInstance {
-                database_id,
-                sid,
-                tenants,
-                instance,
-            } => rules::register(state, database_id, sid, tenants, instance),
-            DatabaseCommand::MarkDatabaseInstanceAbsent {
-                host_id,
-                instance_number,
-            } => rules::mark_absent(state, host_id, instance_number),
-            DatabaseCommand::DeregisterDatabaseInstance {
-                host_id,
-                instance_number,
-                at,
-            } => rules::deregister_instance(state, host_id, instance_number, at),
-            DatabaseCommand::DeleteAbsentDatabaseInstance {
-                host_id,
-                instance_number,
-                at,
-            } => rules::delete_absent_instance(state, host_id, instance_number, at),
+            DatabaseCommand::RegisterDatabaseInstance { database_id, sid, tenants, instance } => {
+                rules::register(state, database_id, sid, tenants, instance)
+            }
+            DatabaseCommand::MarkDatabaseInstanceAbsent { host_id, instance_number } => {
+                rules::mark_absent(state, host_id, instance_number)
+            }
+            DatabaseCommand::DeregisterDatabaseInstance { host_id, instance_number, at } => {
+                rules::deregister_instance(state, host_id, instance_number, at)
+            }
+            DatabaseCommand::DeleteAbsentDatabaseInstance { host_id, instance_number, at } => {
+                rules::delete_absent_instance(state, host_id, instance_number, at)
+            }
             DatabaseCommand::MarkDatabaseInstancesStale { host_id } => rules::mark_stale(state, host_id),
         }
     }

@@ -17,9 +17,7 @@ pub fn database_health(instances: &[DatabaseInstanceState]) -> Health {
 /// Whether a registered database has lost its right to exist: no instance remains, or only
 /// system replication secondaries, which cannot stand for the database on their own.
 pub fn only_secondaries_remain(instances: &[DatabaseInstanceState]) -> bool {
-    instances
-        .iter()
-        .all(|i| i.instance.system_replication.role == Some(ReplicationRole::Secondary))
+    instances.iter().all(|i| i.instance.system_replication.role == Some(ReplicationRole::Secondary))
 }
 
 pub(super) fn register(
@@ -49,10 +47,7 @@ pub(super) fn register(
     record_instance(&mut decision, database_id, sid, instance);
     if state.is_deregistered() {
         let health = database_health(&decision.state().instances);
-        decision.emit(DatabaseEvent::DatabaseRestored(DatabaseRestored {
-            database_id,
-            health,
-        }));
+        decision.emit(DatabaseEvent::DatabaseRestored(DatabaseRestored { database_id, health }));
     } else {
         health_follows_instances(&mut decision, database_id);
     }
@@ -75,13 +70,13 @@ pub(super) fn mark_absent(
     let database_id = state.database_id.ok_or(DatabaseRejection::NotRegistered)?;
     // An unknown or already absent instance: nothing to do, as Trento.
     Ok(match state.instance(host_id, &instance_number) {
-        Some(current) if !current.absent => vec![DatabaseEvent::DatabaseInstanceMarkedAbsent(
-            DatabaseInstanceMarkedAbsent {
+        Some(current) if !current.absent => {
+            vec![DatabaseEvent::DatabaseInstanceMarkedAbsent(DatabaseInstanceMarkedAbsent {
                 database_id,
                 host_id,
                 instance_number,
-            },
-        )],
+            })]
+        }
         _ => vec![],
     })
 }
@@ -94,27 +89,19 @@ pub(super) fn deregister_instance(
 ) -> Result<Vec<DatabaseEvent>, DatabaseRejection> {
     let database_id = state.database_id.ok_or(DatabaseRejection::NotRegistered)?;
     if state.instance(host_id, &instance_number).is_none() {
-        return Err(DatabaseRejection::InstanceNotRegistered {
-            database_id,
-            host_id,
-            instance_number,
-        });
+        return Err(DatabaseRejection::InstanceNotRegistered { database_id, host_id, instance_number });
     }
     let mut decision = Decision::new(state);
-    decision.emit(DatabaseEvent::DatabaseInstanceDeregistered(
-        DatabaseInstanceDeregistered {
-            database_id,
-            host_id,
-            instance_number,
-            deregistered_at: at,
-        },
-    ));
+    decision.emit(DatabaseEvent::DatabaseInstanceDeregistered(DatabaseInstanceDeregistered {
+        database_id,
+        host_id,
+        instance_number,
+        deregistered_at: at,
+    }));
     if !decision.state().is_deregistered() {
         if only_secondaries_remain(&decision.state().instances) {
-            decision.emit(DatabaseEvent::DatabaseDeregistered(DatabaseDeregistered {
-                database_id,
-                deregistered_at: at,
-            }));
+            decision
+                .emit(DatabaseEvent::DatabaseDeregistered(DatabaseDeregistered { database_id, deregistered_at: at }));
         } else {
             // Trento leaves the health as it was here; Vigil keeps the invariant that a
             // database's health is the worst of the instances it has.
@@ -132,16 +119,10 @@ pub(super) fn delete_absent_instance(
 ) -> Result<Vec<DatabaseEvent>, DatabaseRejection> {
     let database_id = state.database_id.ok_or(DatabaseRejection::NotRegistered)?;
     match state.instance(host_id, &instance_number) {
-        None => Err(DatabaseRejection::InstanceNotRegistered {
-            database_id,
-            host_id,
-            instance_number,
-        }),
-        Some(current) if !current.absent => Err(DatabaseRejection::InstanceStillPresent {
-            database_id,
-            host_id,
-            instance_number,
-        }),
+        None => Err(DatabaseRejection::InstanceNotRegistered { database_id, host_id, instance_number }),
+        Some(current) if !current.absent => {
+            Err(DatabaseRejection::InstanceStillPresent { database_id, host_id, instance_number })
+        }
         Some(_) => deregister_instance(state, host_id, instance_number, at),
     }
 }
@@ -185,42 +166,33 @@ fn record_instance(decision: &mut Decision, database_id: Uuid, sid: String, inst
         ));
     }
     if current.instance.health != instance.health {
-        decision.emit(DatabaseEvent::DatabaseInstanceHealthChanged(
-            DatabaseInstanceHealthChanged {
-                database_id,
-                host_id,
-                instance_number: instance_number.clone(),
-                health: instance.health,
-            },
-        ));
+        decision.emit(DatabaseEvent::DatabaseInstanceHealthChanged(DatabaseInstanceHealthChanged {
+            database_id,
+            host_id,
+            instance_number: instance_number.clone(),
+            health: instance.health,
+        }));
     }
     if current.absent {
-        decision.emit(DatabaseEvent::DatabaseInstanceMarkedPresent(
-            DatabaseInstanceMarkedPresent {
-                database_id,
-                host_id,
-                instance_number: instance_number.clone(),
-            },
-        ));
+        decision.emit(DatabaseEvent::DatabaseInstanceMarkedPresent(DatabaseInstanceMarkedPresent {
+            database_id,
+            host_id,
+            instance_number: instance_number.clone(),
+        }));
     }
     if current.stale {
-        decision.emit(DatabaseEvent::DatabaseInstanceDataMarkedInSync(
-            DatabaseInstanceDataMarkedInSync {
-                database_id,
-                host_id,
-                instance_number,
-            },
-        ));
+        decision.emit(DatabaseEvent::DatabaseInstanceDataMarkedInSync(DatabaseInstanceDataMarkedInSync {
+            database_id,
+            host_id,
+            instance_number,
+        }));
     }
 }
 
 fn health_follows_instances(decision: &mut Decision, database_id: Uuid) {
     let health = database_health(&decision.state().instances);
     if health != decision.state().health {
-        decision.emit(DatabaseEvent::DatabaseHealthChanged(DatabaseHealthChanged {
-            database_id,
-            health,
-        }));
+        decision.emit(DatabaseEvent::DatabaseHealthChanged(DatabaseHealthChanged { database_id, health }));
     }
 }
 

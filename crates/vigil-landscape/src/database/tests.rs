@@ -83,11 +83,7 @@ fn register(instance: DatabaseInstance) -> DatabaseCommand {
 }
 
 fn registered(health: Health) -> DatabaseEvent {
-    DatabaseEvent::DatabaseRegistered(DatabaseRegistered {
-        database_id: database(),
-        sid: "PRD".into(),
-        health,
-    })
+    DatabaseEvent::DatabaseRegistered(DatabaseRegistered { database_id: database(), sid: "PRD".into(), health })
 }
 
 fn instance_registered(instance: DatabaseInstance) -> DatabaseEvent {
@@ -126,10 +122,7 @@ fn instance_health_changed(host_id: Uuid, health: Health) -> DatabaseEvent {
 }
 
 fn health_changed(health: Health) -> DatabaseEvent {
-    DatabaseEvent::DatabaseHealthChanged(DatabaseHealthChanged {
-        database_id: database(),
-        health,
-    })
+    DatabaseEvent::DatabaseHealthChanged(DatabaseHealthChanged { database_id: database(), health })
 }
 
 fn marked_absent(host_id: Uuid) -> DatabaseEvent {
@@ -150,33 +143,19 @@ fn instance_deregistered(host_id: Uuid) -> DatabaseEvent {
 }
 
 fn deregistered() -> DatabaseEvent {
-    DatabaseEvent::DatabaseDeregistered(DatabaseDeregistered {
-        database_id: database(),
-        deregistered_at: at(),
-    })
+    DatabaseEvent::DatabaseDeregistered(DatabaseDeregistered { database_id: database(), deregistered_at: at() })
 }
 
 fn mark_absent(host_id: Uuid) -> DatabaseCommand {
-    DatabaseCommand::MarkDatabaseInstanceAbsent {
-        host_id,
-        instance_number: "00".into(),
-    }
+    DatabaseCommand::MarkDatabaseInstanceAbsent { host_id, instance_number: "00".into() }
 }
 
 fn deregister(host_id: Uuid) -> DatabaseCommand {
-    DatabaseCommand::DeregisterDatabaseInstance {
-        host_id,
-        instance_number: "00".into(),
-        at: at(),
-    }
+    DatabaseCommand::DeregisterDatabaseInstance { host_id, instance_number: "00".into(), at: at() }
 }
 
 fn delete_absent(host_id: Uuid) -> DatabaseCommand {
-    DatabaseCommand::DeleteAbsentDatabaseInstance {
-        host_id,
-        instance_number: "00".into(),
-        at: at(),
-    }
+    DatabaseCommand::DeleteAbsentDatabaseInstance { host_id, instance_number: "00".into(), at: at() }
 }
 
 #[test]
@@ -189,11 +168,7 @@ fn the_database_id_is_trentos() {
 fn a_primary_registers_the_database_with_its_tenants() {
     assert_eq!(
         given_when::<Database>(&[], register(primary())).unwrap(),
-        vec![
-            registered(Health::Passing),
-            instance_registered(primary()),
-            tenants_updated(&["PRD"], &[])
-        ]
+        vec![registered(Health::Passing), instance_registered(primary()), tenants_updated(&["PRD"], &[])]
     );
 }
 
@@ -223,15 +198,8 @@ fn a_secondary_cannot_register_the_database() {
 
 #[test]
 fn a_secondary_joins_the_database_its_primary_registered() {
-    let given = [
-        registered(Health::Passing),
-        instance_registered(primary()),
-        tenants_updated(&["PRD"], &[]),
-    ];
-    assert_eq!(
-        given_when::<Database>(&given, register(secondary())).unwrap(),
-        vec![instance_registered(secondary())]
-    );
+    let given = [registered(Health::Passing), instance_registered(primary()), tenants_updated(&["PRD"], &[])];
+    assert_eq!(given_when::<Database>(&given, register(secondary())).unwrap(), vec![instance_registered(secondary())]);
 }
 
 #[test]
@@ -250,13 +218,7 @@ fn the_database_health_is_the_worst_of_its_instances() {
     let mut given = with_primary_and_secondary();
     let critical_secondary = instance(host(2), Some(ReplicationRole::Secondary), Health::Critical);
     let events = given_when::<Database>(&given, register(critical_secondary)).unwrap();
-    assert_eq!(
-        events,
-        vec![
-            instance_health_changed(host(2), Health::Critical),
-            health_changed(Health::Critical)
-        ]
-    );
+    assert_eq!(events, vec![instance_health_changed(host(2), Health::Critical), health_changed(Health::Critical)]);
     given.extend(events);
 
     // A better instance does not make a better database while another is critical.
@@ -267,48 +229,31 @@ fn the_database_health_is_the_worst_of_its_instances() {
 
     // The critical one recovers: the database is as good as its worst, the warning one.
     let events = given_when::<Database>(&given, register(secondary())).unwrap();
-    assert_eq!(
-        events,
-        vec![
-            instance_health_changed(host(2), Health::Passing),
-            health_changed(Health::Warning)
-        ]
-    );
+    assert_eq!(events, vec![instance_health_changed(host(2), Health::Passing), health_changed(Health::Warning)]);
 }
 
 #[test]
 fn a_takeover_changes_the_system_replication_of_both_instances() {
     let given = with_primary_and_secondary();
     let mut new_primary = secondary();
-    new_primary.system_replication = SystemReplication {
-        site: Some("Site2".into()),
-        ..replication(Some(ReplicationRole::Primary))
-    };
+    new_primary.system_replication =
+        SystemReplication { site: Some("Site2".into()), ..replication(Some(ReplicationRole::Primary)) };
     let events = given_when::<Database>(&given, register(new_primary.clone())).unwrap();
     assert_eq!(
         events,
-        vec![DatabaseEvent::DatabaseInstanceSystemReplicationChanged(
-            DatabaseInstanceSystemReplicationChanged {
-                database_id: database(),
-                host_id: host(2),
-                instance_number: "00".into(),
-                system_replication: new_primary.system_replication,
-            }
-        )]
+        vec![DatabaseEvent::DatabaseInstanceSystemReplicationChanged(DatabaseInstanceSystemReplicationChanged {
+            database_id: database(),
+            host_id: host(2),
+            instance_number: "00".into(),
+            system_replication: new_primary.system_replication,
+        })]
     );
 }
 
 #[test]
 fn tenants_are_updated_when_they_change_but_not_when_reordered() {
-    let given = [
-        registered(Health::Passing),
-        instance_registered(primary()),
-        tenants_updated(&["PRD", "S4"], &[]),
-    ];
-    assert_eq!(
-        given_when::<Database>(&given, register_with(primary(), &["S4", "PRD"])).unwrap(),
-        vec![]
-    );
+    let given = [registered(Health::Passing), instance_registered(primary()), tenants_updated(&["PRD", "S4"], &[])];
+    assert_eq!(given_when::<Database>(&given, register_with(primary(), &["S4", "PRD"])).unwrap(), vec![]);
     assert_eq!(
         given_when::<Database>(&given, register_with(primary(), &["PRD"])).unwrap(),
         vec![tenants_updated(&["PRD"], &["PRD", "S4"])]
@@ -322,11 +267,7 @@ fn an_instance_no_longer_discovered_is_absent_until_discovered_again() {
     assert_eq!(events, vec![marked_absent(host(2))]);
     given.extend(events);
 
-    assert_eq!(
-        given_when::<Database>(&given, mark_absent(host(2))).unwrap(),
-        vec![],
-        "already absent"
-    );
+    assert_eq!(given_when::<Database>(&given, mark_absent(host(2))).unwrap(), vec![], "already absent");
     assert_eq!(
         given_when::<Database>(&given, mark_absent(host(9))).unwrap(),
         vec![],
@@ -334,13 +275,11 @@ fn an_instance_no_longer_discovered_is_absent_until_discovered_again() {
     );
     assert_eq!(
         given_when::<Database>(&given, register(secondary())).unwrap(),
-        vec![DatabaseEvent::DatabaseInstanceMarkedPresent(
-            DatabaseInstanceMarkedPresent {
-                database_id: database(),
-                host_id: host(2),
-                instance_number: "00".into(),
-            }
-        )]
+        vec![DatabaseEvent::DatabaseInstanceMarkedPresent(DatabaseInstanceMarkedPresent {
+            database_id: database(),
+            host_id: host(2),
+            instance_number: "00".into(),
+        })]
     );
 }
 
@@ -383,10 +322,7 @@ fn a_present_instance_cannot_be_deleted() {
 fn deleting_an_absent_secondary_keeps_the_database() {
     let mut given = with_primary_and_secondary();
     given.push(marked_absent(host(2)));
-    assert_eq!(
-        given_when::<Database>(&given, delete_absent(host(2))).unwrap(),
-        vec![instance_deregistered(host(2))]
-    );
+    assert_eq!(given_when::<Database>(&given, delete_absent(host(2))).unwrap(), vec![instance_deregistered(host(2))]);
 }
 
 #[test]
@@ -445,10 +381,7 @@ fn a_deregistered_database_is_restored_by_its_primary_but_not_by_a_secondary() {
         given_when::<Database>(&given, register(warning_primary.clone())).unwrap(),
         vec![
             instance_registered(warning_primary),
-            DatabaseEvent::DatabaseRestored(DatabaseRestored {
-                database_id: database(),
-                health: Health::Warning
-            })
+            DatabaseEvent::DatabaseRestored(DatabaseRestored { database_id: database(), health: Health::Warning })
         ]
     );
 }
@@ -469,10 +402,7 @@ fn a_remaining_secondary_taking_over_restores_the_database() {
                 instance_number: "00".into(),
                 system_replication: promoted.system_replication,
             }),
-            DatabaseEvent::DatabaseRestored(DatabaseRestored {
-                database_id: database(),
-                health: Health::Passing
-            })
+            DatabaseEvent::DatabaseRestored(DatabaseRestored { database_id: database(), health: Health::Passing })
         ]
     );
 }
@@ -497,13 +427,11 @@ fn stale_instances_are_cleared_by_their_next_registration() {
     // An unchanged registration from the host clears the mark.
     assert_eq!(
         given_when::<Database>(&given, register(secondary())).unwrap(),
-        vec![DatabaseEvent::DatabaseInstanceDataMarkedInSync(
-            DatabaseInstanceDataMarkedInSync {
-                database_id: database(),
-                host_id: host(2),
-                instance_number: "00".into(),
-            }
-        )]
+        vec![DatabaseEvent::DatabaseInstanceDataMarkedInSync(DatabaseInstanceDataMarkedInSync {
+            database_id: database(),
+            host_id: host(2),
+            instance_number: "00".into(),
+        })]
     );
     assert_eq!(given_when::<Database>(&given, register(primary())).unwrap(), vec![]);
 }
@@ -512,12 +440,7 @@ fn stale_instances_are_cleared_by_their_next_registration() {
 /// event. Add a new schema version and an upcaster instead of editing these.
 #[test]
 fn golden_event_json() {
-    let meta = EventMetadata {
-        time: at(),
-        source: "/test".into(),
-        correlation_id: None,
-        causation_id: None,
-    };
+    let meta = EventMetadata { time: at(), source: "/test".into(), correlation_id: None, causation_id: None };
     let ids = json!({"database_id": database(), "host_id": host(1), "instance_number": "00"});
     let with_ids = |extra: serde_json::Value| {
         let mut data = ids.clone();
@@ -527,10 +450,7 @@ fn golden_event_json() {
     let primary_replication = json!({"role": "primary", "status": "ACTIVE", "site": "Site1", "mode": "primary",
         "operation_mode": "primary", "source_site": null, "tier": 1});
     let cases = [
-        (
-            registered(Health::Passing),
-            json!({"database_id": database(), "sid": "PRD", "health": "passing"}),
-        ),
+        (registered(Health::Passing), json!({"database_id": database(), "sid": "PRD", "health": "passing"})),
         (
             instance_registered(primary()),
             json!({"database_id": database(), "sid": "PRD", "host_id": host(1), "instance_number": "00",
@@ -551,14 +471,8 @@ fn golden_event_json() {
             }),
             with_ids(json!({"system_replication": primary_replication})),
         ),
-        (
-            instance_health_changed(host(1), Health::Critical),
-            with_ids(json!({"health": "critical"})),
-        ),
-        (
-            health_changed(Health::Warning),
-            json!({"database_id": database(), "health": "warning"}),
-        ),
+        (instance_health_changed(host(1), Health::Critical), with_ids(json!({"health": "critical"}))),
+        (health_changed(Health::Warning), json!({"database_id": database(), "health": "warning"})),
         (marked_absent(host(1)), ids.clone()),
         (
             DatabaseEvent::DatabaseInstanceMarkedPresent(DatabaseInstanceMarkedPresent {
@@ -568,19 +482,10 @@ fn golden_event_json() {
             }),
             ids.clone(),
         ),
+        (instance_deregistered(host(1)), with_ids(json!({"deregistered_at": "2026-01-01T00:00:00Z"}))),
+        (deregistered(), json!({"database_id": database(), "deregistered_at": "2026-01-01T00:00:00Z"})),
         (
-            instance_deregistered(host(1)),
-            with_ids(json!({"deregistered_at": "2026-01-01T00:00:00Z"})),
-        ),
-        (
-            deregistered(),
-            json!({"database_id": database(), "deregistered_at": "2026-01-01T00:00:00Z"}),
-        ),
-        (
-            DatabaseEvent::DatabaseRestored(DatabaseRestored {
-                database_id: database(),
-                health: Health::Unknown,
-            }),
+            DatabaseEvent::DatabaseRestored(DatabaseRestored { database_id: database(), health: Health::Unknown }),
             json!({"database_id": database(), "health": "unknown"}),
         ),
         (
@@ -607,16 +512,7 @@ fn golden_event_json() {
         assert_eq!(stored.schema_version, 1);
         let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
         assert_eq!(data, expected, "{}", stored.event_type);
-        let recorded = RecordedEvent {
-            position: 1,
-            stream_id: "database-x".into(),
-            stream_version: 1,
-            event: stored,
-        };
-        assert_eq!(
-            recorded.decode::<DatabaseEvent>().unwrap(),
-            event,
-            "must read back as written"
-        );
+        let recorded = RecordedEvent { position: 1, stream_id: "database-x".into(), stream_version: 1, event: stored };
+        assert_eq!(recorded.decode::<DatabaseEvent>().unwrap(), event, "must read back as written");
     }
 }

@@ -73,11 +73,7 @@ pub(super) fn detect(agent_id: Uuid, payload: &str) -> Result<Vec<LandscapeComma
     let name: ProviderName = parse_payload(payload)?;
     let provider = match name.provider.as_deref().map(str::trim) {
         None | Some("") => Provider::Unknown,
-        Some("azure") => Provider::Azure(
-            parse_payload::<WithMetadata<AzureMetadata>>(payload)?
-                .metadata
-                .map(azure),
-        ),
+        Some("azure") => Provider::Azure(parse_payload::<WithMetadata<AzureMetadata>>(payload)?.metadata.map(azure)),
         Some("aws") => Provider::Aws(parse_payload::<WithMetadata<AwsProvider>>(payload)?.metadata),
         Some("gcp") => Provider::Gcp(parse_payload::<WithMetadata<GcpProvider>>(payload)?.metadata),
         Some("kvm") => Provider::Kvm,
@@ -86,28 +82,19 @@ pub(super) fn detect(agent_id: Uuid, payload: &str) -> Result<Vec<LandscapeComma
         Some(other) => {
             return Err(InvalidDiscovery::field(
                 "payload.Provider",
-                format!(
-                    "unknown provider `{other}`; expected one of {} or empty",
-                    PROVIDERS.join(", ")
-                ),
+                format!("unknown provider `{other}`; expected one of {} or empty", PROVIDERS.join(", ")),
             ));
         }
     };
     Ok(vec![LandscapeCommand::Host {
         host_id: agent_id,
-        command: HostCommand::UpdateProvider {
-            host_id: agent_id,
-            provider,
-        },
+        command: HostCommand::UpdateProvider { host_id: agent_id, provider },
     }])
 }
 
 fn azure(metadata: AzureMetadata) -> AzureProvider {
     let compute = metadata.compute;
-    let data_disks = compute
-        .storage_profile
-        .and_then(|s| s.data_disks)
-        .map_or(0, |disks| disks.len());
+    let data_disks = compute.storage_profile.and_then(|s| s.data_disks).map_or(0, |disks| disks.len());
     AzureProvider {
         vm_name: compute.name,
         resource_group: compute.resource_group_name,

@@ -111,10 +111,7 @@ struct Primitive {
 
 impl Primitive {
     fn attribute(&self, name: &str) -> Option<&str> {
-        self.instance_attributes
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.value.as_str())
+        self.instance_attributes.iter().find(|a| a.name == name).map(|a| a.value.as_str())
     }
 }
 
@@ -305,10 +302,7 @@ pub(super) fn detect(
 ) -> Result<Vec<LandscapeCommand>, InvalidDiscovery> {
     let deregister = |cluster_id: Uuid| LandscapeCommand::Cluster {
         cluster_id,
-        command: ClusterCommand::DeregisterClusterHost {
-            cluster_id,
-            host_id: agent_id,
-        },
+        command: ClusterCommand::DeregisterClusterHost { cluster_id, host_id: agent_id },
     };
     let Some(probe) = parse_payload::<Option<Probe>>(payload)? else {
         // The host is in no cluster (any more).
@@ -384,25 +378,15 @@ struct Reading<'a> {
 
 impl<'a> Reading<'a> {
     fn new(payload: &'a OnlinePayload) -> Self {
-        static NO_RESOURCES: CibResources = CibResources {
-            primitives: Vec::new(),
-            groups: Vec::new(),
-            clones: Vec::new(),
-            masters: Vec::new(),
-        };
+        static NO_RESOURCES: CibResources =
+            CibResources { primitives: Vec::new(), groups: Vec::new(), clones: Vec::new(), masters: Vec::new() };
         let configuration = &payload.cib.configuration;
         let cib_resources = configuration.resources.as_ref().unwrap_or(&NO_RESOURCES);
         let primitives = cib_resources
             .primitives
             .iter()
             .chain(cib_resources.groups.iter().flat_map(|g| &g.primitives))
-            .chain(
-                cib_resources
-                    .clones
-                    .iter()
-                    .chain(&cib_resources.masters)
-                    .filter_map(|c| c.primitive.as_ref()),
-            )
+            .chain(cib_resources.clones.iter().chain(&cib_resources.masters).filter_map(|c| c.primitive.as_ref()))
             .collect();
         let crmmon = &payload.crmmon;
         let resources = crmmon
@@ -419,11 +403,7 @@ impl<'a> Reading<'a> {
             .collect();
         Reading {
             payload,
-            properties: configuration
-                .crm_config
-                .as_ref()
-                .map(|c| c.cluster_properties.as_slice())
-                .unwrap_or_default(),
+            properties: configuration.crm_config.as_ref().map(|c| c.cluster_properties.as_slice()).unwrap_or_default(),
             primitives,
             groups: &cib_resources.groups,
             resources,
@@ -455,22 +435,14 @@ impl<'a> Reading<'a> {
             .flat_map(|s| &s.devices)
             .map(|d| SbdDevice {
                 device: d.device.clone(),
-                status: if d.status == "healthy" {
-                    SbdDeviceStatus::Healthy
-                } else {
-                    SbdDeviceStatus::Unhealthy
-                },
+                status: if d.status == "healthy" { SbdDeviceStatus::Healthy } else { SbdDeviceStatus::Unhealthy },
             })
             .collect();
         Ok(ClusterDetails {
             cluster_type,
             sid: hana.as_ref().map(|h| h.sid.to_owned()),
             // Trento records no SIDs for a cluster of unknown type.
-            additional_sids: if cluster_type == ClusterType::Unknown {
-                Vec::new()
-            } else {
-                self.sap_instance_sids()
-            },
+            additional_sids: if cluster_type == ClusterType::Unknown { Vec::new() } else { self.sap_instance_sids() },
             provider: self.provider,
             state: self.payload.state.clone().filter(|s| !s.is_empty()),
             hosts_number: self.payload.crmmon.summary.nodes.number,
@@ -480,11 +452,7 @@ impl<'a> Reading<'a> {
             sbd_devices,
             stopped_resources: self.stopped_resources(),
             hana: hana.as_ref().map(|h| self.hana_details(h, &nodes)),
-            sap_systems: if manages_ascs_ers {
-                self.sap_systems()
-            } else {
-                Vec::new()
-            },
+            sap_systems: if manages_ascs_ers { self.sap_systems() } else { Vec::new() },
             nodes,
         })
     }
@@ -494,14 +462,8 @@ impl<'a> Reading<'a> {
     /// (≥ 2) of crm_mon groups running a non-HDB `SAPInstance`, SAPHanaSR-angi from the
     /// `hana_<sid>_glob_topology` property.
     fn cluster_type(&self) -> (ClusterType, Option<(Scale, HanaArchitecture)>) {
-        let clone_agents: Vec<&str> = self
-            .payload
-            .crmmon
-            .clones
-            .iter()
-            .flat_map(|c| &c.resources)
-            .map(|r| r.agent.as_str())
-            .collect();
+        let clone_agents: Vec<&str> =
+            self.payload.crmmon.clones.iter().flat_map(|c| &c.resources).map(|r| r.agent.as_str()).collect();
         let has = |agent: &str| clone_agents.contains(&agent);
         let topology = has("ocf::suse:SAPHanaTopology");
         let classic_scale = if topology && has("ocf::suse:SAPHana") {
@@ -516,23 +478,15 @@ impl<'a> Reading<'a> {
             .crmmon
             .groups
             .iter()
-            .filter(|g| {
-                g.resources
-                    .iter()
-                    .any(|r| r.agent == SAP_INSTANCE_AGENT && !r.id.contains("HDB"))
-            })
+            .filter(|g| g.resources.iter().any(|r| r.agent == SAP_INSTANCE_AGENT && !r.id.contains("HDB")))
             .count();
         let ascs_ers = sap_instance_groups >= 2 && sap_instance_groups % 2 == 0;
-        let angi_scale = match self
-            .properties
-            .iter()
-            .find(|p| p.name.ends_with("_glob_topology"))
-            .map(|p| p.value.as_str())
-        {
-            Some("ScaleUp") => Some(Scale::Up),
-            Some("ScaleOut") => Some(Scale::Out),
-            _ => None,
-        };
+        let angi_scale =
+            match self.properties.iter().find(|p| p.name.ends_with("_glob_topology")).map(|p| p.value.as_str()) {
+                Some("ScaleUp") => Some(Scale::Up),
+                Some("ScaleOut") => Some(Scale::Out),
+                _ => None,
+            };
         let hana_type = |scale| match scale {
             Scale::Up => ClusterType::HanaScaleUp,
             Scale::Out => ClusterType::HanaScaleOut,
@@ -548,10 +502,7 @@ impl<'a> Reading<'a> {
     }
 
     fn property(&self, name: &str) -> Option<&'a str> {
-        self.properties
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.value.as_str())
+        self.properties.iter().find(|p| p.name == name).map(|p| p.value.as_str())
     }
 
     /// The SID of the first `SAPHanaTopology` resource that names one.
@@ -586,12 +537,7 @@ impl<'a> Reading<'a> {
     /// The first stonith resource's agent; without one, `Unknown` when SBD devices are
     /// configured and `Diskless SBD` when only the watchdog is (Trento's rule).
     fn fencing_type(&self) -> Option<String> {
-        let stonith = self
-            .payload
-            .crmmon
-            .resources
-            .iter()
-            .find_map(|r| r.agent.strip_prefix("stonith:"));
+        let stonith = self.payload.crmmon.resources.iter().find_map(|r| r.agent.strip_prefix("stonith:"));
         if let Some(agent) = stonith {
             return Some(agent.to_owned());
         }
@@ -610,11 +556,7 @@ impl<'a> Reading<'a> {
         self.resources
             .iter()
             .filter(|(r, _)| r.nodes_running_on == 0 && !r.active)
-            .map(|(r, _)| StoppedResource {
-                id: r.id.clone(),
-                agent: r.agent.clone(),
-                role: r.role.clone(),
-            })
+            .map(|(r, _)| StoppedResource { id: r.id.clone(), agent: r.agent.clone(), role: r.role.clone() })
             .collect()
     }
 
@@ -633,12 +575,7 @@ impl<'a> Reading<'a> {
             .iter()
             .flat_map(|a| &a.nodes)
             .find(|n| n.name == node)
-            .map(|n| {
-                n.attributes
-                    .iter()
-                    .map(|a| (a.name.as_str(), a.value.as_str()))
-                    .collect()
-            })
+            .map(|n| n.attributes.iter().map(|a| (a.name.as_str(), a.value.as_str())).collect())
             .unwrap_or_default()
     }
 
@@ -734,14 +671,9 @@ impl<'a> Reading<'a> {
         let scenario = match hana.scale {
             // Another HANA (an `HDB` SAPInstance) next to the replicated one: cost optimized.
             Scale::Up => {
-                let other_hana = self
-                    .sap_instance_names()
-                    .any(|n| n.split('_').nth(1).is_some_and(|i| i.starts_with("HDB")));
-                if other_hana {
-                    HanaScenario::CostOptimized
-                } else {
-                    HanaScenario::PerformanceOptimized
-                }
+                let other_hana =
+                    self.sap_instance_names().any(|n| n.split('_').nth(1).is_some_and(|i| i.starts_with("HDB")));
+                if other_hana { HanaScenario::CostOptimized } else { HanaScenario::PerformanceOptimized }
             }
             Scale::Out => HanaScenario::Unknown,
         };
@@ -767,10 +699,8 @@ impl<'a> Reading<'a> {
         };
         // Without the multi-target hook there is no `glob_sec`: the secondary is the other
         // site with a landscape status.
-        let reported_secondary = self
-            .property(&format!("hana_{sid}_glob_sec"))
-            .map(str::to_owned)
-            .unwrap_or_else(|| secondary.clone());
+        let reported_secondary =
+            self.property(&format!("hana_{sid}_glob_sec")).map(str::to_owned).unwrap_or_else(|| secondary.clone());
         let sites = [primary, secondary]
             .into_iter()
             .map(|site| HanaSite {
@@ -796,10 +726,7 @@ impl<'a> Reading<'a> {
         // Trento reads the modes from the first node; the first node that has them is the
         // same on a healthy cluster and still right when the first node is down.
         let first_attribute = |name: String| {
-            node_attributes
-                .iter()
-                .find_map(|a| a.get(name.as_str()).map(|v| (*v).to_owned()))
-                .unwrap_or_default()
+            node_attributes.iter().find_map(|a| a.get(name.as_str()).map(|v| (*v).to_owned())).unwrap_or_default()
         };
         let landscape_status = |attributes: &BTreeMap<&str, &str>| {
             attributes
@@ -836,9 +763,7 @@ impl<'a> Reading<'a> {
     }
 
     fn primary_site(&self, sid: &str) -> String {
-        self.property(&format!("hana_{sid}_glob_prim"))
-            .unwrap_or("Unknown")
-            .to_owned()
+        self.property(&format!("hana_{sid}_glob_prim")).unwrap_or("Unknown").to_owned()
     }
 
     /// The first site with a landscape status that is not the primary.
@@ -1028,9 +953,7 @@ fn resource_status(resource: &CrmResource) -> ResourceStatus {
 /// Classic scale-up: the role is the second field of `hana_<sid>_roles`
 /// (`4:P:master1:master:worker:master`), the sync state `hana_<sid>_sync_state`.
 fn scale_up_status(attributes: &BTreeMap<&str, &str>, sid: &str) -> HanaStatus {
-    let role = attributes
-        .get(format!("hana_{sid}_roles").as_str())
-        .and_then(|r| r.split(':').nth(1));
+    let role = attributes.get(format!("hana_{sid}_roles").as_str()).and_then(|r| r.split(':').nth(1));
     let sync_state = attributes.get(format!("hana_{sid}_sync_state").as_str()).copied();
     hana_status(role, sync_state)
 }

@@ -79,10 +79,7 @@ pub(super) fn detect(agent_id: Uuid, payload: &str) -> Result<Vec<LandscapeComma
     };
     Ok(vec![LandscapeCommand::Host {
         host_id: agent_id,
-        command: HostCommand::RegisterHost {
-            host_id: agent_id,
-            details,
-        },
+        command: HostCommand::RegisterHost { host_id: agent_id, details },
     }])
 }
 
@@ -94,14 +91,9 @@ fn non_empty(field: &str, value: String) -> Result<String, InvalidDiscovery> {
 }
 
 fn parse_boot_time(value: &str) -> Result<DateTime<Utc>, InvalidDiscovery> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            InvalidDiscovery::field(
-                "payload.last_boot_timestamp",
-                format!("`{value}` is not an RFC 3339 time ({e})"),
-            )
-        })
+    DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        InvalidDiscovery::field("payload.last_boot_timestamp", format!("`{value}` is not an RFC 3339 time ({e})"))
+    })
 }
 
 /// Pairs each address with its prefix length as `ip/prefix`; without netmasks the
@@ -110,10 +102,7 @@ fn parse_boot_time(value: &str) -> Result<DateTime<Utc>, InvalidDiscovery> {
 fn zip_addresses(addresses: &[String], netmasks: Option<&[Netmask]>) -> Result<Vec<String>, InvalidDiscovery> {
     let addresses: Vec<&str> = addresses.iter().map(|a| a.trim()).collect();
     if let Some(i) = addresses.iter().position(|a| a.is_empty()) {
-        return Err(InvalidDiscovery::field(
-            format!("payload.ip_addresses[{i}]"),
-            "must not be empty",
-        ));
+        return Err(InvalidDiscovery::field(format!("payload.ip_addresses[{i}]"), "must not be empty"));
     }
     let Some(netmasks) = netmasks else {
         return Ok(addresses.iter().map(|a| (*a).to_owned()).collect());
@@ -121,11 +110,7 @@ fn zip_addresses(addresses: &[String], netmasks: Option<&[Netmask]>) -> Result<V
     if netmasks.len() != addresses.len() {
         return Err(InvalidDiscovery::field(
             "payload.netmasks",
-            format!(
-                "has {} entries but ip_addresses has {}",
-                netmasks.len(),
-                addresses.len()
-            ),
+            format!("has {} entries but ip_addresses has {}", netmasks.len(), addresses.len()),
         ));
     }
     addresses
@@ -133,21 +118,14 @@ fn zip_addresses(addresses: &[String], netmasks: Option<&[Netmask]>) -> Result<V
         .zip(netmasks)
         .enumerate()
         .map(|(i, (ip, mask))| {
-            let max = if ip.parse::<std::net::Ipv4Addr>().is_ok() {
-                32
-            } else {
-                128
-            };
+            let max = if ip.parse::<std::net::Ipv4Addr>().is_ok() { 32 } else { 128 };
             let prefix = match mask {
                 Netmask::Number(n) => Some(*n),
                 Netmask::Text(t) => t.trim().parse().ok(),
             }
             .filter(|p| *p <= max)
             .ok_or_else(|| {
-                InvalidDiscovery::field(
-                    format!("payload.netmasks[{i}]"),
-                    format!("must be a prefix length 0..={max}"),
-                )
+                InvalidDiscovery::field(format!("payload.netmasks[{i}]"), format!("must be a prefix length 0..={max}"))
             })?;
             Ok(format!("{ip}/{prefix}"))
         })

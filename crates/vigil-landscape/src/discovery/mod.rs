@@ -83,16 +83,13 @@ impl fmt::Display for DiscoveryType {
 impl FromStr for DiscoveryType {
     type Err = InvalidDiscovery;
     fn from_str(s: &str) -> Result<Self, InvalidDiscovery> {
-        DiscoveryType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| InvalidDiscovery::Field {
-                field: "discovery_type".into(),
-                message: format!(
-                    "unknown discovery type `{s}`; expected one of {}",
-                    DiscoveryType::ALL.map(|t| t.as_str()).join(", ")
-                ),
-            })
+        DiscoveryType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| InvalidDiscovery::Field {
+            field: "discovery_type".into(),
+            message: format!(
+                "unknown discovery type `{s}`; expected one of {}",
+                DiscoveryType::ALL.map(|t| t.as_str()).join(", ")
+            ),
+        })
     }
 }
 
@@ -147,10 +144,7 @@ pub enum InvalidDiscovery {
 
 impl InvalidDiscovery {
     pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        InvalidDiscovery::Field {
-            field: field.into(),
-            message: message.into(),
-        }
+        InvalidDiscovery::Field { field: field.into(), message: message.into() }
     }
 }
 
@@ -181,11 +175,7 @@ pub(crate) fn parse_payload<'de, T: serde::Deserialize<'de>>(payload: &'de str) 
     let de = &mut serde_json::Deserializer::from_str(payload);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." {
-            "payload".to_owned()
-        } else {
-            format!("payload.{path}")
-        };
+        let field = if path == "." { "payload".to_owned() } else { format!("payload.{path}") };
         InvalidDiscovery::field(field, e.into_inner().to_string())
     })
 }

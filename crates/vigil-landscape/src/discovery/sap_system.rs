@@ -181,27 +181,25 @@ fn absence_marks(
                 if registration.instance.instance_number == number)
         })
     };
-    let databases = context
-        .database_instances
-        .iter()
-        .filter(|r| !database_listed(r.aggregate_id, &r.instance_number))
-        .map(|r| LandscapeCommand::Database {
-            database_id: r.aggregate_id,
-            command: DatabaseCommand::MarkDatabaseInstanceAbsent {
-                host_id: agent_id,
-                instance_number: r.instance_number.clone(),
-            },
+    let databases =
+        context.database_instances.iter().filter(|r| !database_listed(r.aggregate_id, &r.instance_number)).map(|r| {
+            LandscapeCommand::Database {
+                database_id: r.aggregate_id,
+                command: DatabaseCommand::MarkDatabaseInstanceAbsent {
+                    host_id: agent_id,
+                    instance_number: r.instance_number.clone(),
+                },
+            }
         });
-    let applications = context
-        .application_instances
-        .iter()
-        .filter(|r| !application_listed(&r.instance_number))
-        .map(|r| LandscapeCommand::SapSystem {
-            sap_system_id: r.aggregate_id,
-            command: SapSystemCommand::MarkApplicationInstanceAbsent {
-                host_id: agent_id,
-                instance_number: r.instance_number.clone(),
-            },
+    let applications =
+        context.application_instances.iter().filter(|r| !application_listed(&r.instance_number)).map(|r| {
+            LandscapeCommand::SapSystem {
+                sap_system_id: r.aggregate_id,
+                command: SapSystemCommand::MarkApplicationInstanceAbsent {
+                    host_id: agent_id,
+                    instance_number: r.instance_number.clone(),
+                },
+            }
         });
     databases.chain(applications).collect()
 }
@@ -294,14 +292,12 @@ fn application_instances(
                 health: sap_control.health,
                 ensa_version: EnsaVersion::of_processes(processes.iter().map(|p| p.name.as_str())),
             };
-            Ok(LandscapeCommand::ResolveApplicationInstance(
-                ApplicationInstanceRegistration {
-                    sid: system.sid.clone(),
-                    tenant: tenant.clone(),
-                    db_host: db_host.clone(),
-                    instance,
-                },
-            ))
+            Ok(LandscapeCommand::ResolveApplicationInstance(ApplicationInstanceRegistration {
+                sid: system.sid.clone(),
+                tenant: tenant.clone(),
+                db_host: db_host.clone(),
+                instance,
+            }))
         })
         .collect()
 }
@@ -320,17 +316,10 @@ struct SapControlView {
 fn read_sap_control(sap_control: &SapControl, at: &dyn Fn(&str) -> String) -> Result<SapControlView, InvalidDiscovery> {
     let properties = sap_control.properties.as_deref().unwrap_or_default();
     let property = |name: &str| {
-        properties
-            .iter()
-            .find(|p| p.property == name)
-            .map(|p| p.value.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        properties.iter().find(|p| p.property == name).map(|p| p.value.trim().to_owned()).filter(|v| !v.is_empty())
     };
     let instance_number = property("SAPSYSTEM").ok_or_else(|| {
-        InvalidDiscovery::field(
-            at("SAPControl.Properties"),
-            "has no SAPSYSTEM property, the instance number",
-        )
+        InvalidDiscovery::field(at("SAPControl.Properties"), "has no SAPSYSTEM property, the instance number")
     })?;
     let instance_hostname = property("SAPLOCALHOST");
     let instances = sap_control.instances.as_deref().unwrap_or_default();
@@ -376,9 +365,7 @@ fn dispstatus_health(dispstatus: Option<&str>) -> Result<Health, String> {
         Some("SAPControl-YELLOW") => Ok(Health::Warning),
         Some("SAPControl-RED") => Ok(Health::Critical),
         Some("SAPControl-GRAY") | None => Ok(Health::Unknown),
-        Some(other) => Err(format!(
-            "must be SAPControl-GREEN, -YELLOW, -RED or -GRAY, not `{other}`"
-        )),
+        Some(other) => Err(format!("must be SAPControl-GREEN, -YELLOW, -RED or -GRAY, not `{other}`")),
     }
 }
 

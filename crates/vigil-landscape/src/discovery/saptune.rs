@@ -122,10 +122,7 @@ pub(super) fn detect(agent_id: Uuid, payload: &str) -> Result<Vec<LandscapeComma
     };
     Ok(vec![LandscapeCommand::Host {
         host_id: agent_id,
-        command: HostCommand::UpdateSaptuneStatus {
-            host_id: agent_id,
-            status,
-        },
+        command: HostCommand::UpdateSaptuneStatus { host_id: agent_id, status },
     }])
 }
 
@@ -140,12 +137,7 @@ fn tuning(result: StatusResult) -> SaptuneTuning {
         .collect();
     let additionally = &result.notes_enabled_additionally;
     let notes = |ids: Vec<String>| -> Vec<SaptuneNote> {
-        ids.into_iter()
-            .map(|id| SaptuneNote {
-                additionally_enabled: additionally.contains(&id),
-                id,
-            })
-            .collect()
+        ids.into_iter().map(|id| SaptuneNote { additionally_enabled: additionally.contains(&id), id }).collect()
     };
     // saptune enables at most one solution; Trento keeps it only then, with the notes
     // listed for it.
@@ -157,14 +149,13 @@ fn tuning(result: StatusResult) -> SaptuneTuning {
         }),
         _ => None,
     };
-    let applied_solution = match result.solution_applied.as_slice() {
-        [applied] => notes_of(&applied.solution_id, &result.notes_applied_by_solution).map(|notes| SaptuneSolution {
-            id: applied.solution_id.clone(),
-            notes,
-            partial: applied.applied_partially,
-        }),
-        _ => None,
-    };
+    let applied_solution =
+        match result.solution_applied.as_slice() {
+            [applied] => notes_of(&applied.solution_id, &result.notes_applied_by_solution).map(|notes| {
+                SaptuneSolution { id: applied.solution_id.clone(), notes, partial: applied.applied_partially }
+            }),
+            _ => None,
+        };
     SaptuneTuning {
         configured_version: result.configured_version,
         tuning_state: TuningState::from(result.tuning_state),
@@ -182,8 +173,5 @@ fn tuning(result: StatusResult) -> SaptuneTuning {
 }
 
 fn notes_of(solution_id: &str, lists: &[NotesOfSolution]) -> Option<Vec<String>> {
-    lists
-        .iter()
-        .find(|l| l.solution_id == solution_id)
-        .map(|l| l.note_list.clone())
+    lists.iter().find(|l| l.solution_id == solution_id).map(|l| l.note_list.clone())
 }

@@ -45,10 +45,7 @@ pub(super) fn detect(agent_id: Uuid, payload: &str) -> Result<Vec<LandscapeComma
         .collect();
     Ok(vec![LandscapeCommand::Host {
         host_id: agent_id,
-        command: HostCommand::UpdateSlesSubscriptions {
-            host_id: agent_id,
-            subscriptions,
-        },
+        command: HostCommand::UpdateSlesSubscriptions { host_id: agent_id, subscriptions },
     }])
 }
 
@@ -62,9 +59,8 @@ fn suseconnect_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
     if value.is_empty() {
         return Ok(None);
     }
-    if let Some(naive) = value
-        .strip_suffix(" UTC")
-        .and_then(|v| NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S").ok())
+    if let Some(naive) =
+        value.strip_suffix(" UTC").and_then(|v| NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S").ok())
     {
         return Ok(Some(naive.and_utc()));
     }

@@ -16,11 +16,7 @@ pub struct HeartbeatPolicy {
 
 impl Default for HeartbeatPolicy {
     fn default() -> Self {
-        HeartbeatPolicy {
-            interval: Duration::from_secs(5),
-            allowed_missed: 1,
-            tolerance: Duration::from_secs(1),
-        }
+        HeartbeatPolicy { interval: Duration::from_secs(5), allowed_missed: 1, tolerance: Duration::from_secs(1) }
     }
 }
 

@@ -79,20 +79,14 @@ impl Decider for Host {
                 Ok(if state.subscriptions == subscriptions {
                     vec![]
                 } else {
-                    vec![HostEvent::SlesSubscriptionsUpdated(SlesSubscriptionsUpdated {
-                        host_id,
-                        subscriptions,
-                    })]
+                    vec![HostEvent::SlesSubscriptionsUpdated(SlesSubscriptionsUpdated { host_id, subscriptions })]
                 })
             }
             HostCommand::UpdateSaptuneStatus { host_id, status } => {
                 state.ensure_registered(host_id)?;
                 let mut events = vec![];
                 if state.saptune_status.as_ref() != Some(&status) {
-                    events.push(HostEvent::SaptuneStatusUpdated(SaptuneStatusUpdated {
-                        host_id,
-                        status,
-                    }));
+                    events.push(HostEvent::SaptuneStatusUpdated(SaptuneStatusUpdated { host_id, status }));
                 }
                 // Graded on every discovery, changed or not, as Trento does: the grade of a
                 // host that never had one appears with its first discovery.
@@ -102,10 +96,7 @@ impl Decider for Host {
                 state.ensure_registered(host_id)?;
                 let mut events = vec![];
                 if state.sap_workload_running != running {
-                    events.push(HostEvent::HostSapWorkloadChanged(HostSapWorkloadChanged {
-                        host_id,
-                        running,
-                    }));
+                    events.push(HostEvent::HostSapWorkloadChanged(HostSapWorkloadChanged { host_id, running }));
                 }
                 Ok(with_health(state, host_id, events, Regrade::Saptune))
             }
@@ -140,23 +131,14 @@ impl Decider for Host {
                     last_heartbeat_at,
                     rules::heartbeat_alive_until(requested_at, last_heartbeat_at, &heartbeat, debounce),
                 ) {
-                    return Err(HostRejection::HeartbeatAlive {
-                        host_id,
-                        last_heartbeat_at: last,
-                        deregistrable_from,
-                    });
+                    return Err(HostRejection::HeartbeatAlive { host_id, last_heartbeat_at: last, deregistrable_from });
                 }
-                Ok(vec![HostEvent::HostDeregistrationRequested(
-                    HostDeregistrationRequested { host_id, requested_at },
-                )])
+                Ok(vec![HostEvent::HostDeregistrationRequested(HostDeregistrationRequested { host_id, requested_at })])
             }
             HostCommand::DeregisterHost { host_id, at } => {
                 state.ensure_registered(host_id)?;
                 Ok(vec![
-                    HostEvent::HostDeregistered(HostDeregistered {
-                        host_id,
-                        deregistered_at: at,
-                    }),
+                    HostEvent::HostDeregistered(HostDeregistered { host_id, deregistered_at: at }),
                     HostEvent::HostTombstoned(HostTombstoned { host_id }),
                 ])
             }
@@ -224,10 +206,7 @@ fn with_health(state: &HostState, host_id: Uuid, mut events: Vec<HostEvent>, reg
     if let Regrade::Saptune = regrade {
         let saptune_health = rules::saptune_health(next.sap_workload_running, next.saptune_status.as_ref());
         if saptune_health != next.saptune_health {
-            let changed = HostEvent::HostSaptuneHealthChanged(HostSaptuneHealthChanged {
-                host_id,
-                saptune_health,
-            });
+            let changed = HostEvent::HostSaptuneHealthChanged(HostSaptuneHealthChanged { host_id, saptune_health });
             next = Host::evolve(next, &changed);
             events.push(changed);
         }

@@ -45,15 +45,8 @@ pub fn saptune_health(sap_workload_running: bool, status: Option<&SaptuneStatus>
 /// not a part: a host that stops sending them is marked stale, not unhealthy. With no part
 /// known the health is unknown (Trento's aggregate of nothing).
 pub fn host_health(saptune_health: Health, checks_health: Health) -> Health {
-    let known: Vec<Health> = [saptune_health, checks_health]
-        .into_iter()
-        .filter(|h| *h != Health::Unknown)
-        .collect();
-    if known.is_empty() {
-        Health::Unknown
-    } else {
-        Health::worst(known)
-    }
+    let known: Vec<Health> = [saptune_health, checks_health].into_iter().filter(|h| *h != Health::Unknown).collect();
+    if known.is_empty() { Health::Unknown } else { Health::worst(known) }
 }
 
 /// From when a host whose last heartbeat was at `last_heartbeat_at` may be deregistered:

@@ -45,11 +45,7 @@ impl HostState {
     }
 
     pub(super) fn ensure_registered(&self, host_id: Uuid) -> Result<(), HostRejection> {
-        if self.is_registered() {
-            Ok(())
-        } else {
-            Err(HostRejection::NotRegistered(host_id))
-        }
+        if self.is_registered() { Ok(()) } else { Err(HostRejection::NotRegistered(host_id)) }
     }
 }
 

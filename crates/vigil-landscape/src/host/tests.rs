@@ -33,33 +33,21 @@ fn details() -> HostDetails {
 }
 
 fn registered() -> HostEvent {
-    HostEvent::HostRegistered(HostRegistered {
-        host_id: host_id(),
-        details: details(),
-    })
+    HostEvent::HostRegistered(HostRegistered { host_id: host_id(), details: details() })
 }
 
 fn register(details: HostDetails) -> HostCommand {
-    HostCommand::RegisterHost {
-        host_id: host_id(),
-        details,
-    }
+    HostCommand::RegisterHost { host_id: host_id(), details }
 }
 
 #[test]
 fn the_first_discovery_registers_the_host() {
-    assert_eq!(
-        given_when::<Host>(&[], register(details())).unwrap(),
-        vec![registered()]
-    );
+    assert_eq!(given_when::<Host>(&[], register(details())).unwrap(), vec![registered()]);
 }
 
 #[test]
 fn an_unchanged_discovery_decides_nothing() {
-    assert_eq!(
-        given_when::<Host>(&[registered()], register(details())).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<Host>(&[registered()], register(details())).unwrap(), vec![]);
 }
 
 #[test]
@@ -69,10 +57,7 @@ fn a_changed_discovery_updates_the_details() {
     let events = given_when::<Host>(&[registered()], register(changed.clone())).unwrap();
     assert_eq!(
         events,
-        vec![HostEvent::HostDetailsUpdated(HostDetailsUpdated {
-            host_id: host_id(),
-            details: changed
-        })]
+        vec![HostEvent::HostDetailsUpdated(HostDetailsUpdated { host_id: host_id(), details: changed })]
     );
 }
 
@@ -89,28 +74,11 @@ fn only_a_change_of_heartbeat_state_is_an_event() {
     let succeeded = HostEvent::HeartbeatSucceeded(HeartbeatSucceeded { host_id: host_id() });
     let failed = HostEvent::HeartbeatFailed(HeartbeatFailed { host_id: host_id() });
 
-    assert_eq!(
-        given_when::<Host>(&[registered()], beat()).unwrap(),
-        vec![succeeded.clone()]
-    );
-    assert_eq!(
-        given_when::<Host>(&[registered(), succeeded.clone()], beat()).unwrap(),
-        vec![]
-    );
-    assert_eq!(
-        given_when::<Host>(&[registered(), succeeded.clone()], fail()).unwrap(),
-        vec![failed.clone()]
-    );
-    assert_eq!(
-        given_when::<Host>(&[registered(), succeeded.clone(), failed.clone()], fail()).unwrap(),
-        vec![]
-    );
-    assert_eq!(
-        given_when::<Host>(&[registered(), succeeded, failed], beat())
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(given_when::<Host>(&[registered()], beat()).unwrap(), vec![succeeded.clone()]);
+    assert_eq!(given_when::<Host>(&[registered(), succeeded.clone()], beat()).unwrap(), vec![]);
+    assert_eq!(given_when::<Host>(&[registered(), succeeded.clone()], fail()).unwrap(), vec![failed.clone()]);
+    assert_eq!(given_when::<Host>(&[registered(), succeeded.clone(), failed.clone()], fail()).unwrap(), vec![]);
+    assert_eq!(given_when::<Host>(&[registered(), succeeded, failed], beat()).unwrap().len(), 1);
     // A host that never sent a heartbeat has nothing to fail.
     assert_eq!(given_when::<Host>(&[registered()], fail()).unwrap(), vec![]);
 }
@@ -143,31 +111,16 @@ fn golden_event_json() {
                    "last_boot_timestamp": null, "systemd_units": [], "installation_source": "suse",
                    "prometheus_targets": {}, "prometheus_mode": "pull"}),
         ),
-        (
-            HostEvent::HeartbeatSucceeded(HeartbeatSucceeded { host_id: host_id() }),
-            json!({"host_id": host_id()}),
-        ),
-        (
-            HostEvent::HeartbeatFailed(HeartbeatFailed { host_id: host_id() }),
-            json!({"host_id": host_id()}),
-        ),
+        (HostEvent::HeartbeatSucceeded(HeartbeatSucceeded { host_id: host_id() }), json!({"host_id": host_id()})),
+        (HostEvent::HeartbeatFailed(HeartbeatFailed { host_id: host_id() }), json!({"host_id": host_id()})),
     ];
     for (event, expected) in cases {
         let stored = NewEvent::encode(&event, &host_id().to_string(), &meta);
         assert_eq!(stored.schema_version, 1);
         let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
         assert_eq!(data, expected, "{}", stored.event_type);
-        let recorded = RecordedEvent {
-            position: 1,
-            stream_id: "host-x".into(),
-            stream_version: 1,
-            event: stored,
-        };
-        assert_eq!(
-            recorded.decode::<HostEvent>().unwrap(),
-            event,
-            "must read back as written"
-        );
+        let recorded = RecordedEvent { position: 1, stream_id: "host-x".into(), stream_version: 1, event: stored };
+        assert_eq!(recorded.decode::<HostEvent>().unwrap(), event, "must read back as written");
     }
 }
 
@@ -193,17 +146,11 @@ fn azure(vm_size: &str) -> Provider {
 }
 
 fn provider_updated(provider: Provider) -> HostEvent {
-    HostEvent::ProviderUpdated(ProviderUpdated {
-        host_id: host_id(),
-        provider,
-    })
+    HostEvent::ProviderUpdated(ProviderUpdated { host_id: host_id(), provider })
 }
 
 fn update_provider(provider: Provider) -> HostCommand {
-    HostCommand::UpdateProvider {
-        host_id: host_id(),
-        provider,
-    }
+    HostCommand::UpdateProvider { host_id: host_id(), provider }
 }
 
 fn subscription(identifier: &str) -> SlesSubscription {
@@ -220,10 +167,7 @@ fn subscription(identifier: &str) -> SlesSubscription {
 }
 
 fn update_subscriptions(subscriptions: Vec<SlesSubscription>) -> HostCommand {
-    HostCommand::UpdateSlesSubscriptions {
-        host_id: host_id(),
-        subscriptions,
-    }
+    HostCommand::UpdateSlesSubscriptions { host_id: host_id(), subscriptions }
 }
 
 fn tuning(state: TuningState) -> SaptuneTuning {
@@ -240,82 +184,47 @@ fn tuning(state: TuningState) -> SaptuneTuning {
 }
 
 fn saptune(version: &str, state: Option<TuningState>) -> SaptuneStatus {
-    SaptuneStatus {
-        saptune_installed: true,
-        package_version: Some(version.into()),
-        tuning: state.map(tuning),
-    }
+    SaptuneStatus { saptune_installed: true, package_version: Some(version.into()), tuning: state.map(tuning) }
 }
 
 fn not_installed() -> SaptuneStatus {
-    SaptuneStatus {
-        saptune_installed: false,
-        package_version: None,
-        tuning: None,
-    }
+    SaptuneStatus { saptune_installed: false, package_version: None, tuning: None }
 }
 
 fn update_saptune(status: SaptuneStatus) -> HostCommand {
-    HostCommand::UpdateSaptuneStatus {
-        host_id: host_id(),
-        status,
-    }
+    HostCommand::UpdateSaptuneStatus { host_id: host_id(), status }
 }
 
 fn saptune_updated(status: SaptuneStatus) -> HostEvent {
-    HostEvent::SaptuneStatusUpdated(SaptuneStatusUpdated {
-        host_id: host_id(),
-        status,
-    })
+    HostEvent::SaptuneStatusUpdated(SaptuneStatusUpdated { host_id: host_id(), status })
 }
 
 fn workload(running: bool) -> HostCommand {
-    HostCommand::UpdateSapWorkload {
-        host_id: host_id(),
-        running,
-    }
+    HostCommand::UpdateSapWorkload { host_id: host_id(), running }
 }
 
 fn workload_changed(running: bool) -> HostEvent {
-    HostEvent::HostSapWorkloadChanged(HostSapWorkloadChanged {
-        host_id: host_id(),
-        running,
-    })
+    HostEvent::HostSapWorkloadChanged(HostSapWorkloadChanged { host_id: host_id(), running })
 }
 
 fn checks(health: crate::health::Health) -> HostCommand {
-    HostCommand::UpdateChecksHealth {
-        host_id: host_id(),
-        health,
-    }
+    HostCommand::UpdateChecksHealth { host_id: host_id(), health }
 }
 
 fn checks_changed(checks_health: crate::health::Health) -> HostEvent {
-    HostEvent::HostChecksHealthChanged(HostChecksHealthChanged {
-        host_id: host_id(),
-        checks_health,
-    })
+    HostEvent::HostChecksHealthChanged(HostChecksHealthChanged { host_id: host_id(), checks_health })
 }
 
 fn saptune_health_changed(saptune_health: crate::health::Health) -> HostEvent {
-    HostEvent::HostSaptuneHealthChanged(HostSaptuneHealthChanged {
-        host_id: host_id(),
-        saptune_health,
-    })
+    HostEvent::HostSaptuneHealthChanged(HostSaptuneHealthChanged { host_id: host_id(), saptune_health })
 }
 
 fn health_changed(health: crate::health::Health) -> HostEvent {
-    HostEvent::HostHealthChanged(HostHealthChanged {
-        host_id: host_id(),
-        health,
-    })
+    HostEvent::HostHealthChanged(HostHealthChanged { host_id: host_id(), health })
 }
 
 fn stale(seconds: i64) -> HostEvent {
-    HostEvent::HostMarkedStale(HostMarkedStale {
-        host_id: host_id(),
-        stale_at: at(seconds),
-    })
+    HostEvent::HostMarkedStale(HostMarkedStale { host_id: host_id(), stale_at: at(seconds) })
 }
 
 fn synced() -> HostEvent {
@@ -324,10 +233,7 @@ fn synced() -> HostEvent {
 
 fn deregistered(seconds: i64) -> Vec<HostEvent> {
     vec![
-        HostEvent::HostDeregistered(HostDeregistered {
-            host_id: host_id(),
-            deregistered_at: at(seconds),
-        }),
+        HostEvent::HostDeregistered(HostDeregistered { host_id: host_id(), deregistered_at: at(seconds) }),
         HostEvent::HostTombstoned(HostTombstoned { host_id: host_id() }),
     ]
 }
@@ -359,10 +265,7 @@ fn a_provider_is_recorded_only_when_it_changes() {
         vec![provider_updated(Provider::Vmware)]
     );
     let given = [registered(), provider_updated(azure("Standard_E4s_v3"))];
-    assert_eq!(
-        given_when::<Host>(&given, update_provider(azure("Standard_E4s_v3"))).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<Host>(&given, update_provider(azure("Standard_E4s_v3"))).unwrap(), vec![]);
     // A change of metadata alone is a change.
     assert_eq!(
         given_when::<Host>(&given, update_provider(azure("Standard_E8s_v3"))).unwrap(),
@@ -383,62 +286,29 @@ fn discoveries_of_an_unregistered_host_are_rejected() {
     assert_eq!(given_when::<Host>(&[], update_saptune(not_installed())), not_registered);
     assert_eq!(given_when::<Host>(&[], workload(true)), not_registered);
     assert_eq!(given_when::<Host>(&[], checks(Passing)), not_registered);
-    assert_eq!(
-        given_when::<Host>(
-            &[],
-            HostCommand::MarkHostStale {
-                host_id: host_id(),
-                at: at(0)
-            }
-        ),
-        not_registered
-    );
+    assert_eq!(given_when::<Host>(&[], HostCommand::MarkHostStale { host_id: host_id(), at: at(0) }), not_registered);
     assert_eq!(given_when::<Host>(&[], request_deregistration(0, None)), not_registered);
-    assert_eq!(
-        given_when::<Host>(
-            &[],
-            HostCommand::DeregisterHost {
-                host_id: host_id(),
-                at: at(0)
-            }
-        ),
-        not_registered
-    );
+    assert_eq!(given_when::<Host>(&[], HostCommand::DeregisterHost { host_id: host_id(), at: at(0) }), not_registered);
 }
 
 #[test]
 fn subscriptions_are_recorded_only_when_they_change() {
     let updated = |subscriptions: Vec<SlesSubscription>| {
-        HostEvent::SlesSubscriptionsUpdated(SlesSubscriptionsUpdated {
-            host_id: host_id(),
-            subscriptions,
-        })
+        HostEvent::SlesSubscriptionsUpdated(SlesSubscriptionsUpdated { host_id: host_id(), subscriptions })
     };
     // A host starts with no subscriptions (Trento's default), so an empty list says nothing.
-    assert_eq!(
-        given_when::<Host>(&[registered()], update_subscriptions(vec![])).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<Host>(&[registered()], update_subscriptions(vec![])).unwrap(), vec![]);
     let two = vec![subscription("SLES_SAP"), subscription("sle-ha")];
     assert_eq!(
         given_when::<Host>(&[registered()], update_subscriptions(two.clone())).unwrap(),
         vec![updated(two.clone())]
     );
     let given = [registered(), updated(two.clone())];
-    assert_eq!(
-        given_when::<Host>(&given, update_subscriptions(two.clone())).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<Host>(&given, update_subscriptions(two.clone())).unwrap(), vec![]);
     let mut expired = two.clone();
     expired[0].subscription_status = Some("EXPIRED".into());
-    assert_eq!(
-        given_when::<Host>(&given, update_subscriptions(expired.clone())).unwrap(),
-        vec![updated(expired)]
-    );
-    assert_eq!(
-        given_when::<Host>(&given, update_subscriptions(vec![])).unwrap(),
-        vec![updated(vec![])]
-    );
+    assert_eq!(given_when::<Host>(&given, update_subscriptions(expired.clone())).unwrap(), vec![updated(expired)]);
+    assert_eq!(given_when::<Host>(&given, update_subscriptions(vec![])).unwrap(), vec![updated(vec![])]);
 }
 
 /// Trento's saptune grading, one line per rule.
@@ -461,19 +331,11 @@ fn the_saptune_health_table() {
         (true, Some(saptune("3.1.2", Some(NotCompliant))), Critical),
         // What cannot be graded is unknown: a state saptune may add, a recent saptune
         // without a status (Trento's `compute_tuning_health(nil)`).
-        (
-            true,
-            Some(saptune("3.1.0", Some(Other("partially tuned".into())))),
-            Unknown,
-        ),
+        (true, Some(saptune("3.1.0", Some(Other("partially tuned".into())))), Unknown),
         (true, Some(saptune("3.1.0", None)), Unknown),
     ];
     for (running, status, expected) in cases {
-        assert_eq!(
-            rules::saptune_health(running, status.as_ref()),
-            expected,
-            "running {running}, {status:?}"
-        );
+        assert_eq!(rules::saptune_health(running, status.as_ref()), expected, "running {running}, {status:?}");
     }
 }
 
@@ -486,11 +348,8 @@ fn versions_compare_numerically() {
     assert_eq!(rules::parse_version("three"), None);
     assert!(rules::parse_version("3.10.0").unwrap() > rules::MINIMUM_SAPTUNE_VERSION);
     // An unreadable version cannot be graded.
-    let status = SaptuneStatus {
-        saptune_installed: true,
-        package_version: None,
-        tuning: Some(tuning(TuningState::Compliant)),
-    };
+    let status =
+        SaptuneStatus { saptune_installed: true, package_version: None, tuning: Some(tuning(TuningState::Compliant)) };
     assert_eq!(rules::saptune_health(true, Some(&status)), Unknown);
 }
 
@@ -498,11 +357,7 @@ fn versions_compare_numerically() {
 fn the_host_health_is_the_worst_known_part() {
     assert_eq!(rules::host_health(Passing, Critical), Critical);
     assert_eq!(rules::host_health(Warning, Passing), Warning);
-    assert_eq!(
-        rules::host_health(Critical, Unknown),
-        Critical,
-        "unknown parts are left out"
-    );
+    assert_eq!(rules::host_health(Critical, Unknown), Critical, "unknown parts are left out");
     assert_eq!(rules::host_health(Unknown, Warning), Warning);
     assert_eq!(rules::host_health(Unknown, Unknown), Unknown, "nothing known");
 }
@@ -512,31 +367,18 @@ fn a_saptune_discovery_without_sap_workload_grades_passing() {
     let status = saptune("3.1.0", Some(TuningState::NotCompliant));
     assert_eq!(
         given_when::<Host>(&[registered()], update_saptune(status.clone())).unwrap(),
-        vec![
-            saptune_updated(status.clone()),
-            saptune_health_changed(Passing),
-            health_changed(Passing)
-        ]
+        vec![saptune_updated(status.clone()), saptune_health_changed(Passing), health_changed(Passing)]
     );
     // The same discovery again changes nothing.
-    let given = [
-        registered(),
-        saptune_updated(status.clone()),
-        saptune_health_changed(Passing),
-        health_changed(Passing),
-    ];
+    let given =
+        [registered(), saptune_updated(status.clone()), saptune_health_changed(Passing), health_changed(Passing)];
     assert_eq!(given_when::<Host>(&given, update_saptune(status)).unwrap(), vec![]);
 }
 
 #[test]
 fn a_saptune_discovery_with_sap_workload_grades_the_tuning() {
     use TuningState::*;
-    let running = [
-        registered(),
-        workload_changed(true),
-        saptune_health_changed(Warning),
-        health_changed(Warning),
-    ];
+    let running = [registered(), workload_changed(true), saptune_health_changed(Warning), health_changed(Warning)];
     let cases = [
         (saptune("3.1.0", Some(Compliant)), Some(Passing)),
         (saptune("3.1.0", Some(NotTuned)), None),
@@ -549,21 +391,13 @@ fn a_saptune_discovery_with_sap_workload_grades_the_tuning() {
         if let Some(grade) = grade {
             expected.extend([saptune_health_changed(grade), health_changed(grade)]);
         }
-        assert_eq!(
-            given_when::<Host>(&running, update_saptune(status.clone())).unwrap(),
-            expected,
-            "{status:?}"
-        );
+        assert_eq!(given_when::<Host>(&running, update_saptune(status.clone())).unwrap(), expected, "{status:?}");
     }
     // A recent saptune without a status cannot be graded: the saptune part becomes unknown
     // and drops out of the host's health, which has no other part.
     assert_eq!(
         given_when::<Host>(&running, update_saptune(saptune("3.1.0", None))).unwrap(),
-        vec![
-            saptune_updated(saptune("3.1.0", None)),
-            saptune_health_changed(Unknown),
-            health_changed(Unknown)
-        ]
+        vec![saptune_updated(saptune("3.1.0", None)), saptune_health_changed(Unknown), health_changed(Unknown)]
     );
 }
 
@@ -578,37 +412,19 @@ fn sap_workload_switches_saptune_in_and_out_of_the_health() {
     ];
     assert_eq!(
         given_when::<Host>(&quiet, workload(true)).unwrap(),
-        vec![
-            workload_changed(true),
-            saptune_health_changed(Critical),
-            health_changed(Critical)
-        ]
+        vec![workload_changed(true), saptune_health_changed(Critical), health_changed(Critical)]
     );
-    let busy = history(&[
-        &quiet,
-        &[
-            workload_changed(true),
-            saptune_health_changed(Critical),
-            health_changed(Critical),
-        ],
-    ]);
+    let busy =
+        history(&[&quiet, &[workload_changed(true), saptune_health_changed(Critical), health_changed(Critical)]]);
     assert_eq!(given_when::<Host>(&busy, workload(true)).unwrap(), vec![]);
     assert_eq!(
         given_when::<Host>(&busy, workload(false)).unwrap(),
-        vec![
-            workload_changed(false),
-            saptune_health_changed(Passing),
-            health_changed(Passing)
-        ]
+        vec![workload_changed(false), saptune_health_changed(Passing), health_changed(Passing)]
     );
     // SAP instances on a host that never sent a saptune discovery: saptune is missing.
     assert_eq!(
         given_when::<Host>(&[registered()], workload(true)).unwrap(),
-        vec![
-            workload_changed(true),
-            saptune_health_changed(Warning),
-            health_changed(Warning)
-        ]
+        vec![workload_changed(true), saptune_health_changed(Warning), health_changed(Warning)]
     );
     // Telling a fresh host it has no SAP workload grades saptune as not mattering.
     assert_eq!(
@@ -623,17 +439,10 @@ fn checks_health_feeds_the_host_health() {
         given_when::<Host>(&[registered()], checks(Critical)).unwrap(),
         vec![checks_changed(Critical), health_changed(Critical)]
     );
-    let saptune_warning = [
-        registered(),
-        workload_changed(true),
-        saptune_health_changed(Warning),
-        health_changed(Warning),
-    ];
+    let saptune_warning =
+        [registered(), workload_changed(true), saptune_health_changed(Warning), health_changed(Warning)];
     // Passing checks do not hide saptune's warning: no change of health.
-    assert_eq!(
-        given_when::<Host>(&saptune_warning, checks(Passing)).unwrap(),
-        vec![checks_changed(Passing)]
-    );
+    assert_eq!(given_when::<Host>(&saptune_warning, checks(Passing)).unwrap(), vec![checks_changed(Passing)]);
     assert_eq!(
         given_when::<Host>(&saptune_warning, checks(Critical)).unwrap(),
         vec![checks_changed(Critical), health_changed(Critical)]
@@ -646,10 +455,7 @@ fn checks_health_feeds_the_host_health() {
         vec![checks_changed(Unknown), health_changed(Warning)]
     );
     let state = Host::fold(&critical_checks);
-    assert_eq!(
-        (state.checks_health, state.saptune_health, state.health),
-        (Critical, Warning, Critical)
-    );
+    assert_eq!((state.checks_health, state.saptune_health, state.health), (Critical, Warning, Critical));
 }
 
 /// Heartbeat loss marks nothing but the heartbeat: health is about the host's tuning and
@@ -670,10 +476,7 @@ fn a_failed_heartbeat_does_not_change_health() {
 
 #[test]
 fn a_stale_host_is_synced_by_its_next_host_discovery() {
-    let mark = |seconds| HostCommand::MarkHostStale {
-        host_id: host_id(),
-        at: at(seconds),
-    };
+    let mark = |seconds| HostCommand::MarkHostStale { host_id: host_id(), at: at(seconds) };
     assert_eq!(given_when::<Host>(&[registered()], mark(60)).unwrap(), vec![stale(60)]);
     let given = [registered(), stale(60)];
     assert_eq!(Host::fold(&given).stale_at, Some(at(60)));
@@ -683,13 +486,7 @@ fn a_stale_host_is_synced_by_its_next_host_discovery() {
     changed.agent_version = "2.1.0".into();
     assert_eq!(
         given_when::<Host>(&given, register(changed.clone())).unwrap(),
-        vec![
-            synced(),
-            HostEvent::HostDetailsUpdated(HostDetailsUpdated {
-                host_id: host_id(),
-                details: changed
-            })
-        ]
+        vec![synced(), HostEvent::HostDetailsUpdated(HostDetailsUpdated { host_id: host_id(), details: changed })]
     );
     assert_eq!(Host::fold(&[registered(), stale(60), synced()]).stale_at, None);
 }
@@ -700,11 +497,7 @@ fn deregistration_is_refused_while_the_heartbeat_is_alive() {
     // Default policy: 5 s interval; debounce 5 s: the heartbeat of 100 s lives until 110 s.
     assert_eq!(
         alive,
-        HostRejection::HeartbeatAlive {
-            host_id: host_id(),
-            last_heartbeat_at: at(100),
-            deregistrable_from: at(110),
-        }
+        HostRejection::HeartbeatAlive { host_id: host_id(), last_heartbeat_at: at(100), deregistrable_from: at(110) }
     );
     assert_eq!(
         alive.to_string(),
@@ -721,32 +514,16 @@ fn deregistration_is_refused_while_the_heartbeat_is_alive() {
         })]
     };
     // Trento refuses while `now < last + interval + debounce`: at the boundary it accepts.
-    assert_eq!(
-        given_when::<Host>(&[registered()], request_deregistration(110, Some(100))).unwrap(),
-        requested(110)
-    );
-    assert_eq!(
-        given_when::<Host>(&[registered()], request_deregistration(500, Some(100))).unwrap(),
-        requested(500)
-    );
+    assert_eq!(given_when::<Host>(&[registered()], request_deregistration(110, Some(100))).unwrap(), requested(110));
+    assert_eq!(given_when::<Host>(&[registered()], request_deregistration(500, Some(100))).unwrap(), requested(500));
     // A host that never sent a heartbeat may go at once.
-    assert_eq!(
-        given_when::<Host>(&[registered()], request_deregistration(0, None)).unwrap(),
-        requested(0)
-    );
+    assert_eq!(given_when::<Host>(&[registered()], request_deregistration(0, None)).unwrap(), requested(0));
 }
 
 #[test]
 fn a_deregistered_host_is_tombstoned_and_refuses_everything_but_registration() {
     assert_eq!(
-        given_when::<Host>(
-            &[registered()],
-            HostCommand::DeregisterHost {
-                host_id: host_id(),
-                at: at(200)
-            }
-        )
-        .unwrap(),
+        given_when::<Host>(&[registered()], HostCommand::DeregisterHost { host_id: host_id(), at: at(200) }).unwrap(),
         deregistered(200)
     );
     let gone = history(&[&[registered()], &deregistered(200)]);
@@ -762,15 +539,9 @@ fn a_deregistered_host_is_tombstoned_and_refuses_everything_but_registration() {
         update_saptune(not_installed()),
         workload(true),
         checks(Critical),
-        HostCommand::MarkHostStale {
-            host_id: host_id(),
-            at: at(300),
-        },
+        HostCommand::MarkHostStale { host_id: host_id(), at: at(300) },
         request_deregistration(300, None),
-        HostCommand::DeregisterHost {
-            host_id: host_id(),
-            at: at(300),
-        },
+        HostCommand::DeregisterHost { host_id: host_id(), at: at(300) },
     ];
     for command in refused {
         let name = command.name();
@@ -781,21 +552,12 @@ fn a_deregistered_host_is_tombstoned_and_refuses_everything_but_registration() {
 #[test]
 fn a_host_discovery_restores_a_deregistered_host() {
     let gone = history(&[&[registered()], &deregistered(200)]);
-    assert_eq!(
-        given_when::<Host>(&gone, register(details())).unwrap(),
-        vec![restored()]
-    );
+    assert_eq!(given_when::<Host>(&gone, register(details())).unwrap(), vec![restored()]);
     let mut changed = details();
     changed.cpu_count = 4;
     assert_eq!(
         given_when::<Host>(&gone, register(changed.clone())).unwrap(),
-        vec![
-            restored(),
-            HostEvent::HostDetailsUpdated(HostDetailsUpdated {
-                host_id: host_id(),
-                details: changed
-            })
-        ]
+        vec![restored(), HostEvent::HostDetailsUpdated(HostDetailsUpdated { host_id: host_id(), details: changed })]
     );
     let back = history(&[&gone, &[restored()]]);
     assert!(Host::fold(&back).is_registered());
@@ -805,34 +567,17 @@ fn a_host_discovery_restores_a_deregistered_host() {
     );
     // Stale when it went: coming back also syncs it.
     let stale_and_gone = history(&[&[registered(), stale(100)], &deregistered(200)]);
-    assert_eq!(
-        given_when::<Host>(&stale_and_gone, register(details())).unwrap(),
-        vec![restored(), synced()]
-    );
+    assert_eq!(given_when::<Host>(&stale_and_gone, register(details())).unwrap(), vec![restored(), synced()]);
 }
 
 fn assert_golden(event: HostEvent, expected: serde_json::Value) {
-    let meta = EventMetadata {
-        time: at(0),
-        source: "/test".into(),
-        correlation_id: None,
-        causation_id: None,
-    };
+    let meta = EventMetadata { time: at(0), source: "/test".into(), correlation_id: None, causation_id: None };
     let stored = NewEvent::encode(&event, &host_id().to_string(), &meta);
     assert_eq!(stored.schema_version, 1, "{}", stored.event_type);
     let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
     assert_eq!(data, expected, "{}", stored.event_type);
-    let recorded = RecordedEvent {
-        position: 1,
-        stream_id: "host-x".into(),
-        stream_version: 1,
-        event: stored,
-    };
-    assert_eq!(
-        recorded.decode::<HostEvent>().unwrap(),
-        event,
-        "must read back as written"
-    );
+    let recorded = RecordedEvent { position: 1, stream_id: "host-x".into(), stream_version: 1, event: stored };
+    assert_eq!(recorded.decode::<HostEvent>().unwrap(), event, "must read back as written");
 }
 
 /// The stored shape of each new event type; see [`golden_event_json`].
@@ -880,14 +625,8 @@ fn golden_event_json_of_the_discovery_health_and_lifecycle_events() {
         provider_updated(Provider::Aws(None)),
         json!({"host_id": id, "provider": "aws", "provider_data": null}),
     );
-    assert_golden(
-        provider_updated(Provider::Vmware),
-        json!({"host_id": id, "provider": "vmware"}),
-    );
-    assert_golden(
-        provider_updated(Provider::Unknown),
-        json!({"host_id": id, "provider": "unknown"}),
-    );
+    assert_golden(provider_updated(Provider::Vmware), json!({"host_id": id, "provider": "vmware"}));
+    assert_golden(provider_updated(Provider::Unknown), json!({"host_id": id, "provider": "unknown"}));
     let mut sles_sap = subscription("SLES_SAP");
     sles_sap.subscription_status = Some("ACTIVE".into());
     sles_sap.subscription_type = Some("internal".into());
@@ -912,21 +651,14 @@ fn golden_event_json_of_the_discovery_health_and_lifecycle_events() {
             configured_version: Some("3".into()),
             tuning_state: TuningState::NotCompliant,
             services: vec![
-                SaptuneService {
-                    name: "sapconf".into(),
-                    enabled: None,
-                    active: None,
-                },
+                SaptuneService { name: "sapconf".into(), enabled: None, active: None },
                 SaptuneService {
                     name: "saptune".into(),
                     enabled: Some("enabled".into()),
                     active: Some("active".into()),
                 },
             ],
-            enabled_notes: vec![SaptuneNote {
-                id: "941735".into(),
-                additionally_enabled: true,
-            }],
+            enabled_notes: vec![SaptuneNote { id: "941735".into(), additionally_enabled: true }],
             applied_notes: vec![],
             enabled_solution: Some(SaptuneSolution {
                 id: "NETWEAVER".into(),
@@ -934,11 +666,7 @@ fn golden_event_json_of_the_discovery_health_and_lifecycle_events() {
                 partial: false,
             }),
             applied_solution: None,
-            staging: Some(SaptuneStaging {
-                enabled: false,
-                notes: vec![],
-                solution_ids: vec![],
-            }),
+            staging: Some(SaptuneStaging { enabled: false, notes: vec![], solution_ids: vec![] }),
         }),
     };
     assert_golden(
@@ -958,29 +686,17 @@ fn golden_event_json_of_the_discovery_health_and_lifecycle_events() {
         json!({"host_id": id, "status": {"saptune_installed": false, "package_version": null, "tuning": null}}),
     );
     assert_golden(workload_changed(true), json!({"host_id": id, "running": true}));
-    assert_golden(
-        checks_changed(Critical),
-        json!({"host_id": id, "checks_health": "critical"}),
-    );
-    assert_golden(
-        saptune_health_changed(Warning),
-        json!({"host_id": id, "saptune_health": "warning"}),
-    );
+    assert_golden(checks_changed(Critical), json!({"host_id": id, "checks_health": "critical"}));
+    assert_golden(saptune_health_changed(Warning), json!({"host_id": id, "saptune_health": "warning"}));
     assert_golden(health_changed(Passing), json!({"host_id": id, "health": "passing"}));
     assert_golden(stale(60), json!({"host_id": id, "stale_at": "2026-01-01T00:01:00Z"}));
     assert_golden(synced(), json!({"host_id": id}));
     assert_golden(
-        HostEvent::HostDeregistrationRequested(HostDeregistrationRequested {
-            host_id: id,
-            requested_at: at(0),
-        }),
+        HostEvent::HostDeregistrationRequested(HostDeregistrationRequested { host_id: id, requested_at: at(0) }),
         json!({"host_id": id, "requested_at": "2026-01-01T00:00:00Z"}),
     );
     let [deregistered, tombstoned] = <[HostEvent; 2]>::try_from(deregistered(0)).unwrap();
-    assert_golden(
-        deregistered,
-        json!({"host_id": id, "deregistered_at": "2026-01-01T00:00:00Z"}),
-    );
+    assert_golden(deregistered, json!({"host_id": id, "deregistered_at": "2026-01-01T00:00:00Z"}));
     assert_golden(tombstoned, json!({"host_id": id}));
     assert_golden(restored(), json!({"host_id": id}));
 }

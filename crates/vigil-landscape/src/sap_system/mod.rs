@@ -72,30 +72,17 @@ impl Decider for SapSystem {
                 instance,
             } => Ok(rules::register(
                 state,
-                rules::Registration {
-                    sap_system_id,
-                    database_id,
-                    sid,
-                    tenant,
-                    db_host,
-                    database_health,
-                    instance,
-                },
+                rules::Registration { sap_system_id, database_id, sid, tenant, db_host, database_health, instance },
             )),
-            SapSystemCommand::MarkApplicationInstanceAbsent {
-                host_id,
-                instance_number,
-            } => rules::mark_absent(state, host_id, instance_number),
-            SapSystemCommand::DeregisterApplicationInstance {
-                host_id,
-                instance_number,
-                at,
-            } => rules::deregister_instance(state, host_id, instance_number, at),
-            SapSystemCommand::DeleteAbsentApplicationInstance {
-                host_id,
-                instance_number,
-                at,
-            } => rules::delete_absent_instance(state, host_id, instance_number, at),
+            SapSystemCommand::MarkApplicationInstanceAbsent { host_id, instance_number } => {
+                rules::mark_absent(state, host_id, instance_number)
+            }
+            SapSystemCommand::DeregisterApplicationInstance { host_id, instance_number, at } => {
+                rules::deregister_instance(state, host_id, instance_number, at)
+            }
+            SapSystemCommand::DeleteAbsentApplicationInstance { host_id, instance_number, at } => {
+                rules::delete_absent_instance(state, host_id, instance_number, at)
+            }
             SapSystemCommand::MarkApplicationInstancesStale { host_id } => rules::mark_stale(state, host_id),
             SapSystemCommand::UpdateDatabaseHealth { health } => rules::update_database_health(state, health),
             SapSystemCommand::DeregisterSapSystem { at } => rules::deregister_system(state, at),

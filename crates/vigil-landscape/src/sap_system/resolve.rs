@@ -69,17 +69,10 @@ pub fn resolve(
     directory: &impl DatabaseDirectory,
 ) -> Result<LandscapeCommand, Unresolved> {
     let Some(database_id) = directory.find_database(&registration.db_host, &registration.tenant) else {
-        return Err(Unresolved {
-            registration: Box::new(registration),
-        });
+        return Err(Unresolved { registration: Box::new(registration) });
     };
     let sap_system_id = sap_system_id(database_id, &registration.tenant);
-    let ApplicationInstanceRegistration {
-        sid,
-        tenant,
-        db_host,
-        instance,
-    } = registration;
+    let ApplicationInstanceRegistration { sid, tenant, db_host, instance } = registration;
     Ok(LandscapeCommand::SapSystem {
         sap_system_id,
         command: SapSystemCommand::RegisterApplicationInstance {
@@ -149,10 +142,7 @@ impl DatabaseDirectory for InMemoryDatabaseDirectory {
     }
 
     fn database_health(&self, database_id: Uuid) -> Option<Health> {
-        self.databases
-            .iter()
-            .find(|d| d.database_id == database_id)
-            .and_then(|d| d.health)
+        self.databases.iter().find(|d| d.database_id == database_id).and_then(|d| d.health)
     }
 }
 

@@ -29,10 +29,9 @@ pub fn sap_system_health(instances: &[ApplicationInstanceState], database_health
 pub fn react_to_database(event: &DatabaseEvent) -> Vec<SapSystemCommand> {
     match event {
         DatabaseEvent::DatabaseHealthChanged(e) => vec![SapSystemCommand::UpdateDatabaseHealth { health: e.health }],
-        DatabaseEvent::DatabaseRestored(e) => vec![
-            SapSystemCommand::UpdateDatabaseHealth { health: e.health },
-            SapSystemCommand::RestoreSapSystem,
-        ],
+        DatabaseEvent::DatabaseRestored(e) => {
+            vec![SapSystemCommand::UpdateDatabaseHealth { health: e.health }, SapSystemCommand::RestoreSapSystem]
+        }
         DatabaseEvent::DatabaseDeregistered(e) => vec![SapSystemCommand::DeregisterSapSystem { at: e.deregistered_at }],
         // No SAP system can run on a database before its registration (resolution finds
         // registered databases only), and instance-level changes reach SAP systems through
@@ -62,27 +61,17 @@ pub(super) struct Registration {
 }
 
 pub(super) fn register(state: &SapSystemState, registration: Registration) -> Vec<SapSystemEvent> {
-    let Registration {
-        sap_system_id,
-        database_id,
-        sid,
-        tenant,
-        db_host,
-        database_health,
-        instance,
-    } = registration;
+    let Registration { sap_system_id, database_id, sid, tenant, db_host, database_health, instance } = registration;
     let reported_ensa = instance.ensa_version;
     let mut decision = Decision::new(state);
     record_instance(&mut decision, sap_system_id, database_id, &sid, &tenant, instance);
     if let Some(database_health) = database_health
         && decision.state().database_health != Some(database_health)
     {
-        decision.emit(SapSystemEvent::SapSystemDatabaseHealthChanged(
-            SapSystemDatabaseHealthChanged {
-                sap_system_id,
-                database_health,
-            },
-        ));
+        decision.emit(SapSystemEvent::SapSystemDatabaseHealthChanged(SapSystemDatabaseHealthChanged {
+            sap_system_id,
+            database_health,
+        }));
     }
     let now = decision.state();
     if !now.registered && makes_a_system(&now.instances) {
@@ -99,10 +88,7 @@ pub(super) fn register(state: &SapSystemState, registration: Registration) -> Ve
         decision.emit(SapSystemEvent::SapSystemRegistered(event));
     } else if now.registered && now.deregistered_at.is_some() && makes_a_system(&now.instances) {
         let health = sap_system_health(&now.instances, now.database_health);
-        decision.emit(SapSystemEvent::SapSystemRestored(SapSystemRestored {
-            sap_system_id,
-            health,
-        }));
+        decision.emit(SapSystemEvent::SapSystemRestored(SapSystemRestored { sap_system_id, health }));
     }
     if decision.state().is_active() {
         // An instance without an enqueue process says nothing of the system's version.
@@ -125,13 +111,13 @@ pub(super) fn mark_absent(
     let sap_system_id = state.sap_system_id.ok_or(SapSystemRejection::NotRegistered)?;
     // An unknown or already absent instance: nothing to do, as Trento.
     Ok(match state.instance(host_id, &instance_number) {
-        Some(current) if !current.absent => vec![SapSystemEvent::ApplicationInstanceMarkedAbsent(
-            ApplicationInstanceMarkedAbsent {
+        Some(current) if !current.absent => {
+            vec![SapSystemEvent::ApplicationInstanceMarkedAbsent(ApplicationInstanceMarkedAbsent {
                 sap_system_id,
                 host_id,
                 instance_number,
-            },
-        )],
+            })]
+        }
         _ => vec![],
     })
 }
@@ -144,21 +130,15 @@ pub(super) fn deregister_instance(
 ) -> Result<Vec<SapSystemEvent>, SapSystemRejection> {
     let sap_system_id = state.sap_system_id.ok_or(SapSystemRejection::NotRegistered)?;
     if state.instance(host_id, &instance_number).is_none() {
-        return Err(SapSystemRejection::InstanceNotRegistered {
-            sap_system_id,
-            host_id,
-            instance_number,
-        });
+        return Err(SapSystemRejection::InstanceNotRegistered { sap_system_id, host_id, instance_number });
     }
     let mut decision = Decision::new(state);
-    decision.emit(SapSystemEvent::ApplicationInstanceDeregistered(
-        ApplicationInstanceDeregistered {
-            sap_system_id,
-            host_id,
-            instance_number,
-            deregistered_at: at,
-        },
-    ));
+    decision.emit(SapSystemEvent::ApplicationInstanceDeregistered(ApplicationInstanceDeregistered {
+        sap_system_id,
+        host_id,
+        instance_number,
+        deregistered_at: at,
+    }));
     if decision.state().is_active() {
         if makes_a_system(&decision.state().instances) {
             health_follows(&mut decision, sap_system_id);
@@ -180,16 +160,10 @@ pub(super) fn delete_absent_instance(
 ) -> Result<Vec<SapSystemEvent>, SapSystemRejection> {
     let sap_system_id = state.sap_system_id.ok_or(SapSystemRejection::NotRegistered)?;
     match state.instance(host_id, &instance_number) {
-        None => Err(SapSystemRejection::InstanceNotRegistered {
-            sap_system_id,
-            host_id,
-            instance_number,
-        }),
-        Some(current) if !current.absent => Err(SapSystemRejection::InstanceStillPresent {
-            sap_system_id,
-            host_id,
-            instance_number,
-        }),
+        None => Err(SapSystemRejection::InstanceNotRegistered { sap_system_id, host_id, instance_number }),
+        Some(current) if !current.absent => {
+            Err(SapSystemRejection::InstanceStillPresent { sap_system_id, host_id, instance_number })
+        }
         Some(_) => deregister_instance(state, host_id, instance_number, at),
     }
 }
@@ -219,12 +193,10 @@ pub(super) fn update_database_health(
         return Ok(vec![]);
     }
     let mut decision = Decision::new(state);
-    decision.emit(SapSystemEvent::SapSystemDatabaseHealthChanged(
-        SapSystemDatabaseHealthChanged {
-            sap_system_id,
-            database_health,
-        },
-    ));
+    decision.emit(SapSystemEvent::SapSystemDatabaseHealthChanged(SapSystemDatabaseHealthChanged {
+        sap_system_id,
+        database_health,
+    }));
     if decision.state().is_active() {
         health_follows(&mut decision, sap_system_id);
     }
@@ -239,10 +211,7 @@ pub(super) fn deregister_system(
     // A system not (or no longer) registered has nothing to deregister: its instances stay,
     // and it registers normally once its database is back.
     Ok(if state.is_active() {
-        vec![SapSystemEvent::SapSystemDeregistered(SapSystemDeregistered {
-            sap_system_id,
-            deregistered_at: at,
-        })]
+        vec![SapSystemEvent::SapSystemDeregistered(SapSystemDeregistered { sap_system_id, deregistered_at: at })]
     } else {
         vec![]
     })
@@ -250,17 +219,12 @@ pub(super) fn deregister_system(
 
 pub(super) fn restore_system(state: &SapSystemState) -> Result<Vec<SapSystemEvent>, SapSystemRejection> {
     let sap_system_id = state.sap_system_id.ok_or(SapSystemRejection::NotRegistered)?;
-    Ok(
-        if state.registered && state.deregistered_at.is_some() && makes_a_system(&state.instances) {
-            let health = sap_system_health(&state.instances, state.database_health);
-            vec![SapSystemEvent::SapSystemRestored(SapSystemRestored {
-                sap_system_id,
-                health,
-            })]
-        } else {
-            vec![]
-        },
-    )
+    Ok(if state.registered && state.deregistered_at.is_some() && makes_a_system(&state.instances) {
+        let health = sap_system_health(&state.instances, state.database_health);
+        vec![SapSystemEvent::SapSystemRestored(SapSystemRestored { sap_system_id, health })]
+    } else {
+        vec![]
+    })
 }
 
 /// The events of one instance's registration: new, or what changed of a known one. Other
@@ -275,44 +239,36 @@ fn record_instance(
 ) {
     let (host_id, instance_number) = (instance.host_id, instance.instance_number.clone());
     let Some(current) = decision.state().instance(host_id, &instance_number).cloned() else {
-        decision.emit(SapSystemEvent::ApplicationInstanceRegistered(
-            ApplicationInstanceRegistered {
-                sap_system_id,
-                database_id,
-                sid: sid.to_owned(),
-                tenant: tenant.to_owned(),
-                instance,
-            },
-        ));
+        decision.emit(SapSystemEvent::ApplicationInstanceRegistered(ApplicationInstanceRegistered {
+            sap_system_id,
+            database_id,
+            sid: sid.to_owned(),
+            tenant: tenant.to_owned(),
+            instance,
+        }));
         return;
     };
     if current.instance.health != instance.health {
-        decision.emit(SapSystemEvent::ApplicationInstanceHealthChanged(
-            ApplicationInstanceHealthChanged {
-                sap_system_id,
-                host_id,
-                instance_number: instance_number.clone(),
-                health: instance.health,
-            },
-        ));
+        decision.emit(SapSystemEvent::ApplicationInstanceHealthChanged(ApplicationInstanceHealthChanged {
+            sap_system_id,
+            host_id,
+            instance_number: instance_number.clone(),
+            health: instance.health,
+        }));
     }
     if current.absent {
-        decision.emit(SapSystemEvent::ApplicationInstanceMarkedPresent(
-            ApplicationInstanceMarkedPresent {
-                sap_system_id,
-                host_id,
-                instance_number: instance_number.clone(),
-            },
-        ));
+        decision.emit(SapSystemEvent::ApplicationInstanceMarkedPresent(ApplicationInstanceMarkedPresent {
+            sap_system_id,
+            host_id,
+            instance_number: instance_number.clone(),
+        }));
     }
     if current.stale {
-        decision.emit(SapSystemEvent::ApplicationInstanceDataMarkedInSync(
-            ApplicationInstanceDataMarkedInSync {
-                sap_system_id,
-                host_id,
-                instance_number,
-            },
-        ));
+        decision.emit(SapSystemEvent::ApplicationInstanceDataMarkedInSync(ApplicationInstanceDataMarkedInSync {
+            sap_system_id,
+            host_id,
+            instance_number,
+        }));
     }
 }
 
@@ -323,21 +279,14 @@ fn system_ensa(reported: EnsaVersion, instances: &[ApplicationInstanceState]) ->
     if reported != EnsaVersion::NoEnsa {
         return reported;
     }
-    instances
-        .iter()
-        .map(|i| i.instance.ensa_version)
-        .find(|v| *v != EnsaVersion::NoEnsa)
-        .unwrap_or(EnsaVersion::NoEnsa)
+    instances.iter().map(|i| i.instance.ensa_version).find(|v| *v != EnsaVersion::NoEnsa).unwrap_or(EnsaVersion::NoEnsa)
 }
 
 fn health_follows(decision: &mut Decision, sap_system_id: Uuid) {
     let now = decision.state();
     let health = sap_system_health(&now.instances, now.database_health);
     if health != now.health {
-        decision.emit(SapSystemEvent::SapSystemHealthChanged(SapSystemHealthChanged {
-            sap_system_id,
-            health,
-        }));
+        decision.emit(SapSystemEvent::SapSystemHealthChanged(SapSystemHealthChanged { sap_system_id, health }));
     }
 }
 

@@ -107,9 +107,7 @@ impl SapSystemState {
 
     /// The instance `instance_number` on `host_id`.
     pub fn instance(&self, host_id: Uuid, instance_number: &str) -> Option<&ApplicationInstanceState> {
-        self.instances
-            .iter()
-            .find(|i| i.instance.host_id == host_id && i.instance.instance_number == instance_number)
+        self.instances.iter().find(|i| i.instance.host_id == host_id && i.instance.instance_number == instance_number)
     }
 
     pub(super) fn instance_mut(

@@ -100,10 +100,7 @@ fn system_registered(health: Health, database_health: Option<Health>, ensa: Ensa
 }
 
 fn health_changed(health: Health) -> SapSystemEvent {
-    SapSystemEvent::SapSystemHealthChanged(SapSystemHealthChanged {
-        sap_system_id: system(),
-        health,
-    })
+    SapSystemEvent::SapSystemHealthChanged(SapSystemHealthChanged { sap_system_id: system(), health })
 }
 
 fn database_health_changed(health: Health) -> SapSystemEvent {
@@ -123,10 +120,7 @@ fn instance_deregistered(host_id: Uuid, number: &str) -> SapSystemEvent {
 }
 
 fn system_deregistered() -> SapSystemEvent {
-    SapSystemEvent::SapSystemDeregistered(SapSystemDeregistered {
-        sap_system_id: system(),
-        deregistered_at: at(),
-    })
+    SapSystemEvent::SapSystemDeregistered(SapSystemDeregistered { sap_system_id: system(), deregistered_at: at() })
 }
 
 fn marked_absent(host_id: Uuid, number: &str) -> SapSystemEvent {
@@ -147,11 +141,7 @@ fn registered_system() -> Vec<SapSystemEvent> {
 }
 
 fn deregister(host_id: Uuid, number: &str) -> SapSystemCommand {
-    SapSystemCommand::DeregisterApplicationInstance {
-        host_id,
-        instance_number: number.into(),
-        at: at(),
-    }
+    SapSystemCommand::DeregisterApplicationInstance { host_id, instance_number: number.into(), at: at() }
 }
 
 #[test]
@@ -162,18 +152,12 @@ fn the_sap_system_id_is_trentos() {
 
 #[test]
 fn a_message_server_alone_does_not_make_a_system() {
-    assert_eq!(
-        given_when::<SapSystem>(&[], register(ascs())).unwrap(),
-        vec![instance_registered(ascs())]
-    );
+    assert_eq!(given_when::<SapSystem>(&[], register(ascs())).unwrap(), vec![instance_registered(ascs())]);
 }
 
 #[test]
 fn an_abap_instance_alone_does_not_make_a_system() {
-    assert_eq!(
-        given_when::<SapSystem>(&[], register(pas())).unwrap(),
-        vec![instance_registered(pas())]
-    );
+    assert_eq!(given_when::<SapSystem>(&[], register(pas())).unwrap(), vec![instance_registered(pas())]);
 }
 
 #[test]
@@ -183,10 +167,7 @@ fn a_message_server_and_an_abap_instance_make_a_system() {
     let given = [instance_registered(ascs())];
     assert_eq!(
         given_when::<SapSystem>(&given, register(pas())).unwrap(),
-        vec![
-            instance_registered(pas()),
-            system_registered(Health::Passing, None, EnsaVersion::Ensa2)
-        ]
+        vec![instance_registered(pas()), system_registered(Health::Passing, None, EnsaVersion::Ensa2)]
     );
 }
 
@@ -196,20 +177,14 @@ fn a_j2ee_instance_and_a_message_server_make_a_system() {
     let scs = instance(host(3), "81", "GATEWAY|MESSAGESERVER|ENQUE", EnsaVersion::Ensa1);
     assert_eq!(
         given_when::<SapSystem>(&given, register(scs.clone())).unwrap(),
-        vec![
-            instance_registered(scs),
-            system_registered(Health::Passing, None, EnsaVersion::Ensa1)
-        ]
+        vec![instance_registered(scs), system_registered(Health::Passing, None, EnsaVersion::Ensa1)]
     );
 }
 
 #[test]
 fn an_enqueue_replicator_does_not_make_a_system() {
     let given = [instance_registered(ers())];
-    assert_eq!(
-        given_when::<SapSystem>(&given, register(pas())).unwrap(),
-        vec![instance_registered(pas())]
-    );
+    assert_eq!(given_when::<SapSystem>(&given, register(pas())).unwrap(), vec![instance_registered(pas())]);
 }
 
 #[test]
@@ -238,46 +213,20 @@ fn the_system_health_is_the_worst_of_its_instances_and_its_database() {
     given.extend(events);
 
     // The database turns critical: worse than any instance.
-    let events = given_when::<SapSystem>(
-        &given,
-        SapSystemCommand::UpdateDatabaseHealth {
-            health: Health::Critical,
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        events,
-        vec![
-            database_health_changed(Health::Critical),
-            health_changed(Health::Critical)
-        ]
-    );
+    let events =
+        given_when::<SapSystem>(&given, SapSystemCommand::UpdateDatabaseHealth { health: Health::Critical }).unwrap();
+    assert_eq!(events, vec![database_health_changed(Health::Critical), health_changed(Health::Critical)]);
     given.extend(events);
     assert_eq!(
-        given_when::<SapSystem>(
-            &given,
-            SapSystemCommand::UpdateDatabaseHealth {
-                health: Health::Critical
-            }
-        )
-        .unwrap(),
+        given_when::<SapSystem>(&given, SapSystemCommand::UpdateDatabaseHealth { health: Health::Critical }).unwrap(),
         vec![],
         "unchanged"
     );
 
     // The database recovers: the warning instance is now the worst.
     assert_eq!(
-        given_when::<SapSystem>(
-            &given,
-            SapSystemCommand::UpdateDatabaseHealth {
-                health: Health::Passing
-            }
-        )
-        .unwrap(),
-        vec![
-            database_health_changed(Health::Passing),
-            health_changed(Health::Warning)
-        ]
+        given_when::<SapSystem>(&given, SapSystemCommand::UpdateDatabaseHealth { health: Health::Passing }).unwrap(),
+        vec![database_health_changed(Health::Passing), health_changed(Health::Warning)]
     );
 }
 
@@ -297,13 +246,8 @@ fn a_known_database_health_counts_from_the_registration() {
 #[test]
 fn a_system_not_yet_registered_follows_its_database_health_silently() {
     let given = [instance_registered(ascs())];
-    let events = given_when::<SapSystem>(
-        &given,
-        SapSystemCommand::UpdateDatabaseHealth {
-            health: Health::Critical,
-        },
-    )
-    .unwrap();
+    let events =
+        given_when::<SapSystem>(&given, SapSystemCommand::UpdateDatabaseHealth { health: Health::Critical }).unwrap();
     assert_eq!(events, vec![database_health_changed(Health::Critical)]);
     let mut given = given.to_vec();
     given.extend(events);
@@ -329,56 +273,35 @@ fn the_ensa_version_follows_the_enqueue_instances() {
     );
     // An instance without an enqueue process says nothing of the version.
     let aas = instance(host(4), "02", "ABAP|GATEWAY|ICMAN|IGS", EnsaVersion::NoEnsa);
-    assert_eq!(
-        given_when::<SapSystem>(&given, register(aas.clone())).unwrap(),
-        vec![instance_registered(aas)]
-    );
+    assert_eq!(given_when::<SapSystem>(&given, register(aas.clone())).unwrap(), vec![instance_registered(aas)]);
 }
 
 #[test]
 fn an_instance_no_longer_discovered_is_absent_until_discovered_again() {
     let mut given = registered_system();
-    let absent = SapSystemCommand::MarkApplicationInstanceAbsent {
-        host_id: host(3),
-        instance_number: "01".into(),
-    };
+    let absent = SapSystemCommand::MarkApplicationInstanceAbsent { host_id: host(3), instance_number: "01".into() };
     let events = given_when::<SapSystem>(&given, absent.clone()).unwrap();
     assert_eq!(events, vec![marked_absent(host(3), "01")]);
     given.extend(events);
-    assert_eq!(
-        given_when::<SapSystem>(&given, absent).unwrap(),
-        vec![],
-        "already absent"
-    );
+    assert_eq!(given_when::<SapSystem>(&given, absent).unwrap(), vec![], "already absent");
     assert_eq!(
         given_when::<SapSystem>(&given, register(pas())).unwrap(),
-        vec![SapSystemEvent::ApplicationInstanceMarkedPresent(
-            ApplicationInstanceMarkedPresent {
-                sap_system_id: system(),
-                host_id: host(3),
-                instance_number: "01".into(),
-            }
-        )]
+        vec![SapSystemEvent::ApplicationInstanceMarkedPresent(ApplicationInstanceMarkedPresent {
+            sap_system_id: system(),
+            host_id: host(3),
+            instance_number: "01".into(),
+        })]
     );
 }
 
 #[test]
 fn commands_other_than_registration_need_a_known_system() {
     for command in [
-        SapSystemCommand::MarkApplicationInstanceAbsent {
-            host_id: host(1),
-            instance_number: "00".into(),
-        },
+        SapSystemCommand::MarkApplicationInstanceAbsent { host_id: host(1), instance_number: "00".into() },
         deregister(host(1), "00"),
-        SapSystemCommand::DeleteAbsentApplicationInstance {
-            host_id: host(1),
-            instance_number: "00".into(),
-            at: at(),
-        },
+        SapSystemCommand::DeleteAbsentApplicationInstance { host_id: host(1), instance_number: "00".into(), at: at() },
         SapSystemCommand::MarkApplicationInstancesStale { host_id: host(1) },
-        SapSystemCommand::UpdateDatabaseHealth {
-            health: Health::Passing,
-        },
+        SapSystemCommand::UpdateDatabaseHealth { health: Health::Passing },
         SapSystemCommand::DeregisterSapSystem { at: at() },
         SapSystemCommand::RestoreSapSystem,
     ] {
@@ -393,11 +316,8 @@ fn commands_other_than_registration_need_a_known_system() {
 #[test]
 fn a_present_instance_cannot_be_deleted() {
     let mut given = registered_system();
-    let delete = SapSystemCommand::DeleteAbsentApplicationInstance {
-        host_id: host(1),
-        instance_number: "00".into(),
-        at: at(),
-    };
+    let delete =
+        SapSystemCommand::DeleteAbsentApplicationInstance { host_id: host(1), instance_number: "00".into(), at: at() };
     let err = given_when::<SapSystem>(&given, delete.clone()).unwrap_err();
     assert_eq!(
         err,
@@ -427,10 +347,7 @@ fn the_system_is_deregistered_when_its_instances_no_longer_make_one() {
         "the ERS is not needed"
     );
     let events = given_when::<SapSystem>(&given, deregister(host(3), "01")).unwrap();
-    assert_eq!(
-        events,
-        vec![instance_deregistered(host(3), "01"), system_deregistered()]
-    );
+    assert_eq!(events, vec![instance_deregistered(host(3), "01"), system_deregistered()]);
     given.extend(events);
 
     // The remaining instances go too: no further system event.
@@ -449,10 +366,7 @@ fn the_system_is_deregistered_when_its_instances_no_longer_make_one() {
 #[test]
 fn removing_the_worst_instance_improves_the_system_health() {
     let mut given = registered_system();
-    given.extend([
-        instance_registered(with_health(ers(), Health::Critical)),
-        health_changed(Health::Critical),
-    ]);
+    given.extend([instance_registered(with_health(ers(), Health::Critical)), health_changed(Health::Critical)]);
     assert_eq!(
         given_when::<SapSystem>(&given, deregister(host(2), "10")).unwrap(),
         vec![instance_deregistered(host(2), "10"), health_changed(Health::Passing)]
@@ -481,19 +395,13 @@ fn the_system_is_deregistered_with_its_database_and_restored_by_a_registration()
                 instance_number: "01".into(),
                 health: Health::Warning,
             }),
-            SapSystemEvent::SapSystemRestored(SapSystemRestored {
-                sap_system_id: system(),
-                health: Health::Warning
-            })
+            SapSystemEvent::SapSystemRestored(SapSystemRestored { sap_system_id: system(), health: Health::Warning })
         ]
     );
     // So does the database's restoration.
     assert_eq!(
         given_when::<SapSystem>(&given, SapSystemCommand::RestoreSapSystem).unwrap(),
-        vec![SapSystemEvent::SapSystemRestored(SapSystemRestored {
-            sap_system_id: system(),
-            health: Health::Passing
-        })]
+        vec![SapSystemEvent::SapSystemRestored(SapSystemRestored { sap_system_id: system(), health: Health::Passing })]
     );
 }
 
@@ -510,10 +418,7 @@ fn a_system_deregistered_for_lack_of_instances_is_restored_when_they_return() {
         given_when::<SapSystem>(&given, register(pas())).unwrap(),
         vec![
             instance_registered(pas()),
-            SapSystemEvent::SapSystemRestored(SapSystemRestored {
-                sap_system_id: system(),
-                health: Health::Passing
-            })
+            SapSystemEvent::SapSystemRestored(SapSystemRestored { sap_system_id: system(), health: Health::Passing })
         ]
     );
 }
@@ -521,10 +426,7 @@ fn a_system_deregistered_for_lack_of_instances_is_restored_when_they_return() {
 #[test]
 fn a_system_never_registered_is_not_deregistered_with_its_database() {
     let given = [instance_registered(ascs())];
-    assert_eq!(
-        given_when::<SapSystem>(&given, SapSystemCommand::DeregisterSapSystem { at: at() }).unwrap(),
-        vec![]
-    );
+    assert_eq!(given_when::<SapSystem>(&given, SapSystemCommand::DeregisterSapSystem { at: at() }).unwrap(), vec![]);
 }
 
 #[test]
@@ -542,13 +444,11 @@ fn stale_instances_are_cleared_by_their_next_registration() {
     assert_eq!(given_when::<SapSystem>(&given, mark).unwrap(), vec![]);
     assert_eq!(
         given_when::<SapSystem>(&given, register(ascs())).unwrap(),
-        vec![SapSystemEvent::ApplicationInstanceDataMarkedInSync(
-            ApplicationInstanceDataMarkedInSync {
-                sap_system_id: system(),
-                host_id: host(1),
-                instance_number: "00".into(),
-            }
-        )]
+        vec![SapSystemEvent::ApplicationInstanceDataMarkedInSync(ApplicationInstanceDataMarkedInSync {
+            sap_system_id: system(),
+            host_id: host(1),
+            instance_number: "00".into(),
+        })]
     );
 }
 
@@ -560,30 +460,16 @@ fn database_events_become_commands_for_its_systems() {
     });
     assert_eq!(
         react_to_database(&health_changed),
-        vec![SapSystemCommand::UpdateDatabaseHealth {
-            health: Health::Critical
-        }]
+        vec![SapSystemCommand::UpdateDatabaseHealth { health: Health::Critical }]
     );
-    let deregistered = DatabaseEvent::DatabaseDeregistered(DatabaseDeregistered {
-        database_id: database(),
-        deregistered_at: at(),
-    });
-    assert_eq!(
-        react_to_database(&deregistered),
-        vec![SapSystemCommand::DeregisterSapSystem { at: at() }]
-    );
-    let restored = DatabaseEvent::DatabaseRestored(DatabaseRestored {
-        database_id: database(),
-        health: Health::Warning,
-    });
+    let deregistered =
+        DatabaseEvent::DatabaseDeregistered(DatabaseDeregistered { database_id: database(), deregistered_at: at() });
+    assert_eq!(react_to_database(&deregistered), vec![SapSystemCommand::DeregisterSapSystem { at: at() }]);
+    let restored =
+        DatabaseEvent::DatabaseRestored(DatabaseRestored { database_id: database(), health: Health::Warning });
     assert_eq!(
         react_to_database(&restored),
-        vec![
-            SapSystemCommand::UpdateDatabaseHealth {
-                health: Health::Warning
-            },
-            SapSystemCommand::RestoreSapSystem
-        ]
+        vec![SapSystemCommand::UpdateDatabaseHealth { health: Health::Warning }, SapSystemCommand::RestoreSapSystem]
     );
 }
 
@@ -610,35 +496,21 @@ fn resolution_finds_the_database_by_address_and_tenant() {
         });
     assert_eq!(
         resolve(registration.clone(), &directory).unwrap(),
-        LandscapeCommand::SapSystem {
-            sap_system_id: system(),
-            command: register_with(pas(), Some(Health::Warning)),
-        }
+        LandscapeCommand::SapSystem { sap_system_id: system(), command: register_with(pas(), Some(Health::Warning)) }
     );
 
-    let nowhere = ApplicationInstanceRegistration {
-        db_host: "10.0.1.11".into(),
-        ..registration
-    };
+    let nowhere = ApplicationInstanceRegistration { db_host: "10.0.1.11".into(), ..registration };
     let err = resolve(nowhere.clone(), &directory).unwrap_err();
     assert_eq!((err.db_host(), err.tenant()), ("10.0.1.11", "PRD"));
     assert_eq!(*err.registration, nowhere, "handed back for a later retry");
-    assert_eq!(
-        err.to_string(),
-        "no database with host 10.0.1.11 and tenant PRD for instance 01 of HA1"
-    );
+    assert_eq!(err.to_string(), "no database with host 10.0.1.11 and tenant PRD for instance 01 of HA1");
 }
 
 /// The stored shape of each event type is a contract: a change here breaks every stored
 /// event. Add a new schema version and an upcaster instead of editing these.
 #[test]
 fn golden_event_json() {
-    let meta = EventMetadata {
-        time: at(),
-        source: "/test".into(),
-        correlation_id: None,
-        causation_id: None,
-    };
+    let meta = EventMetadata { time: at(), source: "/test".into(), correlation_id: None, causation_id: None };
     let ids = json!({"sap_system_id": system(), "host_id": host(1), "instance_number": "00"});
     let with_ids = |extra: serde_json::Value| {
         let mut data = ids.clone();
@@ -675,10 +547,7 @@ fn golden_event_json() {
             },
             ids.clone(),
         ),
-        (
-            instance_deregistered(host(1), "00"),
-            with_ids(json!({"deregistered_at": "2026-01-01T00:00:00Z"})),
-        ),
+        (instance_deregistered(host(1), "00"), with_ids(json!({"deregistered_at": "2026-01-01T00:00:00Z"}))),
         (
             {
                 let (sap_system_id, host_id, instance_number) = instance_key();
@@ -714,23 +583,11 @@ fn golden_event_json() {
             }),
             json!({"sap_system_id": system(), "ensa_version": "ensa1"}),
         ),
+        (health_changed(Health::Unknown), json!({"sap_system_id": system(), "health": "unknown"})),
+        (database_health_changed(Health::Passing), json!({"sap_system_id": system(), "database_health": "passing"})),
+        (system_deregistered(), json!({"sap_system_id": system(), "deregistered_at": "2026-01-01T00:00:00Z"})),
         (
-            health_changed(Health::Unknown),
-            json!({"sap_system_id": system(), "health": "unknown"}),
-        ),
-        (
-            database_health_changed(Health::Passing),
-            json!({"sap_system_id": system(), "database_health": "passing"}),
-        ),
-        (
-            system_deregistered(),
-            json!({"sap_system_id": system(), "deregistered_at": "2026-01-01T00:00:00Z"}),
-        ),
-        (
-            SapSystemEvent::SapSystemRestored(SapSystemRestored {
-                sap_system_id: system(),
-                health: Health::Passing,
-            }),
+            SapSystemEvent::SapSystemRestored(SapSystemRestored { sap_system_id: system(), health: Health::Passing }),
             json!({"sap_system_id": system(), "health": "passing"}),
         ),
     ];
@@ -741,16 +598,8 @@ fn golden_event_json() {
         assert_eq!(stored.schema_version, 1);
         let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
         assert_eq!(data, expected, "{}", stored.event_type);
-        let recorded = RecordedEvent {
-            position: 1,
-            stream_id: "sap_system-x".into(),
-            stream_version: 1,
-            event: stored,
-        };
-        assert_eq!(
-            recorded.decode::<SapSystemEvent>().unwrap(),
-            event,
-            "must read back as written"
-        );
+        let recorded =
+            RecordedEvent { position: 1, stream_id: "sap_system-x".into(), stream_version: 1, event: stored };
+        assert_eq!(recorded.decode::<SapSystemEvent>().unwrap(), event, "must read back as written");
     }
 }

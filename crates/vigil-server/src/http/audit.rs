@@ -31,11 +31,7 @@ pub(super) async fn head(State(app): State<Arc<App>>, caller: Caller) -> Reply {
 
 pub(super) async fn record(State(app): State<Arc<App>>, caller: Caller, Path(index): Path<u64>) -> Reply {
     let decision = authorize_read(&app, &caller, "ReadAudit").await?;
-    let record = app
-        .audit
-        .record(index)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let record = app.audit.record(index).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let record = record.ok_or_else(|| ApiError::NotFound(format!("no audit record {index}")))?;
     let body = record.body().unwrap_or(Value::Null);
     Ok((
@@ -63,14 +59,8 @@ pub(super) async fn inclusion(
     QueryParams(p): QueryParams<InclusionParams>,
 ) -> Reply {
     let decision = authorize_read(&app, &caller, "ReadAudit").await?;
-    let proof = app
-        .audit
-        .inclusion_proof(p.index, p.tree_size)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let root = app
-        .audit
-        .root_hash(p.tree_size)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let proof = app.audit.inclusion_proof(p.index, p.tree_size).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let root = app.audit.root_hash(p.tree_size).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok((
         decision,
         Json(json!({
@@ -94,18 +84,9 @@ pub(super) async fn consistency(
     QueryParams(p): QueryParams<ConsistencyParams>,
 ) -> Reply {
     let decision = authorize_read(&app, &caller, "ReadAudit").await?;
-    let proof = app
-        .audit
-        .consistency_proof(p.first, p.second)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let first_root = app
-        .audit
-        .root_hash(p.first)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let second_root = app
-        .audit
-        .root_hash(p.second)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let proof = app.audit.consistency_proof(p.first, p.second).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let first_root = app.audit.root_hash(p.first).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let second_root = app.audit.root_hash(p.second).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok((
         decision,
         Json(json!({

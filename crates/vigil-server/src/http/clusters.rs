@@ -15,13 +15,7 @@ use crate::app::App;
 use crate::readmodel::clusters::{ClusterMember, ClusterRow};
 
 /// The cluster types a filter may name.
-const CLUSTER_TYPES: [&str; 5] = [
-    "hana_scale_up",
-    "hana_scale_out",
-    "ascs_ers",
-    "hana_ascs_ers",
-    "unknown",
-];
+const CLUSTER_TYPES: [&str; 5] = ["hana_scale_up", "hana_scale_out", "ascs_ers", "hana_ascs_ers", "unknown"];
 
 /// A cluster as the API shows it, with Trento's field names.
 #[derive(Serialize)]
@@ -63,23 +57,12 @@ pub(super) async fn list(
     if let Some(t) = params.cluster_type.as_deref()
         && !CLUSTER_TYPES.contains(&t)
     {
-        return Err(ApiError::BadRequest(format!(
-            "type must be one of {}, not `{t}`",
-            CLUSTER_TYPES.join(", ")
-        )));
+        return Err(ApiError::BadRequest(format!("type must be one of {}, not `{t}`", CLUSTER_TYPES.join(", "))));
     }
     let query = params.query()?;
     let (offset, limit) = (query.offset, query.limit);
     let (rows, total) = app.cluster_views.list(query).await?;
-    Ok((
-        decision,
-        Json(Page {
-            items: rows.into_iter().map(view).collect(),
-            total,
-            offset,
-            limit,
-        }),
-    ))
+    Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
 }
 
 pub(super) async fn get(
@@ -119,9 +102,5 @@ fn view(cluster: ClusterRow) -> ClusterView {
 }
 
 fn member(member: ClusterMember) -> MemberView {
-    MemberView {
-        host_id: member.host_id,
-        cluster_host_status: member.status,
-        stale: member.stale,
-    }
+    MemberView { host_id: member.host_id, cluster_host_status: member.status, stale: member.stale }
 }

@@ -67,15 +67,7 @@ pub(super) async fn list(
     let query = params.query()?;
     let (offset, limit) = (query.offset, query.limit);
     let (rows, total) = app.database_views.list(query).await?;
-    Ok((
-        decision,
-        Json(Page {
-            items: rows.into_iter().map(view).collect(),
-            total,
-            offset,
-            limit,
-        }),
-    ))
+    Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
 }
 
 pub(super) async fn get(
@@ -99,11 +91,7 @@ pub(super) async fn delete_absent_instance(
     let database_id = parse_id("database id", &id)?;
     let host_id = parse_id("host id", &host_id)?;
     let (now, meta) = request_meta();
-    let command = DatabaseCommand::DeleteAbsentDatabaseInstance {
-        host_id,
-        instance_number,
-        at: now,
-    };
+    let command = DatabaseCommand::DeleteAbsentDatabaseInstance { host_id, instance_number, at: now };
     let admitted = app
         .gate
         .submit(
@@ -113,10 +101,7 @@ pub(super) async fn delete_absent_instance(
             &meta,
         )
         .await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(DECISION_HEADER, admitted.decision_id.to_string())],
-    ))
+    Ok((StatusCode::NO_CONTENT, [(DECISION_HEADER, admitted.decision_id.to_string())]))
 }
 
 /// The time and metadata of a command sent through the API.

@@ -59,14 +59,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
-        (
-            status,
-            Json(ErrorBody {
-                code,
-                message: self.to_string(),
-            }),
-        )
-            .into_response()
+        (status, Json(ErrorBody { code, message: self.to_string() })).into_response()
     }
 }
 

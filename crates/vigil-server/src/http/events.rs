@@ -42,9 +42,7 @@ pub(super) async fn list(
             limit,
         })
         .await?;
-    let next = (events.len() == limit)
-        .then(|| events.last().map(|e| e.position))
-        .flatten();
+    let next = (events.len() == limit).then(|| events.last().map(|e| e.position)).flatten();
     let items: Vec<_> = events.iter().map(|e| e.to_cloud_event()).collect();
     Ok((decision, Json(json!({ "items": items, "next_after": next }))))
 }

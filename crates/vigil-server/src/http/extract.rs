@@ -57,9 +57,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded_from_str(query)
-            .map(QueryParams)
-            .map_err(ApiError::BadRequest)
+        serde_urlencoded_from_str(query).map(QueryParams).map_err(ApiError::BadRequest)
     }
 }
 
@@ -80,9 +78,7 @@ impl FromRequestParts<Arc<App>> for AgentAuth {
         let Some(value) = parts.headers.get("x-trento-apikey") else {
             return Err(ApiError::Unauthorized("missing X-Trento-Apikey header".into()));
         };
-        let presented = value
-            .to_str()
-            .map_err(|_| ApiError::Unauthorized("invalid API key".into()))?;
+        let presented = value.to_str().map_err(|_| ApiError::Unauthorized("invalid API key".into()))?;
         if app.keys.verify(presented.trim()).await {
             Ok(AgentAuth)
         } else {
@@ -98,10 +94,7 @@ impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
             return Err(auth_failure(app, parts, "token", "missing `Authorization: Bearer <token>` header").await);
         };
@@ -129,6 +122,5 @@ async fn auth_failure(app: &App, parts: &Parts, credential: &str, message: &str)
 
 /// Parses a path id as a UUID, with a 400 naming it.
 pub fn parse_id(what: &str, id: &str) -> Result<uuid::Uuid, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::BadRequest(format!("{what} `{id}` is not a UUID")))
+    id.parse().map_err(|_| ApiError::BadRequest(format!("{what} `{id}` is not a UUID")))
 }

@@ -17,22 +17,14 @@ pub(super) async fn alive() -> Json<serde_json::Value> {
 
 /// Ready when the store answers and every subscription task is running.
 pub(super) async fn ready(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
-    app.store_answers()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("store is not answering: {e}")))?;
+    app.store_answers().await.map_err(|e| ApiError::Unavailable(format!("store is not answering: {e}")))?;
     let stopped = app.stopped_tasks();
     if !stopped.is_empty() {
         return Err(ApiError::Unavailable(format!("not running: {}", stopped.join(", "))));
     }
-    Ok(Json(
-        json!({ "status": "ready", "projections": app.projection_positions() }),
-    ))
+    Ok(Json(json!({ "status": "ready", "projections": app.projection_positions() })))
 }
 
 pub(super) async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.render_metrics(),
-    )
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.render_metrics())
 }

@@ -69,32 +69,18 @@ pub(super) async fn list(
     if let Some(h) = params.heartbeat.as_deref()
         && !["unknown", "passing", "critical"].contains(&h)
     {
-        return Err(ApiError::BadRequest(format!(
-            "heartbeat must be unknown, passing or critical, not `{h}`"
-        )));
+        return Err(ApiError::BadRequest(format!("heartbeat must be unknown, passing or critical, not `{h}`")));
     }
     if let Some(cluster_id) = params.cluster_id.as_deref() {
         parse_id("cluster_id", cluster_id)?;
     }
     let list = params.query()?;
     let (offset, limit) = (list.offset, list.limit);
-    let query = HostQuery {
-        hostname: params.hostname,
-        heartbeat: params.heartbeat,
-        cluster_id: params.cluster_id,
-        list,
-    };
+    let query =
+        HostQuery { hostname: params.hostname, heartbeat: params.heartbeat, cluster_id: params.cluster_id, list };
     let (rows, total) = app.host_views.list(query).await?;
     let items = rows.into_iter().map(|host| view(&app, host)).collect();
-    Ok((
-        decision,
-        Json(Page {
-            items,
-            total,
-            offset,
-            limit,
-        }),
-    ))
+    Ok((decision, Json(Page { items, total, offset, limit })))
 }
 
 pub(super) async fn get(
@@ -135,12 +121,7 @@ pub(super) async fn deregister(
     };
     let admitted = app
         .gate
-        .submit(
-            &caller.0,
-            GateCommand::Landscape(LandscapeCommand::Host { host_id, command }),
-            Via::Direct,
-            &meta,
-        )
+        .submit(&caller.0, GateCommand::Landscape(LandscapeCommand::Host { host_id, command }), Via::Direct, &meta)
         .await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -44,11 +44,8 @@ pub(super) async fn collect(
         .parse()
         .map_err(|e: vigil_landscape::discovery::InvalidDiscovery| ApiError::Unprocessable(e.to_string()))?;
     let started = std::time::Instant::now();
-    let outcome = app
-        .ingest
-        .collect(agent_id, discovery_type, request.payload.get(), Utc::now())
-        .await
-        .map_err(|e| match e {
+    let outcome =
+        app.ingest.collect(agent_id, discovery_type, request.payload.get(), Utc::now()).await.map_err(|e| match e {
             IngestError::Invalid(invalid) => ApiError::Unprocessable(invalid.to_string()),
             denied @ IngestError::Denied { .. } => ApiError::Forbidden(denied.to_string()),
             IngestError::Failed(cause) => ApiError::Unavailable(format!("the discovery was not stored: {cause}")),
@@ -82,14 +79,9 @@ pub(super) async fn heartbeat(
         correlation_id: Some(Uuid::now_v7()),
         causation_id: None,
     };
-    let command = LandscapeCommand::Host {
-        host_id,
-        command: HostCommand::RecordHeartbeat { host_id },
-    };
+    let command = LandscapeCommand::Host { host_id, command: HostCommand::RecordHeartbeat { host_id } };
     let agent = crate::principal::agent(&host_id.to_string());
-    app.gate
-        .submit(&agent, GateCommand::Landscape(command), Via::Direct, &meta)
-        .await?;
+    app.gate.submit(&agent, GateCommand::Landscape(command), Via::Direct, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

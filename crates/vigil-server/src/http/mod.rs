@@ -48,10 +48,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/databases", get(databases::list))
         .route("/api/v1/databases/{id}", get(databases::get))
         .route("/api/v1/databases/{id}/tags", post(tags::add_to_database))
-        .route(
-            "/api/v1/databases/{id}/tags/{value}",
-            delete(tags::remove_from_database),
-        )
+        .route("/api/v1/databases/{id}/tags/{value}", delete(tags::remove_from_database))
         .route(
             "/api/v1/databases/{id}/hosts/{host_id}/instances/{instance_number}",
             delete(databases::delete_absent_instance),
@@ -60,10 +57,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/sap_systems/health", get(sap_systems::health))
         .route("/api/v1/sap_systems/{id}", get(sap_systems::get))
         .route("/api/v1/sap_systems/{id}/tags", post(tags::add_to_sap_system))
-        .route(
-            "/api/v1/sap_systems/{id}/tags/{value}",
-            delete(tags::remove_from_sap_system),
-        )
+        .route("/api/v1/sap_systems/{id}/tags/{value}", delete(tags::remove_from_sap_system))
         .route(
             "/api/v1/sap_systems/{id}/hosts/{host_id}/instances/{instance_number}",
             delete(sap_systems::delete_absent_instance),
@@ -152,12 +146,5 @@ pub(super) struct TagView {
 }
 
 fn tag_views(resource_type: &'static str, resource_id: &str, values: Vec<String>) -> Vec<TagView> {
-    values
-        .into_iter()
-        .map(|value| TagView {
-            value,
-            resource_id: resource_id.to_owned(),
-            resource_type,
-        })
-        .collect()
+    values.into_iter().map(|value| TagView { value, resource_id: resource_id.to_owned(), resource_type }).collect()
 }

@@ -30,10 +30,7 @@ pub(super) async fn list(
 ) -> Result<([(HeaderName, String); 1], Json<Value>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadPolicies").await?;
     let revision = app.policies.repository().revision();
-    Ok((
-        decision,
-        Json(json!({ "revision": revision, "items": app.policies.in_force().await })),
-    ))
+    Ok((decision, Json(json!({ "revision": revision, "items": app.policies.in_force().await }))))
 }
 
 pub(super) async fn publish(
@@ -55,11 +52,7 @@ pub(super) async fn retire(
     caller: Caller,
     Path(path): Path<String>,
 ) -> Result<(StatusCode, [(HeaderName, String); 1], Json<Value>), ApiError> {
-    let command = PolicyCommand::RetirePolicy {
-        path,
-        author: caller.0.id.clone(),
-        at: chrono::Utc::now(),
-    };
+    let command = PolicyCommand::RetirePolicy { path, author: caller.0.id.clone(), at: chrono::Utc::now() };
     submit(&app, &caller, command).await
 }
 
@@ -75,26 +68,15 @@ async fn submit(
         correlation_id: Some(Uuid::now_v7()),
         causation_id: None,
     };
-    let admitted = app
-        .gate
-        .submit(&caller.0, GateCommand::Policy(command), Via::Direct, &meta)
-        .await?;
+    let admitted = app.gate.submit(&caller.0, GateCommand::Policy(command), Via::Direct, &meta).await?;
     let body = json!({
         "path": path,
         "revision": app.policies.repository().revision(),
         "events": admitted.dispatched.n_events,
         "decision_id": admitted.decision_id,
     });
-    let status = if admitted.dispatched.n_events > 0 {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        [(DECISION_HEADER, admitted.decision_id.to_string())],
-        Json(body),
-    ))
+    let status = if admitted.dispatched.n_events > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, [(DECISION_HEADER, admitted.decision_id.to_string())], Json(body)))
 }
 
 #[derive(Deserialize)]
@@ -116,9 +98,7 @@ pub(super) async fn decisions(
         Some("allow") => Some(true),
         Some("deny") => Some(false),
         Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "result must be allow or deny, not `{other}`"
-            )));
+            return Err(ApiError::BadRequest(format!("result must be allow or deny, not `{other}`")));
         }
     };
     let query = DecisionQuery {

@@ -100,15 +100,7 @@ pub(super) async fn list(
     let query = params.query()?;
     let (offset, limit) = (query.offset, query.limit);
     let (rows, total) = app.sap_system_views.list(query).await?;
-    Ok((
-        decision,
-        Json(Page {
-            items: rows.into_iter().map(view).collect(),
-            total,
-            offset,
-            limit,
-        }),
-    ))
+    Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
 }
 
 pub(super) async fn get(
@@ -186,12 +178,7 @@ pub(super) async fn health(
         let mut host_ids: Vec<&str> = instances.iter().map(|i| i.host_id.as_str()).collect();
         host_ids.sort_unstable();
         host_ids.dedup();
-        let hosts_health = Health::worst(
-            host_ids
-                .iter()
-                .filter_map(|id| host(id))
-                .map(|h| parse_health(&h.health)),
-        );
+        let hosts_health = Health::worst(host_ids.iter().filter_map(|id| host(id)).map(|h| parse_health(&h.health)));
         items.push(HealthSummary {
             application_cluster_health: health_of_cluster(&application_cluster_id),
             database_cluster_health: health_of_cluster(&database_cluster_id),
@@ -208,15 +195,7 @@ pub(super) async fn health(
             instances,
         });
     }
-    Ok((
-        decision,
-        Json(Page {
-            items,
-            total,
-            offset,
-            limit,
-        }),
-    ))
+    Ok((decision, Json(Page { items, total, offset, limit })))
 }
 
 /// Deletes an instance its host no longer lists; a present one is refused with 422.
@@ -228,11 +207,7 @@ pub(super) async fn delete_absent_instance(
     let sap_system_id = parse_id("SAP system id", &id)?;
     let host_id = parse_id("host id", &host_id)?;
     let (now, meta) = request_meta();
-    let command = SapSystemCommand::DeleteAbsentApplicationInstance {
-        host_id,
-        instance_number,
-        at: now,
-    };
+    let command = SapSystemCommand::DeleteAbsentApplicationInstance { host_id, instance_number, at: now };
     let admitted = app
         .gate
         .submit(
@@ -242,10 +217,7 @@ pub(super) async fn delete_absent_instance(
             &meta,
         )
         .await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(DECISION_HEADER, admitted.decision_id.to_string())],
-    ))
+    Ok((StatusCode::NO_CONTENT, [(DECISION_HEADER, admitted.decision_id.to_string())]))
 }
 
 fn parse_health(name: &str) -> Health {

@@ -30,12 +30,7 @@ async fn add(app: Arc<App>, caller: Caller, target: TagTarget, id: String, tag: 
     let value = validate(&tag.value).map_err(|e| ApiError::Unprocessable(format!("value: {e}")))?;
     let decision = app
         .gate
-        .authorize_crud(
-            &caller.0,
-            "AddTag",
-            (target.kind(), id.to_string()),
-            json!({ "value": value }),
-        )
+        .authorize_crud(&caller.0, "AddTag", (target.kind(), id.to_string()), json!({ "value": value }))
         .await?;
     if !app.landscape.exists(target.kind(), id).await? {
         return Err(ApiError::NotFound(format!("{} {id} is not registered", target.kind())));
@@ -44,11 +39,7 @@ async fn add(app: Arc<App>, caller: Caller, target: TagTarget, id: String, tag: 
     Ok((
         if added { StatusCode::CREATED } else { StatusCode::OK },
         [(DECISION_HEADER, decision.to_string())],
-        Json(TagView {
-            value,
-            resource_id: id.to_string(),
-            resource_type: target.kind(),
-        }),
+        Json(TagView { value, resource_id: id.to_string(), resource_type: target.kind() }),
     ))
 }
 
@@ -63,18 +54,10 @@ async fn remove(
     let value = value.trim().to_owned();
     let decision = app
         .gate
-        .authorize_crud(
-            &caller.0,
-            "RemoveTag",
-            (target.kind(), id.to_string()),
-            json!({ "value": value }),
-        )
+        .authorize_crud(&caller.0, "RemoveTag", (target.kind(), id.to_string()), json!({ "value": value }))
         .await?;
     if !app.tags.remove(target, id.to_string(), value.clone()).await? {
-        return Err(ApiError::NotFound(format!(
-            "{} {id} has no tag `{value}`",
-            target.kind()
-        )));
+        return Err(ApiError::NotFound(format!("{} {id} has no tag `{value}`", target.kind())));
     }
     Ok((StatusCode::NO_CONTENT, [(DECISION_HEADER, decision.to_string())]))
 }

@@ -51,10 +51,8 @@ impl TableProjection for ClustersProjection {
         let id = event.cluster_id().to_string();
         let at = stamp(recorded.event.time);
         let set = |assignments: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
-            conn.prepare_cached(&format!(
-                "UPDATE clusters SET {assignments}, updated_at = ?3 WHERE id = ?1"
-            ))?
-            .execute(params![id, value, at])?;
+            conn.prepare_cached(&format!("UPDATE clusters SET {assignments}, updated_at = ?3 WHERE id = ?1"))?
+                .execute(params![id, value, at])?;
             Ok(())
         };
         let member = |host_id: uuid::Uuid, assignment: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
@@ -116,11 +114,9 @@ impl TableProjection for ClustersProjection {
                 )?
                 .execute(params![id, e.host_id.to_string(), status_name(e.cluster_host_status)])?;
             }
-            ClusterEvent::ClusterHostStatusChanged(e) => member(
-                e.host_id,
-                "status = ?3",
-                status_name(e.cluster_host_status).to_owned().into(),
-            )?,
+            ClusterEvent::ClusterHostStatusChanged(e) => {
+                member(e.host_id, "status = ?3", status_name(e.cluster_host_status).to_owned().into())?
+            }
             ClusterEvent::ClusterHostMarkedStale(e) => member(e.host_id, "stale = ?3", 1i64.into())?,
             ClusterEvent::ClusterHostMarkedInSync(e) => member(e.host_id, "stale = ?3", 0i64.into())?,
             ClusterEvent::HostRemovedFromCluster(e) => {

@@ -54,10 +54,8 @@ impl TableProjection for DatabasesProjection {
         let id = event.database_id().to_string();
         let at = stamp(recorded.event.time);
         let set = |assignments: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
-            conn.prepare_cached(&format!(
-                "UPDATE databases SET {assignments}, updated_at = ?3 WHERE id = ?1"
-            ))?
-            .execute(params![id, value, at])?;
+            conn.prepare_cached(&format!("UPDATE databases SET {assignments}, updated_at = ?3 WHERE id = ?1"))?
+                .execute(params![id, value, at])?;
             Ok(())
         };
         let instance = |host_id: uuid::Uuid,
@@ -110,22 +108,16 @@ impl TableProjection for DatabasesProjection {
                 "system_replication = ?4",
                 to_json(&e.system_replication)?.into(),
             )?,
-            DatabaseEvent::DatabaseInstanceHealthChanged(e) => instance(
-                e.host_id,
-                &e.instance_number,
-                "health = ?4",
-                e.health.as_str().to_owned().into(),
-            )?,
+            DatabaseEvent::DatabaseInstanceHealthChanged(e) => {
+                instance(e.host_id, &e.instance_number, "health = ?4", e.health.as_str().to_owned().into())?
+            }
             DatabaseEvent::DatabaseHealthChanged(e) => set("health = ?2", e.health.as_str().to_owned().into())?,
             DatabaseEvent::DatabaseInstanceMarkedAbsent(e) => {
                 instance(e.host_id, &e.instance_number, "absent_at = ?4", at.clone().into())?
             }
-            DatabaseEvent::DatabaseInstanceMarkedPresent(e) => instance(
-                e.host_id,
-                &e.instance_number,
-                "absent_at = ?4",
-                rusqlite::types::Value::Null,
-            )?,
+            DatabaseEvent::DatabaseInstanceMarkedPresent(e) => {
+                instance(e.host_id, &e.instance_number, "absent_at = ?4", rusqlite::types::Value::Null)?
+            }
             DatabaseEvent::DatabaseInstanceDeregistered(e) => {
                 conn.prepare_cached(
                     "DELETE FROM database_instances WHERE database_id = ?1 AND host_id = ?2 AND instance_number = ?3",

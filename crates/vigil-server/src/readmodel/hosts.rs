@@ -49,10 +49,8 @@ impl TableProjection for HostsProjection {
         let id = event.host_id().to_string();
         let at = stamp(recorded.event.time);
         let set = |assignments: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
-            conn.prepare_cached(&format!(
-                "UPDATE hosts SET {assignments}, updated_at = ?3 WHERE id = ?1"
-            ))?
-            .execute(params![id, value, at])?;
+            conn.prepare_cached(&format!("UPDATE hosts SET {assignments}, updated_at = ?3 WHERE id = ?1"))?
+                .execute(params![id, value, at])?;
             Ok(())
         };
         match &event {
@@ -261,7 +259,5 @@ fn row_to_host(r: &rusqlite::Row<'_>) -> rusqlite::Result<HostRow> {
 
 /// Whether `name` is a health's wire name, for validating filters.
 pub fn is_health(name: &str) -> bool {
-    [Health::Passing, Health::Warning, Health::Critical, Health::Unknown]
-        .iter()
-        .any(|h| h.as_str() == name)
+    [Health::Passing, Health::Warning, Health::Critical, Health::Unknown].iter().any(|h| h.as_str() == name)
 }

@@ -43,10 +43,7 @@ impl LandscapeViews {
                     for row in rows {
                         let (id, instance_number) = row?;
                         if let Ok(aggregate_id) = id.parse() {
-                            refs.push(InstanceRef {
-                                aggregate_id,
-                                instance_number,
-                            });
+                            refs.push(InstanceRef { aggregate_id, instance_number });
                         }
                     }
                     Ok(refs)
@@ -82,9 +79,8 @@ impl LandscapeViews {
                     "SELECT h.details FROM database_instances di JOIN hosts h ON h.id = di.host_id
                      WHERE di.database_id = ?1 ORDER BY di.host_id, di.instance_number",
                 )?;
-                let rows = databases.query_map([], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-                })?;
+                let rows = databases
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
                 for row in rows {
                     let (id, tenants, health) = row?;
                     let Ok(database_id) = id.parse::<Uuid>() else { continue };
@@ -197,14 +193,10 @@ impl LandscapeViews {
             "database" => "SELECT EXISTS (SELECT 1 FROM databases WHERE id = ?1)",
             _ => "SELECT EXISTS (SELECT 1 FROM sap_systems WHERE id = ?1 AND registered = 1)",
         };
-        self.db
-            .read(move |conn| Ok(conn.prepare_cached(sql)?.query_row([id.to_string()], |r| r.get(0))?))
-            .await
+        self.db.read(move |conn| Ok(conn.prepare_cached(sql)?.query_row([id.to_string()], |r| r.get(0))?)).await
     }
 }
 
 fn parse_health(name: &str) -> Option<Health> {
-    [Health::Passing, Health::Warning, Health::Critical, Health::Unknown]
-        .into_iter()
-        .find(|h| h.as_str() == name)
+    [Health::Passing, Health::Warning, Health::Critical, Health::Unknown].into_iter().find(|h| h.as_str() == name)
 }

@@ -42,11 +42,7 @@ pub async fn ensure_checkpoints(db: &Db) -> Result<(), DbError> {
 pub async fn load_checkpoint(db: &Db, name: &'static str) -> Result<u64, DbError> {
     db.read(move |conn| {
         let position: Option<i64> = conn
-            .query_row(
-                "SELECT position FROM projection_checkpoints WHERE name = ?1",
-                [name],
-                |r| r.get(0),
-            )
+            .query_row("SELECT position FROM projection_checkpoints WHERE name = ?1", [name], |r| r.get(0))
             .optional()?;
         Ok(position.unwrap_or(0) as u64)
     })
@@ -92,11 +88,7 @@ impl<P: TableProjection> SqliteProjection<P> {
         db.write(|conn| {
             conn.execute_batch(CHECKPOINTS)?;
             let stored: Option<i64> = conn
-                .query_row(
-                    "SELECT version FROM projection_versions WHERE name = ?1",
-                    [P::NAME],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT version FROM projection_versions WHERE name = ?1", [P::NAME], |r| r.get(0))
                 .optional()?;
             if stored != Some(i64::from(P::VERSION)) {
                 // A new layout (or a database from before versions were kept): start over.
@@ -111,17 +103,11 @@ impl<P: TableProjection> SqliteProjection<P> {
             conn.execute_batch(P::SCHEMA)
         })
         .await??;
-        Ok(SqliteProjection {
-            db,
-            _projection: PhantomData,
-        })
+        Ok(SqliteProjection { db, _projection: PhantomData })
     }
 
     fn error(&self, e: impl std::fmt::Display) -> ProjectionError {
-        ProjectionError {
-            name: P::NAME.to_owned(),
-            message: e.to_string(),
-        }
+        ProjectionError { name: P::NAME.to_owned(), message: e.to_string() }
     }
 }
 
@@ -135,11 +121,7 @@ impl<P: TableProjection> Projection for SqliteProjection<P> {
         self.db
             .read(|conn| {
                 let position: Option<i64> = conn
-                    .query_row(
-                        "SELECT position FROM projection_checkpoints WHERE name = ?1",
-                        [P::NAME],
-                        |r| r.get(0),
-                    )
+                    .query_row("SELECT position FROM projection_checkpoints WHERE name = ?1", [P::NAME], |r| r.get(0))
                     .optional()?;
                 Ok(position.unwrap_or(0) as u64)
             })
@@ -197,9 +179,7 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(column: usize, text: &st
 /// A stored event decoded as `E`, with a decoding failure as a SQLite error (the
 /// projection's transaction rolls back and the runner retries).
 pub(crate) fn decode<E: vigil_kernel::decider::DomainEvent>(recorded: &RecordedEvent) -> rusqlite::Result<E> {
-    recorded
-        .decode()
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+    recorded.decode().map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 /// Filters and paging shared by the landscape lists.
@@ -230,10 +210,7 @@ pub(crate) struct Filter {
 
 impl Filter {
     pub(crate) fn new() -> Self {
-        Filter {
-            sql: " WHERE 1 = 1".into(),
-            args: Vec::new(),
-        }
+        Filter { sql: " WHERE 1 = 1".into(), args: Vec::new() }
     }
 
     /// Adds `condition`, in which `?` stands for `value`'s placeholder.

@@ -65,10 +65,8 @@ impl TableProjection for SapSystemsProjection {
         let id = event.sap_system_id().to_string();
         let at = stamp(recorded.event.time);
         let set = |assignments: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
-            conn.prepare_cached(&format!(
-                "UPDATE sap_systems SET {assignments}, updated_at = ?3 WHERE id = ?1"
-            ))?
-            .execute(params![id, value, at])?;
+            conn.prepare_cached(&format!("UPDATE sap_systems SET {assignments}, updated_at = ?3 WHERE id = ?1"))?
+                .execute(params![id, value, at])?;
             Ok(())
         };
         let instance = |host_id: uuid::Uuid,
@@ -113,21 +111,15 @@ impl TableProjection for SapSystemsProjection {
                     at
                 ])?;
             }
-            SapSystemEvent::ApplicationInstanceHealthChanged(e) => instance(
-                e.host_id,
-                &e.instance_number,
-                "health = ?4",
-                e.health.as_str().to_owned().into(),
-            )?,
+            SapSystemEvent::ApplicationInstanceHealthChanged(e) => {
+                instance(e.host_id, &e.instance_number, "health = ?4", e.health.as_str().to_owned().into())?
+            }
             SapSystemEvent::ApplicationInstanceMarkedAbsent(e) => {
                 instance(e.host_id, &e.instance_number, "absent_at = ?4", at.clone().into())?
             }
-            SapSystemEvent::ApplicationInstanceMarkedPresent(e) => instance(
-                e.host_id,
-                &e.instance_number,
-                "absent_at = ?4",
-                rusqlite::types::Value::Null,
-            )?,
+            SapSystemEvent::ApplicationInstanceMarkedPresent(e) => {
+                instance(e.host_id, &e.instance_number, "absent_at = ?4", rusqlite::types::Value::Null)?
+            }
             SapSystemEvent::ApplicationInstanceDeregistered(e) => {
                 conn.prepare_cached(
                     "DELETE FROM application_instances

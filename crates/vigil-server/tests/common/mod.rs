@@ -46,10 +46,7 @@ impl Server {
     }
 
     pub async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut ServerConfig)) -> Server {
-        let mut config = ServerConfig {
-            data_dir: dir.path().to_owned(),
-            ..Default::default()
-        };
+        let mut config = ServerConfig { data_dir: dir.path().to_owned(), ..Default::default() };
         tweak(&mut config);
         let app = App::start(config).await.unwrap();
         let key = vigil_server::keys::show(&app.db, dir.path()).await.unwrap().unwrap();
@@ -87,10 +84,7 @@ impl Server {
 
     pub async fn token_for(app: &App, role: &str) -> String {
         let now = chrono::Utc::now();
-        vigil_server::tokens::create(&app.db, role, PrincipalKind::User, role, None, now)
-            .await
-            .unwrap()
-            .0
+        vigil_server::tokens::create(&app.db, role, PrincipalKind::User, role, None, now).await.unwrap().0
     }
 
     pub async fn get(&self, uri: &str) -> (StatusCode, Value) {
@@ -98,10 +92,7 @@ impl Server {
     }
 
     pub async fn get_as(&self, uri: &str, token: &str) -> (StatusCode, Value) {
-        let request = Request::get(uri)
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap();
+        let request = Request::get(uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
         self.send(request).await
     }
 
@@ -125,11 +116,7 @@ impl Server {
     /// Waits until the hosts read model has seen the event at `position`.
     pub async fn settle(&self, position: &Value) {
         let position = position.as_u64().expect("a position");
-        assert!(
-            self.app
-                .wait_for_projection("hosts", position, Duration::from_secs(10))
-                .await
-        );
+        assert!(self.app.wait_for_projection("hosts", position, Duration::from_secs(10)).await);
     }
 
     /// The stored landscape events (policy publications left out) matching `query`.
@@ -137,11 +124,7 @@ impl Server {
         let (status, body) = self.get(&format!("/api/v1/events?limit=1000&{query}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let items = body["items"].as_array().unwrap();
-        items
-            .iter()
-            .filter(|e| !e["streamid"].as_str().unwrap().starts_with("policy-"))
-            .cloned()
-            .collect()
+        items.iter().filter(|e| !e["streamid"].as_str().unwrap().starts_with("policy-")).cloned().collect()
     }
 
     /// The global position of the last stored event.

@@ -26,18 +26,11 @@ pub fn scenario_files(dir: &str) -> Vec<PathBuf> {
 pub fn envelope(path: &PathBuf) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     let mut value: Value = serde_json::from_str(&text).unwrap();
-    let name = path
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .trim_end_matches(".json")
-        .to_owned();
+    let name = path.file_name().unwrap().to_string_lossy().trim_end_matches(".json").to_owned();
     let (agent_id, discovery_type) = name.split_at(36);
     let object = value.as_object_mut().unwrap();
     object.entry("agent_id").or_insert_with(|| json!(agent_id));
-    object
-        .entry("discovery_type")
-        .or_insert_with(|| json!(discovery_type.trim_start_matches('_')));
+    object.entry("discovery_type").or_insert_with(|| json!(discovery_type.trim_start_matches('_')));
     value.to_string()
 }
 
@@ -47,11 +40,7 @@ pub async fn replay(s: &Server, files: &[PathBuf], what: &str) {
         let (status, body) = s.collect(envelope(file)).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{what}: {}: {body}", file.display());
         let outcome = body["status"].as_str().unwrap();
-        assert!(
-            ["applied", "parked", "unchanged"].contains(&outcome),
-            "{what}: {}: {body}",
-            file.display()
-        );
+        assert!(["applied", "parked", "unchanged"].contains(&outcome), "{what}: {}: {body}", file.display());
     }
 }
 
@@ -93,25 +82,16 @@ pub async fn items(s: &Server, uri: &str) -> Vec<Value> {
 
 /// The file of `agent_id`'s `discovery_type` in scenario `dir`.
 pub fn scenario_file(dir: &str, agent_id: &str, discovery_type: &str) -> PathBuf {
-    fixtures()
-        .join("scenarios")
-        .join(dir)
-        .join(format!("{agent_id}_{discovery_type}.json"))
+    fixtures().join("scenarios").join(dir).join(format!("{agent_id}_{discovery_type}.json"))
 }
 
 /// Waits until everything acknowledged has had all its consequences.
 pub async fn settle(s: &Server) {
-    assert!(
-        s.app.settle(Duration::from_secs(30)).await,
-        "the landscape never settled"
-    );
+    assert!(s.app.settle(Duration::from_secs(30)).await, "the landscape never settled");
 }
 
 /// `DELETE uri` as the holder of `token`.
 pub async fn delete_as(s: &Server, uri: &str, token: &str) -> (StatusCode, Value) {
-    let request = Request::delete(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
+    let request = Request::delete(uri).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
     s.send(request).await
 }

@@ -54,11 +54,7 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions {
-            durability: Durability::Full,
-            max_batch: 1024,
-            queue_depth: 8192,
-        }
+        DbOptions { durability: Durability::Full, max_batch: 1024, queue_depth: 8192 }
     }
 }
 
@@ -163,11 +159,7 @@ impl Db {
             });
             (ok, reply)
         });
-        self.inner
-            .jobs
-            .send(job)
-            .await
-            .map_err(|_| DbError("writer thread stopped".into()))?;
+        self.inner.jobs.send(job).await.map_err(|_| DbError("writer thread stopped".into()))?;
         rx.await.map_err(|_| DbError("the write was not committed".into()))?
     }
 
@@ -253,11 +245,8 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
         let savepoint = statement(conn, "SAVEPOINT job");
         let (ok, reply) = run_job(conn, job);
         if savepoint.is_ok() {
-            let end = if ok {
-                statement(conn, "RELEASE job")
-            } else {
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")
-            };
+            let end =
+                if ok { statement(conn, "RELEASE job") } else { conn.execute_batch("ROLLBACK TO job; RELEASE job") };
             if let Err(e) = end {
                 tracing::error!(error = %e, "savepoint could not be closed");
             }

@@ -50,17 +50,10 @@ pub struct SqliteEventStore {
 impl SqliteEventStore {
     /// Creates the schema if needed and reads the current head.
     pub async fn open(db: Db) -> Result<Self, StoreError> {
-        db.write(|conn| conn.execute_batch(SCHEMA))
-            .await
-            .map_err(store_error)?
-            .map_err(store_error)?;
+        db.write(|conn| conn.execute_batch(SCHEMA)).await.map_err(store_error)?.map_err(store_error)?;
         let head = db
             .read(|conn| {
-                Ok(
-                    conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
-                        r.get::<_, i64>(0)
-                    })? as u64,
-                )
+                Ok(conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
             })
             .await
             .map_err(store_error)?;
@@ -88,11 +81,7 @@ impl EventStore for SqliteEventStore {
             .write_then(
                 move |conn| append_in(conn, &stream_id, expected, &events),
                 move |result| {
-                    if let Ok(Appended {
-                        last_position: Some(last),
-                        ..
-                    }) = result
-                    {
+                    if let Ok(Appended { last_position: Some(last), .. }) = result {
                         head.send_if_modified(|h| {
                             let moved = *last > *h;
                             if moved {
@@ -180,11 +169,7 @@ fn append_in(
     if let ExpectedVersion::Exactly(v) = expected
         && v != actual
     {
-        return Err(AppendError::Conflict {
-            stream_id: stream_id.to_owned(),
-            expected,
-            actual,
-        });
+        return Err(AppendError::Conflict { stream_id: stream_id.to_owned(), expected, actual });
     }
     let mut insert = conn
         .prepare_cached(
@@ -214,10 +199,7 @@ fn append_in(
             })?;
         last_position = Some(conn.last_insert_rowid() as u64);
     }
-    Ok(Appended {
-        stream_version: actual + events.len() as u64,
-        last_position,
-    })
+    Ok(Appended { stream_version: actual + events.len() as u64, last_position })
 }
 
 /// A retried append (same event ids) returns what the first one did, without writing. Ids
@@ -229,18 +211,13 @@ fn already_appended(conn: &Connection, stream_id: &str, events: &[NewEvent]) -> 
     let mut found = None;
     for (i, e) in events.iter().enumerate() {
         let row = lookup
-            .query_row([e.id.as_bytes()], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-            })
+            .query_row([e.id.as_bytes()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
             .optional()
             .map_err(sql_error)?;
         match (row, i) {
             (None, 0) => return Ok(None),
             (Some((position, stream, version)), _) if stream == stream_id => {
-                found = Some(Appended {
-                    stream_version: version as u64,
-                    last_position: Some(position as u64),
-                })
+                found = Some(Appended { stream_version: version as u64, last_position: Some(position as u64) })
             }
             _ => return Err(AppendError::IdReused { event_id: e.id }),
         }

@@ -13,39 +13,21 @@ use crate::settings::FileConfig;
 pub async fn run(file: &FileConfig, command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Head(data) => {
-            let config = ServerConfig {
-                data_dir: file.data_dir(&data),
-                ..file.server.clone()
-            };
-            anyhow::ensure!(
-                config.database_path().exists(),
-                "no database in {}",
-                config.data_dir.display()
-            );
+            let config = ServerConfig { data_dir: file.data_dir(&data), ..file.server.clone() };
+            anyhow::ensure!(config.database_path().exists(), "no database in {}", config.data_dir.display());
             let db = vigil_server::app::open_db(&config)?;
             let heads = vigil_audit::stored_heads(&db).await?;
-            let head = heads
-                .last()
-                .context("no signed head yet: the server signs one every 1000 records or 60 s")?;
+            let head = heads.last().context("no signed head yet: the server signs one every 1000 records or 60 s")?;
             println!("{}", serde_json::to_string_pretty(head)?);
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Verify { head, public_key, data } => {
-            let config = ServerConfig {
-                data_dir: file.data_dir(&data),
-                ..file.server.clone()
-            };
-            anyhow::ensure!(
-                config.database_path().exists(),
-                "no database in {}",
-                config.data_dir.display()
-            );
+            let config = ServerConfig { data_dir: file.data_dir(&data), ..file.server.clone() };
+            anyhow::ensure!(config.database_path().exists(), "no database in {}", config.data_dir.display());
             let public_key = match public_key {
                 Some(key) => {
                     let text = std::fs::read_to_string(&key).unwrap_or(key);
-                    text.trim()
-                        .parse::<PublicKey>()
-                        .map_err(|e| anyhow::anyhow!("bad public key: {e}"))?
+                    text.trim().parse::<PublicKey>().map_err(|e| anyhow::anyhow!("bad public key: {e}"))?
                 }
                 None => vigil_audit::read_public_key(&config.data_dir)?,
             };

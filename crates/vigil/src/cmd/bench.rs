@@ -41,13 +41,7 @@ impl Figure {
     fn new(name: impl Into<String>, unit: &'static str, mut samples: Vec<f64>) -> Figure {
         samples.sort_by(f64::total_cmp);
         let median = samples[samples.len() / 2];
-        let figure = Figure {
-            name: name.into(),
-            unit,
-            median,
-            min: samples[0],
-            max: samples[samples.len() - 1],
-        };
+        let figure = Figure { name: name.into(), unit, median, min: samples[0], max: samples[samples.len() - 1] };
         eprintln!(
             "{:<58} {:>12.0} {} (min {:.0}, max {:.0})",
             figure.name, figure.median, unit, figure.min, figure.max
@@ -99,13 +93,7 @@ fn new_event(stream: &str, n: u64) -> NewEvent {
 }
 
 async fn open_store(dir: &Path, durability: Durability) -> anyhow::Result<SqliteEventStore> {
-    let db = Db::open(
-        &dir.join(format!("{}.db", Uuid::now_v7())),
-        DbOptions {
-            durability,
-            ..Default::default()
-        },
-    )?;
+    let db = Db::open(&dir.join(format!("{}.db", Uuid::now_v7())), DbOptions { durability, ..Default::default() })?;
     Ok(SqliteEventStore::open(db).await?)
 }
 
@@ -125,21 +113,13 @@ async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
     for _ in 0..args.runs {
         samples.push(fsync_rate(dir.path(), seconds)?);
     }
-    figures.push(Figure::new(
-        "baseline: fsync (4 KiB write + fdatasync)",
-        "ops/s",
-        samples,
-    ));
+    figures.push(Figure::new("baseline: fsync (4 KiB write + fdatasync)", "ops/s", samples));
 
     let mut samples = Vec::new();
     for _ in 0..args.runs {
         samples.push(raw_sqlite_inserts(dir.path(), 200_000, durability)?);
     }
-    figures.push(Figure::new(
-        "baseline: raw SQLite inserts, one transaction",
-        "rows/s",
-        samples,
-    ));
+    figures.push(Figure::new("baseline: raw SQLite inserts, one transaction", "rows/s", samples));
 
     for callers in [1usize, 16, 64] {
         let mut samples = Vec::new();
@@ -147,11 +127,7 @@ async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
             let store = Arc::new(open_store(dir.path(), durability).await?);
             samples.push(concurrent_appends(store, callers, 1, seconds).await?);
         }
-        figures.push(Figure::new(
-            format!("single-event appends, {callers} callers"),
-            "events/s",
-            samples,
-        ));
+        figures.push(Figure::new(format!("single-event appends, {callers} callers"), "events/s", samples));
     }
 
     let mut samples = Vec::new();
@@ -189,11 +165,7 @@ async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(read == n_events, "catch-up read {read} of {n_events} events");
         samples.push(read as f64 / started.elapsed().as_secs_f64());
     }
-    figures.push(Figure::new(
-        format!("catch-up read of {n_events} events (pages of 5000)"),
-        "events/s",
-        samples,
-    ));
+    figures.push(Figure::new(format!("catch-up read of {n_events} events (pages of 5000)"), "events/s", samples));
 
     let raw = figures[1].median;
     eprintln!(
@@ -230,15 +202,7 @@ fn raw_sqlite_inserts(dir: &Path, n: u64, durability: Durability) -> anyhow::Res
     let path = dir.join(format!("raw-{}.db", Uuid::now_v7()));
     let conn = rusqlite::Connection::open(&path)?;
     conn.pragma_update(None, "journal_mode", "wal")?;
-    conn.pragma_update(
-        None,
-        "synchronous",
-        if durability == Durability::Full {
-            "full"
-        } else {
-            "normal"
-        },
-    )?;
+    conn.pragma_update(None, "synchronous", if durability == Durability::Full { "full" } else { "normal" })?;
     conn.execute_batch(
         "CREATE TABLE events (position INTEGER PRIMARY KEY, event_id BLOB NOT NULL UNIQUE, stream_id TEXT NOT NULL,
          stream_version INTEGER NOT NULL, event_type TEXT NOT NULL, schema_version INTEGER NOT NULL, source TEXT NOT NULL,
@@ -296,9 +260,7 @@ async fn concurrent_appends(
                 let stream = format!("host-{}", Uuid::now_v7());
                 let mut version = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    let events = (0..batch)
-                        .map(|i| new_event(&stream, c as u64 * 1_000_000 + version + i))
-                        .collect();
+                    let events = (0..batch).map(|i| new_event(&stream, c as u64 * 1_000_000 + version + i)).collect();
                     let appended = store.append(&stream, ExpectedVersion::Exactly(version), events).await?;
                     version = appended.stream_version;
                     count.fetch_add(batch, Ordering::Relaxed);
@@ -319,10 +281,7 @@ async fn ingest(args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
     use vigil_server::app::App;
     use vigil_server::config::ServerConfig;
 
-    anyhow::ensure!(
-        args.agents >= 1 && args.discoveries >= args.agents,
-        "--discoveries must be at least --agents"
-    );
+    anyhow::ensure!(args.agents >= 1 && args.discoveries >= args.agents, "--discoveries must be at least --agents");
     let dir = scratch(&args.dir)?;
     let config = ServerConfig {
         data_dir: dir.path().to_owned(),
@@ -337,12 +296,8 @@ async fn ingest(args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
     let server = tokio::spawn(app.clone().serve(listener, async move {
         let _ = stopped.await;
     }));
-    let key = vigil_server::keys::show(&app.db, dir.path())
-        .await?
-        .context("the server made no key")?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .build()?;
+    let key = vigil_server::keys::show(&app.db, dir.path()).await?.context("the server made no key")?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
     eprintln!(
         "vigil bench ingest: {} agents, {} changed discoveries, {} clients, durability {}",
         args.agents, args.discoveries, args.concurrency, args.durability
@@ -400,9 +355,7 @@ async fn post_all(
 ) -> anyhow::Result<IngestFigures> {
     let n = bodies.len();
     // Reversed, so that popping from the end posts in the given order.
-    let queue = Arc::new(std::sync::Mutex::new(
-        bodies.into_iter().enumerate().rev().collect::<Vec<_>>(),
-    ));
+    let queue = Arc::new(std::sync::Mutex::new(bodies.into_iter().enumerate().rev().collect::<Vec<_>>()));
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
@@ -415,19 +368,13 @@ async fn post_all(
                         break;
                     };
                     let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .header("X-Trento-Apikey", &key)
-                        .body(body)
-                        .send()
-                        .await?;
+                    let response = client.post(&url).header("X-Trento-Apikey", &key).body(body).send().await?;
                     let status = response.status().as_u16();
                     let reply: Value = response.json().await?;
                     let request = sent.elapsed();
                     let mut visible = None;
                     if let (Some(app), Some(position)) = (&app, reply["last_position"].as_u64()) {
-                        app.wait_for_projection("hosts", position, Duration::from_secs(30))
-                            .await;
+                        app.wait_for_projection("hosts", position, Duration::from_secs(30)).await;
                         visible = Some(sent.elapsed());
                     }
                     let outcome = reply["status"].as_str().unwrap_or("error").to_owned();
@@ -443,11 +390,7 @@ async fn post_all(
     }
     let elapsed = started.elapsed();
     let mut requests: Vec<f64> = samples.iter().map(|s| s.0.as_secs_f64() * 1e3).collect();
-    let mut visible: Vec<f64> = samples
-        .iter()
-        .filter_map(|s| s.1)
-        .map(|d| d.as_secs_f64() * 1e3)
-        .collect();
+    let mut visible: Vec<f64> = samples.iter().filter_map(|s| s.1).map(|d| d.as_secs_f64() * 1e3).collect();
     requests.sort_by(f64::total_cmp);
     visible.sort_by(f64::total_cmp);
     let mut statuses = std::collections::BTreeMap::new();
@@ -476,10 +419,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| {
-        c.lines().find_map(|l| {
-            l.strip_prefix("model name")
-                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
+        c.lines().find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
     });
     json!({
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -520,16 +460,8 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
     // Decision latency of the default authz policy for an operator command.
     let policies = CompiledPolicies::compile(PolicySet::default_bundle())?;
     let input = AuthzInput {
-        principal: Principal {
-            kind: PrincipalKind::User,
-            id: "ops".into(),
-            roles: vec!["operator".into()],
-        },
-        command: CommandInput {
-            command_type: "DeregisterHost".into(),
-            body: json!({}),
-            read: false,
-        },
+        principal: Principal { kind: PrincipalKind::User, id: "ops".into(), roles: vec!["operator".into()] },
+        command: CommandInput { command_type: "DeregisterHost".into(), body: json!({}), read: false },
         target: Some(TargetInput {
             id: Uuid::nil().to_string(),
             kind: "host".into(),
@@ -553,10 +485,7 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
     // Audit appends, durably, from many callers (they share commits).
     let mut audit_rates = Vec::new();
     for _ in 0..args.runs {
-        let db = Db::open(
-            &dir.path().join(format!("audit-{}.db", Uuid::now_v7())),
-            DbOptions::default(),
-        )?;
+        let db = Db::open(&dir.path().join(format!("audit-{}.db", Uuid::now_v7())), DbOptions::default())?;
         let keys = scratch(&args.dir)?;
         let log = vigil_audit::AuditLog::open(db, keys.path(), vigil_audit::HeadPolicy::default()).await?;
         let started = Instant::now();
@@ -566,12 +495,8 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
                 let log = log.clone();
                 tokio::spawn(async move {
                     for i in 0..per_caller {
-                        log.append(
-                            "command",
-                            Utc::now(),
-                            &json!({"caller": c, "i": i, "command": "RegisterHost"}),
-                        )
-                        .await?;
+                        log.append("command", Utc::now(), &json!({"caller": c, "i": i, "command": "RegisterHost"}))
+                            .await?;
                     }
                     anyhow::Ok(())
                 })
@@ -582,41 +507,19 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
         }
         audit_rates.push((per_caller * args.concurrency) as f64 / started.elapsed().as_secs_f64());
     }
-    let audit = Figure::new(
-        format!("audit appends, {} callers", args.concurrency),
-        "records/s",
-        audit_rates,
-    );
+    let audit = Figure::new(format!("audit appends, {} callers", args.concurrency), "records/s", audit_rates);
 
     // Command throughput through the gate, on and off.
     let mut throughput = serde_json::Map::new();
     for (name, config) in [
-        (
-            "gate off",
-            GateConfig {
-                authorize: false,
-                audit: false,
-            },
-        ),
-        (
-            "gate on",
-            GateConfig {
-                authorize: true,
-                audit: true,
-            },
-        ),
+        ("gate off", GateConfig { authorize: false, audit: false }),
+        ("gate on", GateConfig { authorize: true, audit: true }),
     ] {
         let mut samples = Vec::new();
         for _ in 0..args.runs {
             let data = scratch(&args.dir)?;
-            let app = App::start_with(
-                ServerConfig {
-                    data_dir: data.path().to_owned(),
-                    ..Default::default()
-                },
-                config,
-            )
-            .await?;
+            let app = App::start_with(ServerConfig { data_dir: data.path().to_owned(), ..Default::default() }, config)
+                .await?;
             let started = Instant::now();
             let per_caller = args.commands / args.concurrency.max(1);
             let tasks: Vec<_> = (0..args.concurrency)

@@ -16,24 +16,13 @@ pub async fn run(file: &FileConfig, command: EventsCommand) -> anyhow::Result<Ex
         EventsCommand::List(a) => &a.data,
         EventsCommand::Tail(a) => &a.data,
     };
-    let config = ServerConfig {
-        data_dir: file.data_dir(data),
-        ..file.server.clone()
-    };
-    anyhow::ensure!(
-        config.database_path().exists(),
-        "no database in {}",
-        config.data_dir.display()
-    );
+    let config = ServerConfig { data_dir: file.data_dir(data), ..file.server.clone() };
+    anyhow::ensure!(config.database_path().exists(), "no database in {}", config.data_dir.display());
     let store = SqliteEventStore::open(vigil_server::app::open_db(&config)?).await?;
     match command {
         EventsCommand::List(a) => {
-            let query = EventQuery {
-                after_position: a.after,
-                subject: a.subject,
-                event_type: a.event_type,
-                limit: a.limit,
-            };
+            let query =
+                EventQuery { after_position: a.after, subject: a.subject, event_type: a.event_type, limit: a.limit };
             print(&store.query(query).await?)?;
         }
         EventsCommand::Tail(a) => {

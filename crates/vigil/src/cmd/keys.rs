@@ -9,10 +9,7 @@ use crate::settings::FileConfig;
 
 pub async fn run(file: &FileConfig, command: KeysCommand) -> anyhow::Result<ExitCode> {
     let (KeysCommand::Show(data) | KeysCommand::Rotate(data)) = &command;
-    let config = ServerConfig {
-        data_dir: file.data_dir(data),
-        ..file.server.clone()
-    };
+    let config = ServerConfig { data_dir: file.data_dir(data), ..file.server.clone() };
     std::fs::create_dir_all(&config.data_dir)?;
     let db = vigil_server::app::open_db(&config)?;
     match command {

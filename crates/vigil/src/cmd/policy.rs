@@ -16,17 +16,10 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
             for result in &report.results {
                 let verdict = if result.ok { "PASS" } else { "FAIL" };
                 let error = result.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
-                println!(
-                    "{verdict} {}.{} ({} µs){error}",
-                    result.package, result.name, result.duration_us
-                );
+                println!("{verdict} {}.{} ({} µs){error}", result.package, result.name, result.duration_us);
             }
             println!("{} passed, {} failed", report.passed, report.failed);
-            Ok(if report.is_success() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         PolicyCommand::Eval { query, input, dir } => {
             let set = match dir {

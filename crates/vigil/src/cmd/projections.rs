@@ -12,10 +12,7 @@ use crate::settings::FileConfig;
 pub async fn run(file: &FileConfig, command: ProjectionsCommand) -> anyhow::Result<ExitCode> {
     match command {
         ProjectionsCommand::List(data) => {
-            let config = ServerConfig {
-                data_dir: file.data_dir(&data),
-                ..file.server.clone()
-            };
+            let config = ServerConfig { data_dir: file.data_dir(&data), ..file.server.clone() };
             let db = vigil_server::app::open_db(&config)?;
             let positions: Vec<(String, i64)> = db
                 .read(|conn| {
@@ -38,15 +35,8 @@ pub async fn run(file: &FileConfig, command: ProjectionsCommand) -> anyhow::Resu
             }
         }
         ProjectionsCommand::Rebuild { name, data } => {
-            let config = ServerConfig {
-                data_dir: file.data_dir(&data),
-                ..file.server.clone()
-            };
-            anyhow::ensure!(
-                config.database_path().exists(),
-                "no database in {}",
-                config.data_dir.display()
-            );
+            let config = ServerConfig { data_dir: file.data_dir(&data), ..file.server.clone() };
+            anyhow::ensure!(config.database_path().exists(), "no database in {}", config.data_dir.display());
             let _lock = lock_data_dir(&config.data_dir)?;
             let bar = ProgressBar::new(0);
             bar.set_style(
@@ -60,10 +50,7 @@ pub async fn run(file: &FileConfig, command: ProjectionsCommand) -> anyhow::Resu
             })
             .await?;
             bar.finish();
-            eprintln!(
-                "rebuilt `{name}` up to position {position} in {:.2?}",
-                started.elapsed()
-            );
+            eprintln!("rebuilt `{name}` up to position {position} in {:.2?}", started.elapsed());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -17,9 +17,7 @@ use crate::settings::FileConfig;
 pub async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     let listen = config.listen;
     let app = App::start(config.clone()).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(
         listen = %listener.local_addr()?,
         data_dir = %config.data_dir.display(),
@@ -45,10 +43,7 @@ pub async fn agent(file: &FileConfig, args: AgentArgs) -> anyhow::Result<ExitCod
             .discovery_interval
             .or(file.agent.discovery_interval)
             .unwrap_or(Duration::from_secs(10)),
-        heartbeat_interval: args
-            .heartbeat_interval
-            .or(file.agent.heartbeat_interval)
-            .unwrap_or(Duration::from_secs(5)),
+        heartbeat_interval: args.heartbeat_interval.or(file.agent.heartbeat_interval).unwrap_or(Duration::from_secs(5)),
     };
     tracing::info!(%agent_id, server = %config.server_url, "agent started");
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -63,20 +58,12 @@ pub async fn agent(file: &FileConfig, args: AgentArgs) -> anyhow::Result<ExitCod
 pub async fn replay(file: &FileConfig, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (server_url, api_key) = file.endpoint(&args.server)?;
     let client = VigilClient::new(&server_url, &api_key)?;
-    let options = ReplayOptions {
-        shuffle_seed: args.shuffle,
-        retry_for: args.retry_for,
-        progress: !args.json,
-    };
+    let options = ReplayOptions { shuffle_seed: args.shuffle, retry_for: args.retry_for, progress: !args.json };
     let summary = replay_dir(&client, &args.dir, &options).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        for f in summary
-            .files
-            .iter()
-            .filter(|f| matches!(f.status.as_str(), "discarded" | "rejected" | "failed"))
-        {
+        for f in summary.files.iter().filter(|f| matches!(f.status.as_str(), "discarded" | "rejected" | "failed")) {
             println!("{:<10} {} ({})", f.status, f.file, f.message.as_deref().unwrap_or(""));
         }
         println!(
@@ -88,9 +75,5 @@ pub async fn replay(file: &FileConfig, args: ReplayArgs) -> anyhow::Result<ExitC
             summary.failed
         );
     }
-    Ok(if summary.failed > 0 || summary.rejected > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if summary.failed > 0 || summary.rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

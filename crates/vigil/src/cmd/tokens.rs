@@ -15,35 +15,17 @@ pub async fn run(file: &FileConfig, command: TokensCommand) -> anyhow::Result<Ex
         TokensCommand::Create { data, .. } | TokensCommand::Revoke { data, .. } => data,
         TokensCommand::List(data) => data,
     };
-    let config = ServerConfig {
-        data_dir: file.data_dir(data),
-        ..file.server.clone()
-    };
+    let config = ServerConfig { data_dir: file.data_dir(data), ..file.server.clone() };
     std::fs::create_dir_all(&config.data_dir)?;
     let db = vigil_server::app::open_db(&config)?;
     let now = Utc::now();
     match command {
-        TokensCommand::Create {
-            role,
-            name,
-            service,
-            expires,
-            ..
-        } => {
-            let kind = if service {
-                PrincipalKind::Service
-            } else {
-                PrincipalKind::User
-            };
-            let expires_at = expires
-                .map(|d| chrono::Duration::from_std(d).map(|d| now + d))
-                .transpose()?;
+        TokensCommand::Create { role, name, service, expires, .. } => {
+            let kind = if service { PrincipalKind::Service } else { PrincipalKind::User };
+            let expires_at = expires.map(|d| chrono::Duration::from_std(d).map(|d| now + d)).transpose()?;
             let (token, info) = vigil_server::tokens::create(&db, &name, kind, &role, expires_at, now).await?;
             println!("{token}");
-            eprintln!(
-                "token {} ({}, {}) created; it is shown only this once",
-                info.id, info.role, info.kind
-            );
+            eprintln!("token {} ({}, {}) created; it is shown only this once", info.id, info.role, info.kind);
         }
         TokensCommand::List(_) => {
             for t in vigil_server::tokens::list(&db).await? {
@@ -52,10 +34,7 @@ pub async fn run(file: &FileConfig, command: TokensCommand) -> anyhow::Result<Ex
                     (None, Some(at)) => format!("expires {at}"),
                     (None, None) => "active".to_owned(),
                 };
-                println!(
-                    "{}\t{}\t{}\t{}\t{}\t{state}",
-                    t.id, t.role, t.kind, t.name, t.created_at
-                );
+                println!("{}\t{}\t{}\t{}\t{}\t{state}", t.id, t.role, t.kind, t.name, t.created_at);
             }
         }
         TokensCommand::Revoke { id, .. } => {
