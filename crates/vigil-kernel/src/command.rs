@@ -8,7 +8,7 @@ use lru::LruCache;
 
 use crate::decider::Decider;
 use crate::envelope::{EventMetadata, NewEvent};
-use crate::store::{AppendError, Appended, EventStore, ExpectedVersion, StoreError};
+use crate::store::{AppendError, Appended, EventStore, ExpectedVersion, Snapshot, SnapshotStore, StoreError};
 use crate::upcast::DecodeError;
 
 /// Settings of a [`CommandHandler`].
@@ -18,11 +18,14 @@ pub struct CommandHandlerConfig {
     pub max_attempts: u32,
     /// How many aggregate states are kept in memory.
     pub cache_capacity: usize,
+    /// With snapshots on, a snapshot is saved each time a stream passes a multiple of this
+    /// many events, so a cold load replays at most this many.
+    pub snapshot_every: u64,
 }
 
 impl Default for CommandHandlerConfig {
     fn default() -> Self {
-        CommandHandlerConfig { max_attempts: 5, cache_capacity: 100_000 }
+        CommandHandlerConfig { max_attempts: 5, cache_capacity: 100_000, snapshot_every: 1000 }
     }
 }
 
@@ -74,14 +77,50 @@ pub struct CommandHandler<D: Decider> {
     store: Arc<dyn EventStore>,
     cache: Mutex<LruCache<String, Loaded<D::State>>>,
     config: CommandHandlerConfig,
+    snapshots: Option<Snapshots<D::State>>,
     _decider: PhantomData<fn() -> D>,
+}
+
+/// A snapshot store and how to turn the state into text and back (the `serde` bounds live
+/// only here, so aggregates without snapshots need none).
+struct Snapshots<S> {
+    store: Arc<dyn SnapshotStore>,
+    encode: fn(&S) -> Option<String>,
+    decode: fn(&str) -> Option<S>,
 }
 
 impl<D: Decider> CommandHandler<D> {
     /// A handler over `store`.
     pub fn new(store: Arc<dyn EventStore>, config: CommandHandlerConfig) -> Self {
         let capacity = NonZeroUsize::new(config.cache_capacity.max(1)).expect("capacity is at least 1");
-        CommandHandler { store, cache: Mutex::new(LruCache::new(capacity)), config, _decider: PhantomData }
+        CommandHandler {
+            store,
+            cache: Mutex::new(LruCache::new(capacity)),
+            config,
+            snapshots: None,
+            _decider: PhantomData,
+        }
+    }
+
+    /// A handler that keeps snapshots in `snapshots` every `config.snapshot_every` events, so
+    /// that an aggregate with a long history loads about as fast as a new one. A snapshot
+    /// that no longer decodes (the state's shape changed) is ignored and the state rebuilt
+    /// from the events.
+    pub fn with_snapshots(
+        store: Arc<dyn EventStore>,
+        snapshots: Arc<dyn SnapshotStore>,
+        config: CommandHandlerConfig,
+    ) -> Self
+    where
+        D::State: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let mut handler = Self::new(store, config);
+        handler.snapshots = Some(Snapshots {
+            store: snapshots,
+            encode: |state| serde_json::to_string(state).ok(),
+            decode: |text| serde_json::from_str(text).ok(),
+        });
+        handler
     }
 
     /// Decides `command` against aggregate `id` and appends the resulting events.
@@ -101,8 +140,10 @@ impl<D: Decider> CommandHandler<D> {
             let new_events: Vec<NewEvent> = events.iter().map(|e| NewEvent::encode(e, id, meta)).collect();
             match self.store.append(&stream_id, ExpectedVersion::Exactly(loaded.version), new_events).await {
                 Ok(Appended { stream_version, last_position }) => {
-                    let state = events.iter().fold(loaded.state, D::evolve);
-                    self.remember(&stream_id, Loaded { state, version: stream_version });
+                    let (before, state) = (loaded.version, events.iter().fold(loaded.state, D::evolve));
+                    let after = Loaded { state, version: stream_version };
+                    self.snapshot_if_due(&stream_id, before, &after).await;
+                    self.remember(&stream_id, after);
                     return Ok(Handled { events, stream_version, last_position });
                 }
                 Err(AppendError::Conflict { .. }) => {
@@ -132,14 +173,48 @@ impl<D: Decider> CommandHandler<D> {
         if let Some(hit) = self.cache.lock().expect("cache lock").get(stream_id).cloned() {
             return Ok(hit);
         }
-        let recorded = self.store.read_stream(stream_id, 0).await?;
-        let mut loaded = Loaded { state: D::State::default(), version: 0 };
+        let mut loaded = self.load_snapshot(stream_id).await;
+        let recorded = self.store.read_stream(stream_id, loaded.version).await?;
         for r in &recorded {
             loaded.state = D::evolve(loaded.state, &r.decode::<D::Event>()?);
             loaded.version = r.stream_version;
         }
         self.remember(stream_id, loaded.clone());
         Ok(loaded)
+    }
+
+    async fn load_snapshot(&self, stream_id: &str) -> Loaded<D::State> {
+        let empty = Loaded { state: D::State::default(), version: 0 };
+        let Some(snapshots) = &self.snapshots else { return empty };
+        match snapshots.store.load_snapshot(stream_id).await {
+            Ok(Some(snapshot)) => match (snapshots.decode)(&snapshot.state) {
+                Some(state) => Loaded { state, version: snapshot.version },
+                None => {
+                    tracing::warn!(stream = stream_id, "a snapshot no longer decodes; rebuilding from events");
+                    empty
+                }
+            },
+            Ok(None) => empty,
+            Err(error) => {
+                tracing::warn!(stream = stream_id, %error, "cannot read a snapshot; rebuilding from events");
+                empty
+            }
+        }
+    }
+
+    /// Saves a snapshot when the append carried the stream past a multiple of
+    /// `snapshot_every`. A failure only costs a longer load later.
+    async fn snapshot_if_due(&self, stream_id: &str, before: u64, after: &Loaded<D::State>) {
+        let Some(snapshots) = &self.snapshots else { return };
+        let every = self.config.snapshot_every.max(1);
+        if after.version / every == before / every {
+            return;
+        }
+        let Some(state) = (snapshots.encode)(&after.state) else { return };
+        let snapshot = Snapshot { stream_id: stream_id.to_owned(), version: after.version, state };
+        if let Err(error) = snapshots.store.save_snapshot(snapshot).await {
+            tracing::warn!(stream = stream_id, %error, "cannot save a snapshot");
+        }
     }
 
     fn remember(&self, stream_id: &str, loaded: Loaded<D::State>) {

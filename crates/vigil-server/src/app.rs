@@ -127,10 +127,11 @@ impl App {
             .map_err(|e| StartError(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
         let lock = lock_data_dir(&config.data_dir)?;
         let db = open_db(&config)?;
-        let store = SqliteEventStore::open(db.clone()).await?;
-        let store: Arc<dyn EventStore> = Arc::new(store);
+        let sqlite = Arc::new(SqliteEventStore::open(db.clone()).await?);
+        let store: Arc<dyn EventStore> = sqlite.clone();
+        let snapshots: Arc<dyn vigil_kernel::store::SnapshotStore> = sqlite;
         let landscape = LandscapeViews::new(db.clone());
-        let commands = Arc::new(Commands::new(store.clone(), landscape.clone()));
+        let commands = Arc::new(Commands::new(store.clone(), snapshots, landscape.clone()));
         let policies = Arc::new(Policies::open(store.clone()).await?);
         let decisions = DecisionLog::open(db.clone()).await?;
         let audit = AuditLog::open(db.clone(), &config.data_dir, HeadPolicy::default()).await?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 use vigil_kernel::command::{CommandError, CommandHandler, CommandHandlerConfig, Handled};
 use vigil_kernel::envelope::EventMetadata;
-use vigil_kernel::store::EventStore;
+use vigil_kernel::store::{EventStore, SnapshotStore};
 use vigil_landscape::LandscapeCommand;
 use vigil_landscape::cluster::{Cluster, ClusterRejection, ClusterState};
 use vigil_landscape::database::{Database, DatabaseRejection, DatabaseState};
@@ -94,13 +94,15 @@ pub struct Commands {
 }
 
 impl Commands {
-    /// Handlers over `store`; application instances are resolved against `landscape`.
-    pub fn new(store: Arc<dyn EventStore>, landscape: LandscapeViews) -> Self {
+    /// Handlers over `store`, with snapshots in `snapshots` so that a long history loads as
+    /// fast as a short one; application instances are resolved against `landscape`.
+    pub fn new(store: Arc<dyn EventStore>, snapshots: Arc<dyn SnapshotStore>, landscape: LandscapeViews) -> Self {
+        let config = CommandHandlerConfig::default;
         Commands {
-            hosts: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
-            clusters: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
-            databases: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
-            sap_systems: CommandHandler::new(store, CommandHandlerConfig::default()),
+            hosts: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
+            clusters: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
+            databases: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
+            sap_systems: CommandHandler::with_snapshots(store, snapshots, config()),
             landscape,
         }
     }

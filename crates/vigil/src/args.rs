@@ -279,6 +279,8 @@ pub enum BenchCommand {
     Store(BenchStoreArgs),
     /// Authorization latency, audit append rate, and command throughput with the gate on and off.
     Gate(BenchGateArgs),
+    /// Cold-load time of an aggregate with a long history, with and without snapshots.
+    Streams(BenchStreamsArgs),
     /// Host discoveries through HTTP: throughput and POST → read-model latency.
     Ingest(BenchIngestArgs),
 }
@@ -340,6 +342,19 @@ pub struct BenchGateArgs {
     pub concurrency: usize,
     /// Repetitions of each throughput run (the median is reported).
     #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchStreamsArgs {
+    /// Events in the long stream (a host whose heartbeat flapped this many times).
+    #[arg(long, default_value_t = 20_000)]
+    pub events: u64,
+    /// Cold loads per measurement (the median is reported).
+    #[arg(long, default_value_t = 21)]
     pub runs: usize,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]

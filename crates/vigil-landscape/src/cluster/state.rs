@@ -8,7 +8,7 @@ use super::rules::DiscoveredHealth;
 use crate::health::Health;
 
 /// What the Cluster aggregate remembers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterState {
     /// Set once registered.
     pub cluster_id: Option<Uuid>,

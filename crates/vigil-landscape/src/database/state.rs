@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::health::Health;
 
 /// What the Database aggregate remembers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DatabaseState {
     /// Set once registered (by a primary or by an instance without system replication).
     pub database_id: Option<Uuid>,
@@ -22,7 +22,7 @@ pub struct DatabaseState {
 }
 
 /// A registered database instance and what the landscape knows of its freshness.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatabaseInstanceState {
     /// What was discovered.
     pub instance: DatabaseInstance,

@@ -8,7 +8,7 @@ use super::command::HostRejection;
 use crate::health::Health;
 
 /// What the Host aggregate remembers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostState {
     /// Set once registered.
     pub host_id: Option<Uuid>,

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::health::Health;
 
 /// What the SAP system aggregate remembers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SapSystemState {
     /// Set by the first application instance.
     pub sap_system_id: Option<Uuid>,
@@ -31,7 +31,7 @@ pub struct SapSystemState {
 }
 
 /// A registered application instance and what the landscape knows of its freshness.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApplicationInstanceState {
     /// What was discovered.
     pub instance: ApplicationInstance,

@@ -6,7 +6,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::watch;
 use uuid::Uuid;
 use vigil_kernel::envelope::{NewEvent, RecordedEvent};
-use vigil_kernel::store::{AppendError, Appended, EventQuery, EventStore, ExpectedVersion, StoreError};
+use vigil_kernel::store::{
+    AppendError, Appended, EventQuery, EventStore, ExpectedVersion, Snapshot, SnapshotStore, StoreError,
+};
 
 use super::db::{Db, DbError};
 
@@ -30,6 +32,11 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_subject ON events (subject, position);
 CREATE INDEX IF NOT EXISTS events_by_type ON events (event_type, position);
+CREATE TABLE IF NOT EXISTS snapshots (
+    stream_id TEXT PRIMARY KEY,
+    version   INTEGER NOT NULL,
+    state     TEXT    NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS events_are_not_updated BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_are_not_deleted BEFORE DELETE ON events
@@ -148,6 +155,45 @@ impl EventStore for SqliteEventStore {
 
     fn head(&self) -> watch::Receiver<u64> {
         self.head.subscribe()
+    }
+}
+
+/// Snapshots live beside the events they summarise; unlike events they are replaced.
+#[async_trait]
+impl SnapshotStore for SqliteEventStore {
+    async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Snapshot>, StoreError> {
+        let stream_id = stream_id.to_owned();
+        self.db
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached("SELECT version, state FROM snapshots WHERE stream_id = ?1")?
+                    .query_row([&stream_id], |r| {
+                        Ok(Snapshot {
+                            stream_id: stream_id.clone(),
+                            version: r.get::<_, i64>(0)? as u64,
+                            state: r.get(1)?,
+                        })
+                    })
+                    .optional()?)
+            })
+            .await
+            .map_err(store_error)
+    }
+
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        self.db
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO snapshots (stream_id, version, state) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, state = excluded.state
+                     WHERE excluded.version > snapshots.version",
+                )?
+                .execute(params![snapshot.stream_id, snapshot.version as i64, snapshot.state])
+            })
+            .await
+            .map_err(store_error)?
+            .map_err(store_error)?;
+        Ok(())
     }
 }
 

@@ -17,13 +17,14 @@ use vigil_kernel::store::{EventStore, ExpectedVersion};
 use vigil_store::SqliteEventStore;
 use vigil_store::sqlite::{Db, DbOptions, Durability};
 
-use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs};
+use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, BenchStreamsArgs};
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Store(args) => store(args).await,
         BenchCommand::Ingest(args) => ingest(args).await,
         BenchCommand::Gate(args) => gate(args).await,
+        BenchCommand::Streams(args) => streams(args).await,
     }
 }
 
@@ -584,6 +585,93 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
         &args.json,
         json!({ "benchmark": "gate", "machine": machine(), "decision_latency": decision, "audit_appends": audit,
                 "throughput": throughput, "gate_cost_percent": 100.0 * (1.0 - on / off) }),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A host whose heartbeat flapped `events` times, loaded cold (a new handler, an empty
+/// cache) with snapshots, without, and beside a host with one event.
+async fn streams(args: BenchStreamsArgs) -> anyhow::Result<ExitCode> {
+    use vigil_kernel::command::{CommandHandler, CommandHandlerConfig};
+    use vigil_kernel::envelope::EventMetadata;
+    use vigil_landscape::host::{Architecture, Host, HostCommand, HostDetails, InstallationSource, PrometheusMode};
+
+    let dir = tempfile::tempdir()?;
+    let db =
+        Db::open(&dir.path().join("vigil.db"), DbOptions { durability: Durability::Normal, ..Default::default() })?;
+    let store = Arc::new(SqliteEventStore::open(db).await?);
+    let config = CommandHandlerConfig::default();
+    let handler = CommandHandler::<Host>::with_snapshots(store.clone(), store.clone(), config.clone());
+    let meta = || EventMetadata { time: Utc::now(), source: "/bench".into(), correlation_id: None, causation_id: None };
+    let details = HostDetails {
+        hostname: "long-lived".into(),
+        fully_qualified_domain_name: None,
+        ip_addresses: vec!["10.0.0.1/24".into()],
+        agent_version: "2.4.0".into(),
+        arch: Architecture::X86_64,
+        os_version: "15-SP5".into(),
+        cpu_count: 8,
+        socket_count: 1,
+        total_memory_mb: 65536,
+        last_boot_timestamp: None,
+        systemd_units: vec![],
+        installation_source: InstallationSource::Suse,
+        prometheus_targets: Default::default(),
+        prometheus_mode: PrometheusMode::Pull,
+    };
+    let (old, new) = (Uuid::now_v7(), Uuid::now_v7());
+    for host_id in [old, new] {
+        handler
+            .handle(&host_id.to_string(), HostCommand::RegisterHost { host_id, details: details.clone() }, &meta())
+            .await?;
+    }
+    eprintln!("vigil bench streams: writing {} heartbeat flips to one host stream", args.events);
+    for i in 0..args.events {
+        let command = if i % 2 == 0 {
+            HostCommand::RecordHeartbeat { host_id: old }
+        } else {
+            HostCommand::MarkHeartbeatFailed { host_id: old }
+        };
+        handler.handle(&old.to_string(), command, &meta()).await?;
+    }
+    let time_cold_loads = |snapshots: bool, host_id: Uuid| {
+        let store = store.clone();
+        let config = config.clone();
+        async move {
+            let mut samples = Vec::new();
+            for _ in 0..args.runs {
+                let cold = if snapshots {
+                    CommandHandler::<Host>::with_snapshots(store.clone(), store.clone(), config.clone())
+                } else {
+                    CommandHandler::<Host>::new(store.clone(), config.clone())
+                };
+                let started = Instant::now();
+                let (_, version) = cold.state(&host_id.to_string()).await?;
+                samples.push(started.elapsed().as_secs_f64() * 1e6);
+                anyhow::ensure!(version >= 1, "the host must load");
+            }
+            anyhow::Ok(samples)
+        }
+    };
+    let new_host = Figure::new("cold load, new host (1 event)", "µs", time_cold_loads(true, new).await?);
+    let with = Figure::new(
+        format!("cold load, {} events, snapshots every 1000", args.events + 1),
+        "µs",
+        time_cold_loads(true, old).await?,
+    );
+    let without = Figure::new(
+        format!("cold load, {} events, no snapshots", args.events + 1),
+        "µs",
+        time_cold_loads(false, old).await?,
+    );
+    eprintln!(
+        "with snapshots the long stream loads in {:.1}× the new host's time; without, {:.0}×",
+        with.median / new_host.median,
+        without.median / new_host.median
+    );
+    write_json(
+        &args.json,
+        json!({ "benchmark": "streams", "machine": machine(), "events": args.events + 1, "figures": [new_host, with, without] }),
     )?;
     Ok(ExitCode::SUCCESS)
 }
