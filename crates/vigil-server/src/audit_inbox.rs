@@ -19,9 +19,8 @@ pub async fn ensure_schema(db: &Db) -> Result<(), DbError> {
     Ok(db.write(|conn| conn.execute_batch(SCHEMA)).await??)
 }
 
-/// Queues a record, inside the caller's transaction.
+/// Queues a record, inside the caller's transaction ([`ensure_schema`] must have run).
 pub fn push(conn: &Connection, kind: &str, body: &serde_json::Value) -> rusqlite::Result<usize> {
-    conn.execute_batch(SCHEMA)?;
     conn.execute(
         "INSERT INTO audit_inbox (kind, time, body) VALUES (?1, ?2, ?3)",
         params![kind, chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true), body.to_string()],

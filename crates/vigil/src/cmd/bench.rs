@@ -446,7 +446,7 @@ const HOST_DISCOVERY: &str = r#"{"agent_id":"779cdd70-e9e2-58ca-b18a-bf3eb3f7124
 
 async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
     use vigil_landscape::LandscapeCommand;
-    use vigil_landscape::host::{Architecture, HostCommand, HostDetails, InstallationSource, PrometheusMode};
+    use vigil_landscape::host::HostCommand;
     use vigil_policy::{AuthzInput, CommandInput, CompiledPolicies, PolicySet, Principal, PrincipalKind, TargetInput};
     use vigil_server::app::App;
     use vigil_server::config::ServerConfig;
@@ -530,22 +530,7 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
                         let host_id = Uuid::now_v7();
                         let agent = vigil_server::principal::agent(&host_id.to_string());
                         for i in 0..per_caller {
-                            let details = HostDetails {
-                                hostname: format!("host-{c}-{i}"),
-                                fully_qualified_domain_name: None,
-                                ip_addresses: vec!["10.0.0.1/24".into()],
-                                agent_version: "2.4.0".into(),
-                                arch: Architecture::X86_64,
-                                os_version: "15-SP5".into(),
-                                cpu_count: 8,
-                                socket_count: 1,
-                                total_memory_mb: 65536,
-                                last_boot_timestamp: None,
-                                systemd_units: vec![],
-                                installation_source: InstallationSource::Suse,
-                                prometheus_targets: Default::default(),
-                                prometheus_mode: PrometheusMode::Pull,
-                            };
+                            let details = bench_host(format!("host-{c}-{i}"));
                             let command = LandscapeCommand::Host {
                                 host_id,
                                 command: HostCommand::RegisterHost { host_id, details },
@@ -594,7 +579,7 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
 async fn streams(args: BenchStreamsArgs) -> anyhow::Result<ExitCode> {
     use vigil_kernel::command::{CommandHandler, CommandHandlerConfig};
     use vigil_kernel::envelope::EventMetadata;
-    use vigil_landscape::host::{Architecture, Host, HostCommand, HostDetails, InstallationSource, PrometheusMode};
+    use vigil_landscape::host::{Host, HostCommand};
 
     let dir = tempfile::tempdir()?;
     let db =
@@ -603,22 +588,7 @@ async fn streams(args: BenchStreamsArgs) -> anyhow::Result<ExitCode> {
     let config = CommandHandlerConfig::default();
     let handler = CommandHandler::<Host>::with_snapshots(store.clone(), store.clone(), config.clone());
     let meta = || EventMetadata { time: Utc::now(), source: "/bench".into(), correlation_id: None, causation_id: None };
-    let details = HostDetails {
-        hostname: "long-lived".into(),
-        fully_qualified_domain_name: None,
-        ip_addresses: vec!["10.0.0.1/24".into()],
-        agent_version: "2.4.0".into(),
-        arch: Architecture::X86_64,
-        os_version: "15-SP5".into(),
-        cpu_count: 8,
-        socket_count: 1,
-        total_memory_mb: 65536,
-        last_boot_timestamp: None,
-        systemd_units: vec![],
-        installation_source: InstallationSource::Suse,
-        prometheus_targets: Default::default(),
-        prometheus_mode: PrometheusMode::Pull,
-    };
+    let details = bench_host("long-lived".into());
     let (old, new) = (Uuid::now_v7(), Uuid::now_v7());
     for host_id in [old, new] {
         handler
@@ -674,4 +644,25 @@ async fn streams(args: BenchStreamsArgs) -> anyhow::Result<ExitCode> {
         json!({ "benchmark": "streams", "machine": machine(), "events": args.events + 1, "figures": [new_host, with, without] }),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The host details the gate and stream benchmarks register: a typical SLES for SAP host.
+fn bench_host(hostname: String) -> vigil_landscape::host::HostDetails {
+    use vigil_landscape::host::{Architecture, HostDetails, InstallationSource, PrometheusMode};
+    HostDetails {
+        hostname,
+        fully_qualified_domain_name: None,
+        ip_addresses: vec!["10.0.0.1/24".into()],
+        agent_version: "2.4.0".into(),
+        arch: Architecture::X86_64,
+        os_version: "15-SP5".into(),
+        cpu_count: 8,
+        socket_count: 1,
+        total_memory_mb: 65536,
+        last_boot_timestamp: None,
+        systemd_units: vec![],
+        installation_source: InstallationSource::Suse,
+        prometheus_targets: Default::default(),
+        prometheus_mode: PrometheusMode::Pull,
+    }
 }
