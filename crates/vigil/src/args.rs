@@ -283,6 +283,11 @@ pub enum BenchCommand {
     Streams(BenchStreamsArgs),
     /// Host discoveries through HTTP: throughput and POST → read-model latency.
     Ingest(BenchIngestArgs),
+    /// Cold start of the server and projection rebuilds over a large store (10 million events).
+    Startup(BenchStartupArgs),
+    /// The peer comparison's workload on Vigil: N aggregates × M commands, each appended with the
+    /// expected version, then projected into a read model (`benches/peers/run` compares it).
+    Workload(BenchWorkloadArgs),
 }
 
 #[derive(Args, Debug)]
@@ -355,6 +360,47 @@ pub struct BenchStreamsArgs {
     pub events: u64,
     /// Cold loads per measurement (the median is reported).
     #[arg(long, default_value_t = 21)]
+    pub runs: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchStartupArgs {
+    /// Where to build (or find, with --reuse) the large store [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Events in the generated store.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: u64,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchWorkloadArgs {
+    /// Where to put the scratch databases [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// `full` or `normal`.
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub durability: String,
+    /// Aggregates (N).
+    #[arg(long, default_value_t = 1000)]
+    pub aggregates: usize,
+    /// Commands per aggregate (M), each appending one event.
+    #[arg(long, default_value_t = 20)]
+    pub events: usize,
+    /// Concurrent callers, each owning its share of the aggregates.
+    #[arg(long, default_value_t = 1)]
+    pub callers: usize,
+    /// Repetitions (the median is reported).
+    #[arg(long, default_value_t = 3)]
     pub runs: usize,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]

@@ -19,12 +19,17 @@ use vigil_store::sqlite::{Db, DbOptions, Durability};
 
 use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, BenchStreamsArgs};
 
+mod startup;
+mod workload;
+
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Store(args) => store(args).await,
         BenchCommand::Ingest(args) => ingest(args).await,
         BenchCommand::Gate(args) => gate(args).await,
         BenchCommand::Streams(args) => streams(args).await,
+        BenchCommand::Startup(args) => startup::run(args).await,
+        BenchCommand::Workload(args) => workload::run(args).await,
     }
 }
 
