@@ -53,6 +53,66 @@ pub enum Command {
     /// Measure the event store and the ingest path (results for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Simulate N Trento agents at Trento's periods against a server, and measure latency,
+    /// errors and the server's CPU and memory (or find the most agents it sustains).
+    Loadgen(LoadgenArgs),
+}
+
+/// `vigil loadgen`. Without `--url` it starts its own `vigil serve` on a scratch data
+/// directory, so it can also read the server's CPU time and RSS.
+#[derive(Args, Debug)]
+pub struct LoadgenArgs {
+    /// Simulated agents: copies of two landscapes of Trento's corpus (a two-node HANA
+    /// cluster; a HANA host with an application server), each with its own ids and addresses.
+    #[arg(long, default_value_t = 1000)]
+    pub agents: usize,
+    /// Share of snapshots that change at each tick (host discoveries change the host's
+    /// memory, cluster discoveries the last CIB change).
+    #[arg(long, default_value_t = 0.01)]
+    pub change_share: f64,
+    /// How long to measure, after the warm-up.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub duration: Duration,
+    /// Least warm-up: every agent has also sent its first snapshots and they were answered.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub warmup: Duration,
+    /// A running server to load, e.g. http://127.0.0.1:8080 (needs --api-key and --token).
+    #[arg(long, value_name = "URL", requires_all = ["api_key", "token"])]
+    pub url: Option<String>,
+    /// The agent API key of the server at --url.
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// A viewer token of the server at --url, to check what the read model shows.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// The process id of the server at --url, to read its CPU time and RSS.
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
+    /// Durability of the server it starts.
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub durability: String,
+    /// Where the server it starts keeps its data [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Find the most agents the server sustains within the bounds below, starting from
+    /// --agents and doubling, then bisecting (a fresh server for each step).
+    #[arg(long)]
+    pub find_max: bool,
+    /// Bound: p99 of discovery → read model, in milliseconds.
+    #[arg(long, default_value_t = 100.0, value_name = "MS")]
+    pub max_read_model_p99_ms: f64,
+    /// Bound: p99 of request latency, in milliseconds.
+    #[arg(long, default_value_t = 100.0, value_name = "MS")]
+    pub max_request_p99_ms: f64,
+    /// Bound: share of failed requests.
+    #[arg(long, default_value_t = 0.001)]
+    pub max_error_rate: f64,
+    /// With --find-max: stop bisecting when the bracket is narrower than this share.
+    #[arg(long, default_value_t = 0.1)]
+    pub resolution: f64,
+    /// Write the result as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -368,15 +428,35 @@ pub struct BenchStreamsArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchStartupArgs {
-    /// Where to build (or find, with --reuse) the large store [default: a temporary directory].
+    /// Where to build the large store [default: a temporary directory]. It is deleted
+    /// afterwards unless --keep is given.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Measure this data directory (built by an earlier run with --keep) instead of building one.
+    #[arg(long, value_name = "DATA_DIR")]
+    pub reuse: Option<PathBuf>,
+    /// Keep the built data directory (its path is printed), for --reuse.
+    #[arg(long)]
+    pub keep: bool,
     /// Events in the generated store.
     #[arg(long, default_value_t = 10_000_000)]
     pub events: u64,
+    /// Hosts in the generated landscape (with their clusters, databases and SAP systems).
+    #[arg(long, default_value_t = 10_000)]
+    pub hosts: usize,
+    /// The Trento fixtures whose scenarios seed the landscape [default: ../shared/fixtures/trento
+    /// beside the repository].
+    #[arg(long, env = "VIGIL_FIXTURES", value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
     /// Repetitions of each measurement (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Projections to rebuild, comma-separated [default: all of them]; `none` skips the rebuilds.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub rebuild: Vec<String>,
+    /// Drop the OS page cache before each cold start (needs root; affects the whole machine).
+    #[arg(long)]
+    pub drop_caches: bool,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

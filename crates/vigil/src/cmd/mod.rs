@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod events;
 mod keys;
+mod loadgen;
 mod policy;
 mod projections;
 mod serve;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy(command) => policy::run(command),
         Command::Audit(command) => audit::run(&file, command).await,
         Command::Bench(command) => bench::run(command).await,
+        Command::Loadgen(args) => loadgen::run(args).await,
     }
 }
 
