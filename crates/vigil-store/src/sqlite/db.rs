@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,11 +50,16 @@ pub struct DbOptions {
     pub max_batch: usize,
     /// Writes waiting for the writer before callers are slowed down.
     pub queue_depth: usize,
+    /// Reads running at once; more wait for a turn. Each reader connection keeps its own
+    /// page cache (about 2 MiB), so this bounds memory as well as threads: unbounded, a
+    /// burst of requests opened hundreds of connections (450 MiB of page cache at 2,000
+    /// agents).
+    pub max_readers: usize,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions { durability: Durability::Full, max_batch: 1024, queue_depth: 8192 }
+        DbOptions { durability: Durability::Full, max_batch: 1024, queue_depth: 8192, max_readers: 8 }
     }
 }
 
@@ -90,6 +95,8 @@ struct Inner {
     path: PathBuf,
     jobs: mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
+    /// Turns to read: [`DbOptions::max_readers`] permits.
+    reader_turns: Arc<Semaphore>,
     durability: Durability,
 }
 
@@ -108,6 +115,7 @@ impl Db {
                 path: path.to_owned(),
                 jobs,
                 readers: Mutex::new(Vec::new()),
+                reader_turns: Arc::new(Semaphore::new(options.max_readers.max(1))),
                 durability: options.durability,
             }),
         })
@@ -169,9 +177,14 @@ impl Db {
         f: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.with_reader(f))
-            .await
-            .map_err(|e| DbError(format!("reader task failed: {e}")))?
+        let turn =
+            inner.reader_turns.clone().acquire_owned().await.map_err(|_| DbError("the database is closed".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            inner.with_reader(f)
+        })
+        .await
+        .map_err(|e| DbError(format!("reader task failed: {e}")))?
     }
 
     /// Runs `f` on a reader connection on the calling thread (for blocking contexts).

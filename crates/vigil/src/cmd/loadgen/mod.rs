@@ -198,12 +198,21 @@ struct Recorder {
     registered: AtomicUsize,
     /// All requests answered since the start, for the progress line.
     answered: AtomicU64,
+    /// Answers during the warm-up, by kind and status: a server that refuses the fleet
+    /// (a wrong key, say) stops the run with them rather than measuring failures.
+    warmup_statuses: Mutex<BTreeMap<String, u64>>,
+    warmup_errors: AtomicU64,
 }
 
 impl Recorder {
     fn record(&self, kind: usize, latency: Duration, status: &str, ok: bool) {
         self.answered.fetch_add(1, Ordering::Relaxed);
         if !self.measuring.load(Ordering::Relaxed) {
+            *self.warmup_statuses.lock().expect("recorder").entry(format!("{} {status}", KINDS[kind])).or_default() +=
+                1;
+            if !ok {
+                self.warmup_errors.fetch_add(1, Ordering::Relaxed);
+            }
             return;
         }
         self.latencies[kind].lock().expect("recorder").push(latency.as_secs_f64() * 1e3);
@@ -299,6 +308,13 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
         ));
         if started.elapsed() >= args.warmup && registered == agents {
             break;
+        }
+        let (answered, errors) =
+            (shared.recorder.answered.load(Ordering::Relaxed), shared.recorder.warmup_errors.load(Ordering::Relaxed));
+        if answered >= 50 && errors * 2 > answered {
+            bar.finish_and_clear();
+            let statuses = shared.recorder.warmup_statuses.lock().expect("recorder").clone();
+            anyhow::bail!("the server refuses most of the fleet's requests ({errors} of {answered}): {statuses:?}");
         }
         if started.elapsed() > args.warmup + Duration::from_secs(600) {
             bar.finish_and_clear();
@@ -475,7 +491,8 @@ async fn run_agent(shared: Arc<Shared>, agent: FleetAgent, n: u64, phase: Durati
             let sent = Instant::now();
             let response = shared.client.post(&heartbeat_url).header("X-Trento-Apikey", &shared.api_key).send().await;
             let status = response.as_ref().map(|r| r.status().as_u16()).unwrap_or(0);
-            shared.recorder.record(0, sent.elapsed(), &status.to_string(), status == 204);
+            let label = if status == 0 { "no answer".to_owned() } else { status.to_string() };
+            shared.recorder.record(0, sent.elapsed(), &label, status == 204);
             due[next] = later(at, HEARTBEAT_PERIOD);
             continue;
         }
@@ -514,7 +531,8 @@ async fn send_discovery(shared: &Shared, agent: FleetAgent, template: &fleet::Te
     let latency = sent.elapsed();
     let outcome = reply["status"].as_str().unwrap_or("error");
     let ok = status == 202 && outcome != "discarded";
-    shared.recorder.record(kind_index(template.discovery_type), latency, &format!("{status} {outcome}"), ok);
+    let label = if status == 0 { "no answer".to_owned() } else { format!("{status} {outcome}") };
+    shared.recorder.record(kind_index(template.discovery_type), latency, &label, ok);
     if template.discovery_type == "host_discovery"
         && changes > 0
         && outcome == "applied"
