@@ -16,8 +16,10 @@
 //! - [`AuditLog`] persists through [`vigil_store::Db`]: one appender task numbers records and
 //!   writes every waiting append in one `Db::write`, so indices follow commit order without
 //!   a commit per record.
-//! - The tree lives in memory (about 64 bytes a record), rebuilt from stored leaf hashes at
-//!   open; heads and proofs never re-read the table. [`verify`] trusts none of that.
+//! - The tree is cut into chunks of [`CHUNK_SIZE`] records whose roots are stored; memory
+//!   holds the tree over those roots and the last chunk's leaves, so opening a log reads one
+//!   row per chunk, whatever its length. Heads never re-read the table; a proof reaching
+//!   into older chunks reads their leaf hashes. [`verify`] trusts none of that.
 //! - The hashing and proof functions are pure and need nothing but hashes.
 //!
 //! ```
@@ -59,7 +61,9 @@ mod verify;
 
 pub use error::AuditError;
 pub use head::{KEY_FILE_NAME, PublicKey, SIGNED_HEAD_DOMAIN, SignedHead, read_public_key, verify_head_signature};
-pub use log::{AuditLog, HEADS_TABLE_SQL, HeadPolicy, PendingAppend, RECORDS_TABLE_SQL, stored_heads};
+pub use log::{
+    AuditLog, CHUNK_SIZE, CHUNKS_TABLE_SQL, HEADS_TABLE_SQL, HeadPolicy, PendingAppend, RECORDS_TABLE_SQL, stored_heads,
+};
 pub use merkle::{Hash, empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion};
 pub use record::AuditRecord;
 pub use verify::{MAX_PROBLEMS, VerifyProgress, VerifyReport, verify, verify_with_progress};

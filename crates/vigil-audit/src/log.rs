@@ -1,6 +1,7 @@
 //! The live log: appends through one appender task, heads signed by policy, proofs served
 //! from memory.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use vigil_store::sqlite::DbError;
 
 use crate::AuditError;
 use crate::head::{PublicKey, SignedHead, load_or_create_key, verify_head_signature};
-use crate::merkle::{Hash, MerkleTree, leaf_hash};
+use crate::merkle::{self, ChunkedTree, Hash, MerkleTree, MissingChunk, leaf_hash};
 use crate::record::{AuditRecord, PreparedRecord, format_time};
 
 /// When the log signs a new head on its own.
@@ -45,8 +46,14 @@ impl Default for HeadPolicy {
 ///
 /// Appends go through one appender task, which takes every append waiting for it, numbers
 /// them in order and writes them in one [`Db::write`], so concurrent appends share a commit
-/// and get gap-free indices. The tree is kept in memory (about 64 bytes a record) so that
-/// heads and proofs never re-read the table.
+/// and get gap-free indices.
+///
+/// The Merkle tree is cut into chunks of [`CHUNK_SIZE`] records. The root of every complete
+/// chunk is stored (`audit_chunks`, in the transaction that completes it), and memory holds
+/// only the tree over those roots and the leaves after the last complete chunk: about 64
+/// bytes per chunk, so opening a log of any length reads one row per chunk and less than a
+/// chunk of leaf hashes. Heads need nothing else; a proof or root reaching inside older
+/// chunks reads their leaf hashes (at most two chunks) from the database.
 #[derive(Clone)]
 pub struct AuditLog {
     shared: Arc<Shared>,
@@ -63,6 +70,18 @@ pub const RECORDS_TABLE_SQL: &str = "CREATE TABLE IF NOT EXISTS audit_records (
     record BLOB NOT NULL,
     leaf_hash BLOB NOT NULL
 )";
+
+/// The roots of the complete chunks of [`CHUNK_SIZE`] records: chunk `c` covers records
+/// `c * CHUNK_SIZE ..`. A cache of the tree, like `leaf_hash`, which spares reading every
+/// leaf hash at open; [`verify`](crate::verify) recomputes and checks them.
+pub const CHUNKS_TABLE_SQL: &str = "CREATE TABLE IF NOT EXISTS audit_chunks (
+    chunk INTEGER PRIMARY KEY,
+    root  BLOB NOT NULL
+)";
+
+/// Records per chunk of the tree (see [`AuditLog`]).
+pub const CHUNK_SIZE: u64 = 1 << CHUNK_BITS;
+const CHUNK_BITS: u32 = 10;
 
 /// The table of signed heads, numbered 0, 1, 2… in signing order; every column is stored
 /// as signed.
@@ -87,7 +106,7 @@ const MAX_BATCH: usize = 1024;
 struct Shared {
     db: Db,
     public_key: PublicKey,
-    tree: RwLock<MerkleTree>,
+    tree: RwLock<ChunkedTree>,
     latest: RwLock<Option<LatestHead>>,
 }
 
@@ -129,25 +148,30 @@ impl AuditLog {
     /// Opens the log in `db`, creating its tables, and the signing key in `key_dir`, creating
     /// it on first start. Must be called inside a Tokio runtime: it starts the appender task.
     ///
-    /// The tree is rebuilt from the stored leaf hashes and checked against the newest signed
-    /// head (its signature with this key, its root at its size). A mismatch is
-    /// [`AuditError::Inconsistent`]: signing new heads over a tampered log would bury the
-    /// evidence, so the log refuses to go on until someone looks.
+    /// The tree is rebuilt from the stored chunk roots and the leaf hashes after them, and
+    /// checked against the newest signed head (its signature with this key, its root at its
+    /// size). A mismatch is [`AuditError::Inconsistent`]: signing new heads over a tampered
+    /// log would bury the evidence, so the log refuses to go on until someone looks. A log
+    /// written before chunks were stored has its chunk roots computed once, here.
     pub async fn open(db: Db, key_dir: &Path, policy: HeadPolicy) -> Result<AuditLog, AuditError> {
         let dir = key_dir.to_owned();
         let key = tokio::task::spawn_blocking(move || load_or_create_key(&dir))
             .await
             .map_err(|e| AuditError::Key { path: key_dir.to_owned(), message: format!("loading failed: {e}") })??;
         let public_key = PublicKey::of(&key);
-        db.write(|conn| conn.execute_batch(&format!("{RECORDS_TABLE_SQL};\n{HEADS_TABLE_SQL};")))
+        db.write(|conn| conn.execute_batch(&format!("{RECORDS_TABLE_SQL};\n{HEADS_TABLE_SQL};\n{CHUNKS_TABLE_SQL};")))
             .await?
             .map_err(DbError::from)?;
-        let loaded = db.read(|conn| Ok(load_from(conn, 0))).await??;
-        let mut tree = MerkleTree::default();
-        loaded.leaves.iter().for_each(|leaf| tree.push(*leaf));
-        if let Some(latest) = &loaded.latest {
-            check_newest_head(&tree, latest, &public_key)?;
+        let loaded = db.read(|conn| Ok(load(conn))).await??;
+        if !loaded.new_chunks.is_empty() {
+            tracing::info!(n_chunks = loaded.new_chunks.len(), "stored the audit tree's chunk roots");
+            let rows = loaded.new_chunks.clone();
+            db.write(move |conn| insert_chunks(conn, &rows)).await??;
         }
+        if let Some(latest) = &loaded.latest {
+            check_newest_head(loaded.tree.size(), latest, loaded.latest_root, &public_key)?;
+        }
+        let tree = loaded.tree;
         tracing::info!(tree_size = tree.size(), public_key = %public_key, "opened the audit log");
         let next_head_seq = loaded.latest.as_ref().map_or(0, |latest| latest.seq + 1);
         let shared = Arc::new(Shared { db, public_key, tree: RwLock::new(tree), latest: RwLock::new(loaded.latest) });
@@ -216,39 +240,64 @@ impl AuditLog {
     }
 
     /// The root of the tree of the first `tree_size` records.
+    ///
+    /// This and the proofs below answer from memory for the records of the last chunk; for
+    /// older ones they read the leaf hashes of at most two chunks of [`CHUNK_SIZE`] records
+    /// from the database, on the calling thread.
     pub fn root_hash(&self, tree_size: u64) -> Result<Hash, AuditError> {
-        let tree = read(&self.shared.tree);
-        if tree_size > tree.size() {
-            return Err(AuditError::InvalidRange(format!("size {tree_size} is past the log's {}", tree.size())));
-        }
-        Ok(tree.root(tree_size))
+        self.with_nodes(|nodes, size| {
+            if tree_size > size {
+                return Err(AuditError::InvalidRange(format!("size {tree_size} is past the log's {size}")));
+            }
+            Ok(merkle::root(nodes, tree_size))
+        })
     }
 
     /// The audit path showing record `index` in the tree of `tree_size` records (RFC 6962
     /// section 2.1.1); check it with [`verify_inclusion`](crate::verify_inclusion).
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, AuditError> {
-        let tree = read(&self.shared.tree);
-        if index >= tree_size || tree_size > tree.size() {
-            return Err(AuditError::InvalidRange(format!(
-                "no record {index} in a tree of {tree_size} (the log has {})",
-                tree.size()
-            )));
-        }
-        Ok(tree.inclusion_proof(index, tree_size))
+        self.with_nodes(|nodes, size| {
+            if index >= tree_size || tree_size > size {
+                return Err(AuditError::InvalidRange(format!(
+                    "no record {index} in a tree of {tree_size} (the log has {size})"
+                )));
+            }
+            Ok(merkle::inclusion_proof(nodes, index, tree_size))
+        })
     }
 
     /// The proof that the tree of `old_size` records is a prefix of the tree of `new_size`
     /// records (RFC 6962 section 2.1.2); check it with
     /// [`verify_consistency`](crate::verify_consistency). Needs `0 < old_size <= new_size`.
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, AuditError> {
-        let tree = read(&self.shared.tree);
-        if old_size == 0 || old_size > new_size || new_size > tree.size() {
-            return Err(AuditError::InvalidRange(format!(
-                "no consistency proof from {old_size} to {new_size} (the log has {})",
-                tree.size()
-            )));
+        self.with_nodes(|nodes, size| {
+            if old_size == 0 || old_size > new_size || new_size > size {
+                return Err(AuditError::InvalidRange(format!(
+                    "no consistency proof from {old_size} to {new_size} (the log has {size})"
+                )));
+            }
+            Ok(merkle::consistency_proof(nodes, old_size, new_size))
+        })
+    }
+
+    /// Runs `f` over the tree's nodes (and its size), loading the chunks it asks for from
+    /// the database until it can answer. The lock is not held while loading.
+    fn with_nodes<T>(
+        &self,
+        f: impl Fn(&merkle::ChunkNodes<'_>, u64) -> Result<Result<T, MissingChunk>, AuditError>,
+    ) -> Result<T, AuditError> {
+        let mut loaded = HashMap::new();
+        loop {
+            let MissingChunk(chunk) = {
+                let tree = read(&self.shared.tree);
+                match f(&tree.nodes(&loaded), tree.size())? {
+                    Ok(answer) => return Ok(answer),
+                    Err(missing) => missing,
+                }
+            };
+            let leaves = self.shared.db.read_blocking(move |conn| Ok(chunk_leaves(conn, chunk)))??;
+            loaded.insert(chunk, leaves);
         }
-        Ok(tree.consistency_proof(old_size, new_size))
     }
 
     /// The key that checks this log's heads, to hand to auditors.
@@ -351,6 +400,7 @@ impl Appender {
             leaves.push(leaf);
             rows.push((sql_index(index)?, record.kind, record.time, bytes, leaf));
         }
+        let chunks = read(&self.shared.tree).chunks_completed_by(&leaves);
         let size = frontier.size();
         let head = if self.due_by_count(size) {
             // The head's time is the clock's: the count rule has no caller-given `now`.
@@ -371,6 +421,7 @@ impl Appender {
                 for (idx, kind, time, bytes, leaf) in &rows {
                     insert.execute(params![idx, kind, time, bytes, &leaf[..]])?;
                 }
+                insert_chunks(conn, &chunks)?;
                 if let Some(head) = &head_row {
                     insert_head(conn, seq, head)?;
                 }
@@ -382,7 +433,9 @@ impl Appender {
             return Err(error);
         }
         let mut tree = write(&self.shared.tree);
-        leaves.into_iter().for_each(|leaf| tree.push(leaf));
+        leaves.into_iter().for_each(|leaf| {
+            tree.push(leaf);
+        });
         drop(tree);
         if let Some((head, now)) = head {
             self.record_head(head, now, seq);
@@ -394,7 +447,7 @@ impl Appender {
         self.resync_if_needed().await?;
         let (size, root) = {
             let tree = read(&self.shared.tree);
-            (tree.size(), tree.root(tree.size()))
+            (tree.size(), tree.frontier().root())
         };
         if when == Signing::IfDue && !self.due(size, now) {
             return Ok(None);
@@ -438,22 +491,25 @@ impl Appender {
         self.policy.every_records > 0 && size.saturating_sub(last_size) >= self.policy.every_records
     }
 
-    /// Loads the records and heads the database has beyond what memory knows.
+    /// Reloads the tree and the newest head from the database, which may have more than
+    /// memory knows after a write reported as failed.
     async fn resync_if_needed(&mut self) -> Result<(), AuditError> {
         if !self.needs_resync {
             return Ok(());
         }
-        let from = read(&self.shared.tree).size();
-        let loaded = self.shared.db.read(move |conn| Ok(load_from(conn, from))).await??;
-        if !loaded.leaves.is_empty() {
+        let loaded = self.shared.db.read(|conn| Ok(load(conn))).await??;
+        if !loaded.new_chunks.is_empty() {
+            let rows = loaded.new_chunks.clone();
+            self.shared.db.write(move |conn| insert_chunks(conn, &rows)).await??;
+        }
+        let known = read(&self.shared.tree).size();
+        if loaded.tree.size() != known {
             tracing::warn!(
-                n_records = loaded.leaves.len(),
+                n_records = loaded.tree.size().saturating_sub(known),
                 "audit records committed despite a reported failure were reloaded"
             );
         }
-        let mut tree = write(&self.shared.tree);
-        loaded.leaves.into_iter().for_each(|leaf| tree.push(leaf));
-        drop(tree);
+        *write(&self.shared.tree) = loaded.tree;
         if let Some(latest) = loaded.latest {
             self.next_head_seq = latest.seq + 1;
             *write(&self.shared.latest) = Some(latest);
@@ -463,31 +519,44 @@ impl Appender {
     }
 }
 
-/// What [`load_from`] read.
+/// What [`load`] read.
 struct Loaded {
-    leaves: Vec<Hash>,
+    tree: ChunkedTree,
+    /// Chunk roots that were not stored yet (a log from before chunks were kept), computed
+    /// from the leaf hashes; the caller stores them.
+    new_chunks: Vec<(u64, Hash)>,
     latest: Option<LatestHead>,
+    /// The tree's root at the newest head's size, when that size is within the log.
+    latest_root: Option<Hash>,
 }
 
-/// Reads the stored leaf hashes from index `from` on, and the newest head.
-fn load_from(conn: &Connection, from: u64) -> Result<Loaded, AuditError> {
-    let mut statement = conn.prepare("SELECT idx, leaf_hash FROM audit_records WHERE idx >= ?1 ORDER BY idx")?;
-    let mut rows = statement.query([sql_index(from)?])?;
-    let mut leaves = Vec::new();
-    let mut expected = from;
+/// Reads the tree (chunk roots, then the leaf hashes after the last complete chunk) and the
+/// newest head, and computes the root the newest head must have.
+fn load(conn: &Connection) -> Result<Loaded, AuditError> {
+    let size: i64 = conn.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_records", [], |r| r.get(0))?;
+    let size = u64::try_from(size).map_err(|_| AuditError::Inconsistent("a record has a negative index".into()))?;
+    let complete = size / CHUNK_SIZE;
+    let mut roots = Vec::new();
+    let mut statement = conn.prepare("SELECT chunk, root FROM audit_chunks ORDER BY chunk")?;
+    let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
-        let idx: i64 = row.get(0)?;
-        if u64::try_from(idx).ok() != Some(expected) {
+        let chunk: i64 = row.get(0)?;
+        if u64::try_from(chunk).ok() != Some(roots.len() as u64) || roots.len() as u64 >= complete {
             return Err(AuditError::Inconsistent(format!(
-                "record {expected} is missing (the next stored record is {idx})"
+                "the stored chunk {chunk} does not fit a log of {size} records with {} chunks before it",
+                roots.len()
             )));
         }
-        let stored: Vec<u8> = row.get(1)?;
-        let leaf = Hash::try_from(stored.as_slice())
-            .map_err(|_| AuditError::Inconsistent(format!("record {idx} has a malformed leaf hash")))?;
-        leaves.push(leaf);
-        expected += 1;
+        roots.push(hash_column(row, 1, || format!("chunk {chunk} has a malformed root"))?);
     }
+    let mut new_chunks = Vec::new();
+    for chunk in roots.len() as u64..complete {
+        let root = chunk_leaves(conn, chunk)?.root(CHUNK_SIZE);
+        new_chunks.push((chunk, root));
+        roots.push(root);
+    }
+    let tail = leaves_between(conn, complete * CHUNK_SIZE, size)?;
+    let tree = ChunkedTree::new(CHUNK_BITS, roots, tail);
     let latest = conn
         .query_row(
             "SELECT seq, tree_size, root_hash, timestamp, signature FROM audit_heads ORDER BY seq DESC LIMIT 1",
@@ -500,7 +569,63 @@ fn load_from(conn: &Connection, from: u64) -> Result<Loaded, AuditError> {
             head,
             seq,
         });
-    Ok(Loaded { leaves, latest })
+    let latest_root = match &latest {
+        Some(latest) if latest.head.tree_size <= size => {
+            let mut loaded = HashMap::new();
+            Some(loop {
+                match merkle::root(&tree.nodes(&loaded), latest.head.tree_size) {
+                    Ok(root) => break root,
+                    Err(MissingChunk(chunk)) => {
+                        loaded.insert(chunk, chunk_leaves(conn, chunk)?);
+                    }
+                }
+            })
+        }
+        _ => None,
+    };
+    Ok(Loaded { tree, new_chunks, latest, latest_root })
+}
+
+/// The leaf hashes of chunk `chunk`, as a tree.
+fn chunk_leaves(conn: &Connection, chunk: u64) -> Result<MerkleTree, AuditError> {
+    let leaves = leaves_between(conn, chunk * CHUNK_SIZE, (chunk + 1) * CHUNK_SIZE)?;
+    Ok(MerkleTree::of(leaves))
+}
+
+/// The stored leaf hashes of records `from..to`, every one of which must be there.
+fn leaves_between(conn: &Connection, from: u64, to: u64) -> Result<Vec<Hash>, AuditError> {
+    let mut statement =
+        conn.prepare_cached("SELECT idx, leaf_hash FROM audit_records WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")?;
+    let mut rows = statement.query([sql_index(from)?, sql_index(to)?])?;
+    let mut leaves = Vec::with_capacity(to.saturating_sub(from) as usize);
+    let mut expected = from;
+    while let Some(row) = rows.next()? {
+        let idx: i64 = row.get(0)?;
+        if u64::try_from(idx).ok() != Some(expected) {
+            return Err(AuditError::Inconsistent(format!(
+                "record {expected} is missing (the next stored record is {idx})"
+            )));
+        }
+        leaves.push(hash_column(row, 1, || format!("record {idx} has a malformed leaf hash"))?);
+        expected += 1;
+    }
+    if expected != to {
+        return Err(AuditError::Inconsistent(format!("record {expected} is missing")));
+    }
+    Ok(leaves)
+}
+
+fn hash_column(row: &rusqlite::Row<'_>, column: usize, what: impl Fn() -> String) -> Result<Hash, AuditError> {
+    let stored: Vec<u8> = row.get(column)?;
+    Hash::try_from(stored.as_slice()).map_err(|_| AuditError::Inconsistent(what()))
+}
+
+fn insert_chunks(conn: &Connection, chunks: &[(u64, Hash)]) -> Result<(), AuditError> {
+    let mut insert = conn.prepare_cached("INSERT INTO audit_chunks (chunk, root) VALUES (?1, ?2)")?;
+    for (chunk, root) in chunks {
+        insert.execute(params![sql_index(*chunk)?, &root[..]])?;
+    }
+    Ok(())
 }
 
 /// Every stored head with its sequence number, oldest first.
@@ -524,7 +649,12 @@ fn head_from_row(row: &rusqlite::Row<'_>) -> Result<(u64, SignedHead), rusqlite:
     Ok((u64::try_from(seq).unwrap_or(u64::MAX), head))
 }
 
-fn check_newest_head(tree: &MerkleTree, latest: &LatestHead, public_key: &PublicKey) -> Result<(), AuditError> {
+fn check_newest_head(
+    size: u64,
+    latest: &LatestHead,
+    root: Option<Hash>,
+    public_key: &PublicKey,
+) -> Result<(), AuditError> {
     let head = &latest.head;
     let seq = latest.seq;
     if !verify_head_signature(head, public_key) {
@@ -532,14 +662,13 @@ fn check_newest_head(tree: &MerkleTree, latest: &LatestHead, public_key: &Public
             "signed head {seq} does not verify with this log's key {public_key}: is the key directory the right one?"
         )));
     }
-    if head.tree_size > tree.size() {
+    if head.tree_size > size {
         return Err(AuditError::Inconsistent(format!(
-            "signed head {seq} covers {} records but only {} are stored",
-            head.tree_size,
-            tree.size()
+            "signed head {seq} covers {} records but only {size} are stored",
+            head.tree_size
         )));
     }
-    if head.root() != Some(tree.root(head.tree_size)) {
+    if head.root().is_none() || head.root() != root {
         return Err(AuditError::Inconsistent(format!(
             "the stored leaf hashes do not give signed head {seq}'s root at size {}",
             head.tree_size

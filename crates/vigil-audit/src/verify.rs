@@ -6,7 +6,7 @@ use vigil_store::sqlite::DbError;
 
 use crate::AuditError;
 use crate::head::{PublicKey, SignedHead, verify_head_signature};
-use crate::log::read_heads;
+use crate::log::{CHUNK_SIZE, read_heads};
 use crate::merkle::{Frontier, Hash, empty_root, leaf_hash};
 use crate::record::claimed_fields;
 
@@ -233,6 +233,8 @@ fn check_records(
     let mut frontier = Frontier::default();
     check_due_checkpoints(&frontier, checkpoints);
 
+    let mut chunks = ChunkCheck::read(conn)?;
+
     let mut statement = conn.prepare("SELECT idx, kind, time, record, leaf_hash FROM audit_records ORDER BY idx")?;
     let mut rows = statement.query([])?;
     let mut expected = 0u64;
@@ -283,13 +285,60 @@ fn check_records(
         }
 
         frontier.push(leaf);
+        chunks.push(leaf, findings);
         check_due_checkpoints(&frontier, checkpoints);
         if frontier.size() % PROGRESS_EVERY == 0 {
             progress(VerifyProgress { checked: frontier.size(), total });
         }
     }
+    chunks.finish(findings);
     progress(VerifyProgress { checked: frontier.size(), total: total.max(frontier.size()) });
     Ok(frontier)
+}
+
+/// The stored chunk roots (a cache the log opens and proves from) compared with the roots
+/// of the recomputed chunks. A wrong one leaves the records intact but would make the log
+/// refuse to open or serve wrong proofs, so it is a problem too.
+struct ChunkCheck {
+    stored: Vec<(i64, Vec<u8>)>,
+    next: usize,
+    current: Frontier,
+    chunk: u64,
+}
+
+impl ChunkCheck {
+    fn read(conn: &Connection) -> Result<ChunkCheck, DbError> {
+        let stored = if table_exists(conn, "audit_chunks")? {
+            let mut statement = conn.prepare("SELECT chunk, root FROM audit_chunks ORDER BY chunk")?;
+            statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        Ok(ChunkCheck { stored, next: 0, current: Frontier::default(), chunk: 0 })
+    }
+
+    fn push(&mut self, leaf: Hash, findings: &mut Findings) {
+        self.current.push(leaf);
+        if self.current.size() < CHUNK_SIZE {
+            return;
+        }
+        let root = std::mem::take(&mut self.current).root();
+        if let Some((chunk, stored)) = self.stored.get(self.next)
+            && u64::try_from(*chunk).ok() == Some(self.chunk)
+        {
+            if stored[..] != root[..] {
+                findings.problem(format!("the stored root of chunk {chunk} does not match its records"));
+            }
+            self.next += 1;
+        }
+        self.chunk += 1;
+    }
+
+    fn finish(&self, findings: &mut Findings) {
+        for (chunk, _) in &self.stored[self.next..] {
+            findings.problem(format!("chunk {chunk} is stored but its records are not all there"));
+        }
+    }
 }
 
 /// Compares every checkpoint of exactly the frontier's size with its root. Checkpoints are

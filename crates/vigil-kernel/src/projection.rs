@@ -37,6 +37,27 @@ pub trait Projection: Send + Sync + 'static {
 
     /// Empties the read model and sets the checkpoint to 0, for a rebuild.
     async fn reset(&self) -> Result<(), ProjectionError>;
+
+    /// The stream categories whose events `apply` reads (`"host"` for `host-…` streams), or
+    /// `None` for all. The runner then reads and hands over only those, and moves the
+    /// checkpoint over the others with [`Projection::skip`].
+    fn categories(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
+    /// Moves the checkpoint to `position`, over events of other categories than
+    /// [`Projection::categories`]: everything up to it that the projection reads is applied.
+    async fn skip(&self, position: u64) -> Result<(), ProjectionError> {
+        let _ = position;
+        Ok(())
+    }
+}
+
+/// What one read brought: the events to apply and the position read through (past the
+/// last event when events of other categories were left out).
+struct Batch {
+    events: Vec<RecordedEvent>,
+    through: u64,
 }
 
 /// Drives one projection from its checkpoint to the head of the store, and then live.
@@ -62,24 +83,77 @@ impl ProjectionRunner {
 
     /// Applies everything up to `until` (or the head when `None`), calling `on_batch` with
     /// the position reached after every batch. Returns the final position.
-    pub async fn catch_up(
+    ///
+    /// The next batch is read while the current one is applied, so that reading the store
+    /// and writing the read model proceed side by side.
+    pub async fn catch_up(&self, until: Option<u64>, on_batch: impl FnMut(u64) + Send) -> Result<u64, ProjectionError> {
+        self.catch_up_while(until, on_batch, || true).await
+    }
+
+    /// [`ProjectionRunner::catch_up`], stopping after the batch during which `go_on` turned
+    /// false (a shutdown does not wait for a long catch-up to finish).
+    async fn catch_up_while(
         &self,
         until: Option<u64>,
         mut on_batch: impl FnMut(u64) + Send,
+        go_on: impl Fn() -> bool + Send + Sync,
     ) -> Result<u64, ProjectionError> {
         let mut position = self.projection.checkpoint().await?;
         self.progress.send_replace(position);
         let until = until.unwrap_or_else(|| *self.store.head().borrow());
-        while position < until {
-            let events = self.store.read_all(position, self.batch_size).await.map_err(|e| self.error(e))?;
-            let Some(last) = events.last() else { break };
-            let last = last.position;
-            self.projection.apply(&events).await?;
-            position = last;
+        if position >= until {
+            return Ok(position);
+        }
+        let mut batch = self.read(position).await?;
+        loop {
+            if batch.through <= position {
+                break;
+            }
+            let through = batch.through;
+            let read_ahead = async { if through < until && go_on() { Some(self.read(through).await) } else { None } };
+            let (applied, next) = tokio::join!(self.deliver(batch), read_ahead);
+            applied?;
+            position = through;
             self.progress.send_replace(position);
             on_batch(position);
+            match next {
+                Some(next) => batch = next?,
+                None => break,
+            }
         }
         Ok(position)
+    }
+
+    /// The next batch after `position`: every event, or only those of the projection's
+    /// categories.
+    async fn read(&self, position: u64) -> Result<Batch, ProjectionError> {
+        match self.projection.categories() {
+            None => {
+                let events = self.store.read_all(position, self.batch_size).await.map_err(|e| self.error(e))?;
+                let through = events.last().map_or(position, |e| e.position);
+                Ok(Batch { events, through })
+            }
+            Some(categories) => {
+                let (events, through) = self
+                    .store
+                    .read_categories(position, self.batch_size, categories)
+                    .await
+                    .map_err(|e| self.error(e))?;
+                Ok(Batch { events, through })
+            }
+        }
+    }
+
+    /// Applies a batch, and moves the checkpoint over what it left out.
+    async fn deliver(&self, batch: Batch) -> Result<(), ProjectionError> {
+        if batch.events.last().is_some_and(|last| last.position == batch.through) {
+            self.projection.apply(&batch.events).await
+        } else {
+            if !batch.events.is_empty() {
+                self.projection.apply(&batch.events).await?;
+            }
+            self.projection.skip(batch.through).await
+        }
     }
 
     /// Catches up, then follows the store until `shutdown` turns true. Errors are retried
@@ -88,7 +162,7 @@ impl ProjectionRunner {
         let mut head = self.store.head();
         loop {
             head.mark_unchanged();
-            if let Err(error) = self.catch_up(None, |_| ()).await {
+            if let Err(error) = self.catch_up_while(None, |_| (), || !*shutdown.borrow()).await {
                 // A projection interrupted by the shutdown it was told about has not failed.
                 if *shutdown.borrow() {
                     return;
@@ -98,6 +172,9 @@ impl ProjectionRunner {
                     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
                     _ = shutdown.changed() => return,
                 }
+            }
+            if *shutdown.borrow() {
+                return;
             }
             if *head.borrow() > *self.progress.borrow() {
                 continue;

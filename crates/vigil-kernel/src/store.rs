@@ -91,9 +91,34 @@ pub trait EventStore: Send + Sync + 'static {
     /// Events matching `query`, in global order.
     async fn query(&self, query: EventQuery) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The events of streams of the given categories (`"host"` for `host-…` streams) among
+    /// those after `after_position`, looking at most `limit` positions ahead, in order; and
+    /// the position looked through. Every event up to that position that is not returned
+    /// belongs to another category, so a reader that needs only these categories can move
+    /// on to it even when nothing was returned.
+    ///
+    /// This default reads everything and filters; an adapter may leave the other events out
+    /// without reading them.
+    async fn read_categories(
+        &self,
+        after_position: u64,
+        limit: usize,
+        categories: &[&str],
+    ) -> Result<(Vec<RecordedEvent>, u64), StoreError> {
+        let events = self.read_all(after_position, limit).await?;
+        let through = events.last().map_or(after_position, |e| e.position);
+        let events = events.into_iter().filter(|e| in_categories(&e.stream_id, categories)).collect();
+        Ok((events, through))
+    }
+
     /// The last committed global position; changes whenever a commit lands, so that
     /// subscribers wake without polling.
     fn head(&self) -> watch::Receiver<u64>;
+}
+
+/// Whether stream `stream_id` is of one of `categories` (`"{category}-{id}"`).
+pub fn in_categories(stream_id: &str, categories: &[&str]) -> bool {
+    stream_id.split_once('-').is_some_and(|(category, _)| categories.contains(&category))
 }
 
 /// A saved state of one aggregate at a stream version: a cache that lets a long stream load

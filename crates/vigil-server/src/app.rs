@@ -31,6 +31,7 @@ use crate::process::ProcessManager;
 use crate::readmodel::SqliteProjection;
 use crate::readmodel::clusters::{ClusterViews, ClustersProjection};
 use crate::readmodel::databases::{DatabaseViews, DatabasesProjection};
+use crate::readmodel::host_addresses::HostAddressesProjection;
 use crate::readmodel::hosts::{HostViews, HostsProjection};
 use crate::readmodel::landscape::LandscapeViews;
 use crate::readmodel::sap_systems::{SapSystemViews, SapSystemsProjection};
@@ -66,7 +67,7 @@ impl From<vigil_kernel::store::StoreError> for StartError {
 }
 
 /// The names of the projections, for `vigil projections rebuild NAME`.
-pub const PROJECTIONS: &[&str] = &["hosts", "clusters", "databases", "sap_systems"];
+pub const PROJECTIONS: &[&str] = &["hosts", "host_addresses", "clusters", "databases", "sap_systems"];
 
 /// A running Vigil: state shared by every request and background task.
 pub struct App {
@@ -153,8 +154,13 @@ impl App {
 
         let mut tasks = Vec::new();
         let mut projections = Vec::new();
-        let read_models: [(&'static str, &'static str, Arc<dyn Projection>); 4] = [
+        let read_models: [(&'static str, &'static str, Arc<dyn Projection>); 5] = [
             ("hosts", "projection hosts", Arc::new(SqliteProjection::<HostsProjection>::open(db.clone()).await?)),
+            (
+                "host_addresses",
+                "projection host_addresses",
+                Arc::new(SqliteProjection::<HostAddressesProjection>::open(db.clone()).await?),
+            ),
             (
                 "clusters",
                 "projection clusters",
@@ -389,6 +395,7 @@ pub async fn rebuild_projection(
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(db.clone()).await?);
     let projection: Arc<dyn Projection> = match name {
         "hosts" => Arc::new(SqliteProjection::<HostsProjection>::open(db).await?),
+        "host_addresses" => Arc::new(SqliteProjection::<HostAddressesProjection>::open(db).await?),
         "clusters" => Arc::new(SqliteProjection::<ClustersProjection>::open(db).await?),
         "databases" => Arc::new(SqliteProjection::<DatabasesProjection>::open(db).await?),
         "sap_systems" => Arc::new(SqliteProjection::<SapSystemsProjection>::open(db).await?),
@@ -398,7 +405,9 @@ pub async fn rebuild_projection(
     };
     projection.reset().await.map_err(|e| StartError(e.to_string()))?;
     let head = *store.head().borrow();
-    let runner = ProjectionRunner::new(store, projection, 5000);
+    // Large batches: each commits once, and a commit writes every page the batch touched,
+    // however often it touched it.
+    let runner = ProjectionRunner::new(store, projection, 50_000);
     let mut on_progress = on_progress;
     runner.catch_up(Some(head), |p| on_progress(p, head)).await.map_err(|e| StartError(e.to_string()))
 }
@@ -491,6 +500,15 @@ fn metrics_handle() -> PrometheusHandle {
             let recorder = PrometheusBuilder::new().build_recorder();
             let handle = recorder.handle();
             let _ = metrics::set_global_recorder(recorder);
+            // Histograms keep their samples until upkeep folds them into the summaries:
+            // without it they grow with every request until someone scrapes `/metrics`.
+            let upkeep = handle.clone();
+            let _ = std::thread::Builder::new().name("vigil-metrics-upkeep".into()).spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            });
             handle
         })
         .clone()

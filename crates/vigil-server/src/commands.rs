@@ -123,8 +123,11 @@ impl Commands {
                 Ok(dispatched(self.sap_systems.handle(&sap_system_id.to_string(), command, meta).await?))
             }
             LandscapeCommand::ResolveApplicationInstance(registration) => {
-                let directory =
-                    self.landscape.database_directory().await.map_err(|e| DispatchError::Failed(e.to_string()))?;
+                let directory = self
+                    .landscape
+                    .database_directory_for(&registration.db_host)
+                    .await
+                    .map_err(|e| DispatchError::Failed(e.to_string()))?;
                 match resolve(registration, &directory) {
                     Ok(resolved) => Box::pin(self.dispatch(resolved, meta)).await,
                     Err(unresolved) => Err(DispatchError::Rejected(unresolved.to_string())),

@@ -29,7 +29,7 @@ use vigil_kernel::envelope::EventMetadata;
 use vigil_landscape::LandscapeCommand;
 use vigil_landscape::database::DatabaseCommand;
 use vigil_landscape::discovery::{Discovery, DiscoveryContext, DiscoveryType, InvalidDiscovery, ScenarioDetector};
-use vigil_landscape::sap_system::{InMemoryDatabaseDirectory, resolve};
+use vigil_landscape::sap_system::resolve;
 
 use crate::commands::DispatchError;
 use crate::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
@@ -347,14 +347,11 @@ impl DiscoveryIngest {
             count(discovery_type, "invalid");
         })?;
         let agent = principal::agent(&agent_id.to_string());
-        let mut directory: Option<InMemoryDatabaseDirectory> = None;
         for command in commands {
             let command = match command {
                 LandscapeCommand::ResolveApplicationInstance(registration) => {
-                    if directory.is_none() {
-                        directory = Some(self.landscape.database_directory().await?);
-                    }
-                    match resolve(registration, directory.as_ref().expect("loaded above")) {
+                    let directory = self.landscape.database_directory_for(&registration.db_host).await?;
+                    match resolve(registration, &directory) {
                         Ok(resolved) => resolved,
                         Err(unresolved) => {
                             evaluation.waits.push(Wait::DatabaseAt {

@@ -33,6 +33,7 @@ macro_rules! event_store_contract_tests {
             re_appending_the_same_event_ids_writes_nothing,
             an_event_id_reused_for_other_events_is_refused,
             global_positions_increase_across_streams,
+            reading_by_category_leaves_the_others_out_and_moves_past_them,
             query_filters_by_subject_and_type,
             head_moves_when_a_commit_lands,
             one_conflicting_append_fails_alone_among_concurrent_appends,
@@ -137,6 +138,39 @@ pub async fn global_positions_increase_across_streams(s: &Subject) {
     let ns: Vec<String> = seen.iter().map(|r| r.event.data.clone()).collect();
     let expected: Vec<String> = (0..30).map(|n| format!("{{\"n\":{n}}}")).collect();
     assert_eq!(ns, expected, "global order must be commit order");
+}
+
+/// Reading by stream category returns just those events, in order, and a position to go
+/// on from that passes over the others, up to the head and never beyond.
+pub async fn reading_by_category_leaves_the_others_out_and_moves_past_them(s: &Subject) {
+    let start = head(s).await;
+    for n in 0..30 {
+        let stream = match n % 5 {
+            0 => format!("apple-{}", n % 2),
+            1 => format!("applepie-{}", n % 2),
+            2 => "pear-1".to_owned(),
+            _ => format!("plum-{}", n % 3),
+        };
+        s.store.append(&stream, ExpectedVersion::Any, vec![event(&stream, "Ticked", n)]).await.unwrap();
+    }
+    for (categories, expected) in [(&["apple"][..], 6), (&["apple", "pear"][..], 12), (&["fig"][..], 0)] {
+        let mut seen = Vec::new();
+        let mut after = start;
+        loop {
+            let (page, through) = s.store.read_categories(after, 4, categories).await.unwrap();
+            assert!(through >= after && through <= after + 4, "through {through} after {after}");
+            assert!(page.iter().all(|e| e.position > after && e.position <= through));
+            if through == after {
+                break;
+            }
+            after = through;
+            seen.extend(page);
+        }
+        assert_eq!(after, head(s).await, "{categories:?}: read through the head");
+        assert_eq!(seen.len(), expected, "{categories:?}");
+        assert!(seen.iter().all(|e| categories.contains(&e.stream_id.split_once('-').unwrap().0)), "{categories:?}");
+        assert!(seen.windows(2).all(|w| w[0].position < w[1].position));
+    }
 }
 
 /// Browsing by subject and type returns just those, in order.

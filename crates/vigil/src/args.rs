@@ -73,6 +73,10 @@ pub struct LoadgenArgs {
     /// How long to measure, after the warm-up.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub duration: Duration,
+    /// Agents start spread over this long (at least one discovery period, 10 s): a fleet
+    /// rolled out over minutes, rather than every agent's first snapshots in the same 10 s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub ramp: Duration,
     /// Least warm-up: every agent has also sent its first snapshots and they were answered.
     #[arg(long, default_value = "20s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub warmup: Duration,

@@ -42,11 +42,9 @@ impl TableProjection for ClustersProjection {
         CREATE INDEX IF NOT EXISTS cluster_hosts_by_host ON cluster_hosts (host_id);";
     const RESET: &'static str = "DELETE FROM clusters; DELETE FROM cluster_hosts;";
     const DROP: &'static str = "DROP TABLE IF EXISTS clusters; DROP TABLE IF EXISTS cluster_hosts;";
+    const CATEGORIES: Option<&'static [&'static str]> = Some(&["cluster"]);
 
     fn apply(conn: &Connection, recorded: &RecordedEvent) -> rusqlite::Result<()> {
-        if !recorded.stream_id.starts_with("cluster-") {
-            return Ok(());
-        }
         let event: ClusterEvent = decode(recorded)?;
         let id = event.cluster_id().to_string();
         let at = stamp(recorded.event.time);

@@ -45,11 +45,9 @@ impl TableProjection for DatabasesProjection {
         CREATE INDEX IF NOT EXISTS database_instances_by_host ON database_instances (host_id);";
     const RESET: &'static str = "DELETE FROM databases; DELETE FROM database_instances;";
     const DROP: &'static str = "DROP TABLE IF EXISTS databases; DROP TABLE IF EXISTS database_instances;";
+    const CATEGORIES: Option<&'static [&'static str]> = Some(&["database"]);
 
     fn apply(conn: &Connection, recorded: &RecordedEvent) -> rusqlite::Result<()> {
-        if !recorded.stream_id.starts_with("database-") {
-            return Ok(());
-        }
         let event: DatabaseEvent = decode(recorded)?;
         let id = event.database_id().to_string();
         let at = stamp(recorded.event.time);

@@ -3,6 +3,14 @@
 //! A deregistered host keeps its row with `deregistered_at` set (lists leave it out unless
 //! asked); its restoration clears it. The host's cluster comes from the clusters read model
 //! and its tags from the tags table, joined when read.
+//!
+//! A host is two rows. `host_details` holds what the discoveries said (details, provider,
+//! subscriptions, saptune: a few KiB of JSON); `host_status` what changes all the time (the
+//! heartbeat, the grades, the stale and deregistration marks, when the host last changed) in
+//! about a hundred bytes. Heartbeat flips are most of a landscape's events: each rewrites
+//! one narrow row among forty on a page, where one wide row used to fill a page of its own,
+//! so a rebuild writes a tenth of the pages. The view `hosts` joins the two, and is what
+//! other queries read.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use vigil_kernel::envelope::RecordedEvent;
@@ -13,87 +21,133 @@ use vigil_store::sqlite::DbError;
 
 use super::{Filter, ListQuery, TableProjection, decode, from_json, stamp, to_json};
 
-/// The projection feeding the `hosts` table.
+/// The projection feeding the `host_details` and `host_status` tables.
 pub struct HostsProjection;
 
 impl TableProjection for HostsProjection {
     const NAME: &'static str = "hosts";
     const SCHEMA: &'static str = "
-        CREATE TABLE IF NOT EXISTS hosts (
+        CREATE TABLE IF NOT EXISTS host_details (
+            id                 TEXT PRIMARY KEY,
+            hostname           TEXT NOT NULL,
+            details            TEXT NOT NULL,
+            provider           TEXT,
+            sles_subscriptions TEXT NOT NULL DEFAULT '[]',
+            saptune_status     TEXT,
+            registered_at      TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS host_details_by_hostname ON host_details (hostname);
+        CREATE TABLE IF NOT EXISTS host_status (
             id                   TEXT PRIMARY KEY,
-            hostname             TEXT NOT NULL,
-            details              TEXT NOT NULL,
-            heartbeat            TEXT NOT NULL,
-            provider             TEXT,
-            sles_subscriptions   TEXT NOT NULL DEFAULT '[]',
-            saptune_status       TEXT,
+            heartbeat            TEXT NOT NULL DEFAULT 'unknown',
             sap_workload_running INTEGER NOT NULL DEFAULT 0,
             saptune_health       TEXT NOT NULL DEFAULT 'unknown',
             checks_health        TEXT NOT NULL DEFAULT 'unknown',
             health               TEXT NOT NULL DEFAULT 'unknown',
             stale_at             TEXT,
             deregistered_at      TEXT,
-            registered_at        TEXT NOT NULL,
             updated_at           TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS hosts_by_hostname ON hosts (hostname);";
-    const RESET: &'static str = "DELETE FROM hosts;";
-    const VERSION: u32 = 2;
-    const DROP: &'static str = "DROP TABLE IF EXISTS hosts;";
+        ) WITHOUT ROWID;
+        CREATE VIEW IF NOT EXISTS hosts AS
+            SELECT d.id, d.hostname, d.details, d.provider, d.sles_subscriptions, d.saptune_status,
+                   s.heartbeat, s.sap_workload_running, s.saptune_health, s.checks_health, s.health,
+                   s.stale_at, s.deregistered_at, d.registered_at, s.updated_at
+            FROM host_details d JOIN host_status s ON s.id = d.id;";
+    const RESET: &'static str = "DELETE FROM host_details; DELETE FROM host_status;";
+    const VERSION: u32 = 3;
+    /// From the one-table layout of version 2; a later version drops `VIEW hosts` instead.
+    const DROP: &'static str =
+        "DROP TABLE IF EXISTS hosts; DROP TABLE IF EXISTS host_details; DROP TABLE IF EXISTS host_status;";
+    const CATEGORIES: Option<&'static [&'static str]> = Some(&["host"]);
 
     fn apply(conn: &Connection, recorded: &RecordedEvent) -> rusqlite::Result<()> {
-        if !recorded.stream_id.starts_with("host-") {
-            return Ok(());
-        }
         let event: HostEvent = decode(recorded)?;
         let id = event.host_id().to_string();
         let at = stamp(recorded.event.time);
-        let set = |assignments: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
-            conn.prepare_cached(&format!("UPDATE hosts SET {assignments}, updated_at = ?3 WHERE id = ?1"))?
-                .execute(params![id, value, at])?;
+        // A column of `host_status` (and when the host changed), or of `hosts` (and when).
+        let status = |sql: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
+            conn.prepare_cached(sql)?.execute(params![id, value, at])?;
             Ok(())
         };
+        let touch = || -> rusqlite::Result<()> {
+            conn.prepare_cached("UPDATE host_status SET updated_at = ?2 WHERE id = ?1")?.execute(params![id, at])?;
+            Ok(())
+        };
+        let document = |sql: &str, value: rusqlite::types::Value| -> rusqlite::Result<()> {
+            conn.prepare_cached(sql)?.execute(params![id, value])?;
+            touch()
+        };
+        let text = |value: &str| rusqlite::types::Value::Text(value.to_owned());
         match &event {
             HostEvent::HostRegistered(e) => {
                 conn.prepare_cached(
-                    "INSERT INTO hosts (id, hostname, details, heartbeat, registered_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'unknown', ?4, ?4)
-                     ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, details = excluded.details,
-                                                    updated_at = excluded.updated_at",
+                    "INSERT INTO host_details (id, hostname, details, registered_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, details = excluded.details",
                 )?
                 .execute(params![id, e.details.hostname, to_json(&e.details)?, at])?;
+                conn.prepare_cached(
+                    "INSERT INTO host_status (id, updated_at) VALUES (?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+                )?
+                .execute(params![id, at])?;
             }
             HostEvent::HostDetailsUpdated(e) => {
-                conn.prepare_cached("UPDATE hosts SET hostname = ?2, details = ?3, updated_at = ?4 WHERE id = ?1")?
-                    .execute(params![id, e.details.hostname, to_json(&e.details)?, at])?;
+                conn.prepare_cached("UPDATE host_details SET hostname = ?2, details = ?3 WHERE id = ?1")?
+                    .execute(params![id, e.details.hostname, to_json(&e.details)?])?;
+                touch()?
             }
-            HostEvent::HeartbeatSucceeded(_) => {
-                set("heartbeat = ?2", heartbeat_name(Heartbeat::Passing).to_owned().into())?
+            HostEvent::HeartbeatSucceeded(_) => status(
+                "UPDATE host_status SET heartbeat = ?2, updated_at = ?3 WHERE id = ?1",
+                text(heartbeat_name(Heartbeat::Passing)),
+            )?,
+            HostEvent::HeartbeatFailed(_) => status(
+                "UPDATE host_status SET heartbeat = ?2, updated_at = ?3 WHERE id = ?1",
+                text(heartbeat_name(Heartbeat::Critical)),
+            )?,
+            HostEvent::ProviderUpdated(e) => {
+                document("UPDATE host_details SET provider = ?2 WHERE id = ?1", to_json(&e.provider)?.into())?
             }
-            HostEvent::HeartbeatFailed(_) => {
-                set("heartbeat = ?2", heartbeat_name(Heartbeat::Critical).to_owned().into())?
+            HostEvent::SlesSubscriptionsUpdated(e) => document(
+                "UPDATE host_details SET sles_subscriptions = ?2 WHERE id = ?1",
+                to_json(&e.subscriptions)?.into(),
+            )?,
+            HostEvent::SaptuneStatusUpdated(e) => {
+                document("UPDATE host_details SET saptune_status = ?2 WHERE id = ?1", to_json(&e.status)?.into())?
             }
-            HostEvent::ProviderUpdated(e) => set("provider = ?2", to_json(&e.provider)?.into())?,
-            HostEvent::SlesSubscriptionsUpdated(e) => {
-                set("sles_subscriptions = ?2", to_json(&e.subscriptions)?.into())?
+            HostEvent::HostSapWorkloadChanged(e) => status(
+                "UPDATE host_status SET sap_workload_running = ?2, updated_at = ?3 WHERE id = ?1",
+                i64::from(e.running).into(),
+            )?,
+            HostEvent::HostChecksHealthChanged(e) => status(
+                "UPDATE host_status SET checks_health = ?2, updated_at = ?3 WHERE id = ?1",
+                text(e.checks_health.as_str()),
+            )?,
+            HostEvent::HostSaptuneHealthChanged(e) => status(
+                "UPDATE host_status SET saptune_health = ?2, updated_at = ?3 WHERE id = ?1",
+                text(e.saptune_health.as_str()),
+            )?,
+            HostEvent::HostHealthChanged(e) => {
+                status("UPDATE host_status SET health = ?2, updated_at = ?3 WHERE id = ?1", text(e.health.as_str()))?
             }
-            HostEvent::SaptuneStatusUpdated(e) => set("saptune_status = ?2", to_json(&e.status)?.into())?,
-            HostEvent::HostSapWorkloadChanged(e) => set("sap_workload_running = ?2", i64::from(e.running).into())?,
-            HostEvent::HostChecksHealthChanged(e) => {
-                set("checks_health = ?2", e.checks_health.as_str().to_owned().into())?
+            HostEvent::HostMarkedStale(e) => {
+                status("UPDATE host_status SET stale_at = ?2, updated_at = ?3 WHERE id = ?1", stamp(e.stale_at).into())?
             }
-            HostEvent::HostSaptuneHealthChanged(e) => {
-                set("saptune_health = ?2", e.saptune_health.as_str().to_owned().into())?
-            }
-            HostEvent::HostHealthChanged(e) => set("health = ?2", e.health.as_str().to_owned().into())?,
-            HostEvent::HostMarkedStale(e) => set("stale_at = ?2", stamp(e.stale_at).into())?,
-            HostEvent::HostSynced(_) => set("stale_at = ?2", rusqlite::types::Value::Null)?,
+            HostEvent::HostSynced(_) => status(
+                "UPDATE host_status SET stale_at = ?2, updated_at = ?3 WHERE id = ?1",
+                rusqlite::types::Value::Null,
+            )?,
             // A request changes nothing visible: the process manager acts on it.
             HostEvent::HostDeregistrationRequested(_) => {}
-            HostEvent::HostDeregistered(e) => set("deregistered_at = ?2", stamp(e.deregistered_at).into())?,
+            HostEvent::HostDeregistered(e) => status(
+                "UPDATE host_status SET deregistered_at = ?2, updated_at = ?3 WHERE id = ?1",
+                stamp(e.deregistered_at).into(),
+            )?,
             // The stream may be archived; the row stays as the deregistration left it.
             HostEvent::HostTombstoned(_) => {}
-            HostEvent::HostRestored(_) => set("deregistered_at = ?2", rusqlite::types::Value::Null)?,
+            HostEvent::HostRestored(_) => status(
+                "UPDATE host_status SET deregistered_at = ?2, updated_at = ?3 WHERE id = ?1",
+                rusqlite::types::Value::Null,
+            )?,
         }
         Ok(())
     }
@@ -164,13 +218,13 @@ pub struct HostViews {
 }
 
 const SELECT: &str = "
-    SELECT h.id, h.details, h.heartbeat, h.provider, h.sles_subscriptions, h.saptune_status,
-           h.sap_workload_running, h.saptune_health, h.checks_health, h.health, h.stale_at,
-           h.deregistered_at, h.registered_at, h.updated_at,
+    SELECT h.id, h.details, s.heartbeat, h.provider, h.sles_subscriptions, h.saptune_status,
+           s.sap_workload_running, s.saptune_health, s.checks_health, s.health, s.stale_at,
+           s.deregistered_at, h.registered_at, s.updated_at,
            (SELECT MIN(ch.cluster_id) FROM cluster_hosts ch WHERE ch.host_id = h.id),
            (SELECT json_group_array(value) FROM (SELECT value FROM tags t
              WHERE t.resource_type = 'host' AND t.resource_id = h.id ORDER BY value))
-    FROM hosts h";
+    FROM host_details h JOIN host_status s ON s.id = h.id";
 
 impl HostViews {
     /// Queries on `db`'s hosts table.
@@ -187,7 +241,7 @@ impl HostViews {
                     filter.and("h.hostname = ?", hostname);
                 }
                 if let Some(heartbeat) = query.heartbeat {
-                    filter.and("h.heartbeat = ?", heartbeat);
+                    filter.and("s.heartbeat = ?", heartbeat);
                 }
                 if let Some(cluster_id) = query.cluster_id {
                     filter.and(
@@ -196,7 +250,7 @@ impl HostViews {
                     );
                 }
                 if let Some(health) = query.list.health {
-                    filter.and("h.health = ?", health);
+                    filter.and("s.health = ?", health);
                 }
                 if let Some(tag) = query.list.tag {
                     filter.and(
@@ -206,10 +260,10 @@ impl HostViews {
                     );
                 }
                 if !query.list.include_deregistered {
-                    filter.and_plain("h.deregistered_at IS NULL");
+                    filter.and_plain("s.deregistered_at IS NULL");
                 }
                 let total: i64 = conn.query_row(
-                    &format!("SELECT COUNT(*) FROM hosts h{}", filter.sql),
+                    &format!("SELECT COUNT(*) FROM host_details h JOIN host_status s ON s.id = h.id{}", filter.sql),
                     rusqlite::params_from_iter(filter.args.iter()),
                     |r| r.get(0),
                 )?;

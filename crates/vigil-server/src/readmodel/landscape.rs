@@ -63,33 +63,37 @@ impl LandscapeViews {
             .await
     }
 
-    /// The databases an application instance may run on, for `sap_system::resolve`: every
-    /// database that is not deregistered, in registration order, with the addresses of the
-    /// hosts running its instances, its tenants and its health. The matching rule itself is
-    /// the domain's ([`InMemoryDatabaseDirectory`]).
-    pub async fn database_directory(&self) -> Result<InMemoryDatabaseDirectory, DbError> {
+    /// The databases an application instance addressing `db_host` may run on, for
+    /// `sap_system::resolve`: those that are not deregistered and have an instance on a host
+    /// with that address, in registration order, with their hosts' addresses, tenants and
+    /// health. The matching rule itself is the domain's ([`InMemoryDatabaseDirectory`]);
+    /// the address index only keeps the others out.
+    pub async fn database_directory_for(&self, db_host: &str) -> Result<InMemoryDatabaseDirectory, DbError> {
+        let db_host = db_host.trim().to_owned();
         self.db
-            .read(|conn| {
+            .read(move |conn| {
                 let mut directory = InMemoryDatabaseDirectory::new();
                 let mut databases = conn.prepare_cached(
-                    "SELECT id, tenants, health FROM databases WHERE deregistered_at IS NULL
-                     ORDER BY registered_at, id",
+                    "SELECT DISTINCT d.id, d.tenants, d.health, d.registered_at FROM host_addresses a
+                     JOIN database_instances di ON di.host_id = a.host_id
+                     JOIN databases d ON d.id = di.database_id
+                     WHERE a.address = ?1 AND d.deregistered_at IS NULL
+                     ORDER BY d.registered_at, d.id",
                 )?;
-                let mut hosts = conn.prepare_cached(
-                    "SELECT h.details FROM database_instances di JOIN hosts h ON h.id = di.host_id
-                     WHERE di.database_id = ?1 ORDER BY di.host_id, di.instance_number",
+                let mut addresses = conn.prepare_cached(
+                    "SELECT DISTINCT a.address FROM database_instances di
+                     JOIN host_addresses a ON a.host_id = di.host_id
+                     WHERE di.database_id = ?1 ORDER BY a.address",
                 )?;
-                let rows = databases
-                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+                let rows = databases.query_map([&db_host], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })?;
                 for row in rows {
                     let (id, tenants, health) = row?;
                     let Ok(database_id) = id.parse::<Uuid>() else { continue };
                     let tenants: Vec<vigil_landscape::database::Tenant> = from_json(1, &tenants)?;
-                    let mut host_addresses = Vec::new();
-                    for details in hosts.query_map([&id], |r| r.get::<_, String>(0))? {
-                        let details: HostDetails = from_json(0, &details?)?;
-                        host_addresses.extend(details.ip_addresses);
-                    }
+                    let host_addresses =
+                        addresses.query_map([&id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
                     directory.insert(KnownDatabase {
                         database_id,
                         host_addresses,

@@ -11,11 +11,13 @@
 //! `VERSION` changed drops its tables and starts again from position 0 when it is opened.
 //!
 //! * [`hosts`], [`clusters`], [`databases`], [`sap_systems`]: one projection each.
+//! * [`host_addresses`]: the address index the database directory looks up.
 //! * [`landscape`]: the cross-model queries the ingest and the process manager need (a
 //!   host's discovery context, the database directory, a host's instances).
 
 pub mod clusters;
 pub mod databases;
+pub mod host_addresses;
 pub mod hosts;
 pub mod landscape;
 pub mod sap_systems;
@@ -26,6 +28,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use vigil_kernel::envelope::RecordedEvent;
 use vigil_kernel::projection::{Projection, ProjectionError};
+use vigil_kernel::store::in_categories;
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
@@ -72,7 +75,10 @@ pub trait TableProjection: Send + Sync + 'static {
     const VERSION: u32 = 1;
     /// Statements that drop the tables, for a layout change.
     const DROP: &'static str = "";
-    /// Applies one event. Events of types the projection does not know are skipped.
+    /// The stream categories whose events it reads (`"host"` for `host-…` streams); `None`
+    /// for every event. The others are left out when reading the store, not just ignored.
+    const CATEGORIES: Option<&'static [&'static str]> = None;
+    /// Applies one event (of its categories). Events of types it does not know are skipped.
     fn apply(conn: &Connection, event: &RecordedEvent) -> rusqlite::Result<()>;
 }
 
@@ -133,7 +139,10 @@ impl<P: TableProjection> Projection for SqliteProjection<P> {
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(());
         };
-        let events = events.to_vec();
+        let events: Vec<RecordedEvent> = match P::CATEGORIES {
+            None => events.to_vec(),
+            Some(categories) => events.iter().filter(|e| in_categories(&e.stream_id, categories)).cloned().collect(),
+        };
         self.db
             .write(move |conn| {
                 for event in &events {
@@ -141,6 +150,18 @@ impl<P: TableProjection> Projection for SqliteProjection<P> {
                 }
                 save_checkpoint(conn, P::NAME, last)
             })
+            .await
+            .map_err(|e| self.error(e))?
+            .map_err(|e| self.error(e))
+    }
+
+    fn categories(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
+    async fn skip(&self, position: u64) -> Result<(), ProjectionError> {
+        self.db
+            .write(move |conn| save_checkpoint(conn, P::NAME, position))
             .await
             .map_err(|e| self.error(e))?
             .map_err(|e| self.error(e))

@@ -56,11 +56,9 @@ impl TableProjection for SapSystemsProjection {
         CREATE INDEX IF NOT EXISTS application_instances_by_host ON application_instances (host_id);";
     const RESET: &'static str = "DELETE FROM sap_systems; DELETE FROM application_instances;";
     const DROP: &'static str = "DROP TABLE IF EXISTS sap_systems; DROP TABLE IF EXISTS application_instances;";
+    const CATEGORIES: Option<&'static [&'static str]> = Some(&["sap_system"]);
 
     fn apply(conn: &Connection, recorded: &RecordedEvent) -> rusqlite::Result<()> {
-        if !recorded.stream_id.starts_with("sap_system-") {
-            return Ok(());
-        }
         let event: SapSystemEvent = decode(recorded)?;
         let id = event.sap_system_id().to_string();
         let at = stamp(recorded.event.time);

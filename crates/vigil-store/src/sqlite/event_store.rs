@@ -153,6 +153,42 @@ impl EventStore for SqliteEventStore {
             .map_err(store_error)
     }
 
+    /// One read transaction: the head, then the events of the categories in the window up to
+    /// `limit` positions past `after_position` (positions have no gaps, and a gap would only
+    /// make the window hold fewer events). The other rows are passed over by SQLite without
+    /// being decoded: the filter compares `stream_id` with each category's range (the `+`
+    /// keeps SQLite on the position order instead of the stream index).
+    async fn read_categories(
+        &self,
+        after_position: u64,
+        limit: usize,
+        categories: &[&str],
+    ) -> Result<(Vec<RecordedEvent>, u64), StoreError> {
+        let ranges: Vec<String> = categories.iter().flat_map(|c| [format!("{c}-"), format!("{c}.")]).collect();
+        self.db
+            .read(move |conn| {
+                let snapshot = conn.unchecked_transaction()?;
+                let head: i64 = conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| r.get(0))?;
+                let through = (after_position.saturating_add(limit as u64)).min(head.max(0) as u64).max(after_position);
+                let filter = (0..ranges.len() / 2)
+                    .map(|i| format!("(+stream_id >= ?{} AND +stream_id < ?{})", 3 + 2 * i, 4 + 2 * i))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                let filter = if filter.is_empty() { "0".to_owned() } else { filter };
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM events WHERE position > ?1 AND position <= ?2 AND ({filter}) ORDER BY position"
+                ))?;
+                let mut args: Vec<rusqlite::types::Value> = vec![(after_position as i64).into(), (through as i64).into()];
+                args.extend(ranges.iter().map(|r| rusqlite::types::Value::from(r.clone())));
+                let events = stmt.query_map(rusqlite::params_from_iter(args), row_to_event)?.collect::<Result<Vec<_>, _>>()?;
+                drop(stmt);
+                snapshot.finish()?;
+                Ok((events, through))
+            })
+            .await
+            .map_err(store_error)
+    }
+
     fn head(&self) -> watch::Receiver<u64> {
         self.head.subscribe()
     }

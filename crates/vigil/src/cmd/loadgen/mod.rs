@@ -98,6 +98,8 @@ async fn find_max(args: &LoadgenArgs, corpus: &Arc<Corpus>) -> anyhow::Result<Va
 struct StepOutcome {
     agents: usize,
     landscape_copies: u32,
+    ramp_s: f64,
+    /// Until every agent's first snapshots were answered (and at least --warmup).
     warmup_s: f64,
     measured_s: f64,
     /// Requests per second the agents' periods call for.
@@ -111,6 +113,9 @@ struct StepOutcome {
     changed_snapshots: u64,
     read_model: ReadModelLatency,
     server: Option<ServerCost>,
+    /// What the load generator itself cost in the same window: on one machine the two share
+    /// the cores, so server CPU + this near the core count means the machine is saturated.
+    loadgen: Option<ServerCost>,
     /// What the server's read models hold at the end: hosts, clusters, databases and SAP
     /// systems, as `GET /api/v1/<kind>` counts them.
     landscape: BTreeMap<&'static str, Option<u64>>,
@@ -292,8 +297,10 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for (n, agent) in fleet.iter().enumerate() {
-        // Phases spread evenly over one discovery period, so the load is smooth from the start.
-        let phase = Duration::from_secs_f64(10.0 * n as f64 / agents as f64);
+        // Starts spread evenly over the ramp (at least one discovery period), so the load is
+        // smooth from the start.
+        let ramp = args.ramp.max(Duration::from_secs(10));
+        let phase = ramp.mul_f64(n as f64 / agents as f64);
         tasks.spawn(run_agent(shared.clone(), *agent, n as u64, phase));
     }
     tasks.spawn(run_probes(shared.clone()));
@@ -324,6 +331,7 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
     let warmup = started.elapsed();
     let answered_before = shared.recorder.answered.load(Ordering::Relaxed);
     let usage_before = target.pid.and_then(server::usage);
+    let own_before = server::usage(std::process::id());
     shared.recorder.measuring.store(true, Ordering::Relaxed);
     let measuring = Instant::now();
     while measuring.elapsed() < args.duration {
@@ -341,6 +349,7 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
     let measured = measuring.elapsed();
     let answered = shared.recorder.answered.load(Ordering::Relaxed) - answered_before;
     let usage_after = target.pid.and_then(server::usage);
+    let own_after = server::usage(std::process::id());
     let landscape = landscape(&shared).await;
     shared.stop.store(true, Ordering::Relaxed);
     shared.probe_added.notify_one();
@@ -392,6 +401,7 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
     let outcome = StepOutcome {
         agents,
         landscape_copies: copies,
+        ramp_s: args.ramp.max(Duration::from_secs(10)).as_secs_f64(),
         warmup_s: warmup.as_secs_f64(),
         measured_s: measured.as_secs_f64(),
         offered_per_second: offered,
@@ -404,6 +414,10 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
         changed_snapshots: recorder.changed.load(Ordering::Relaxed),
         read_model,
         server,
+        loadgen: match (own_before, own_after) {
+            (Some(before), Some(after)) => Some(cost(before, after, measured)),
+            _ => None,
+        },
         landscape,
         verdict: Verdict { sustained: why.is_empty(), why },
     };
@@ -423,6 +437,9 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
             .map(|s| format!("{:.2} cores, RSS {:.0} MiB", s.cpu_cores, s.rss_mib))
             .unwrap_or_else(|| "not observed".into()),
     );
+    if let Some(own) = &outcome.loadgen {
+        eprintln!("the load generator itself used {:.2} cores", own.cpu_cores);
+    }
     Ok(outcome)
 }
 
