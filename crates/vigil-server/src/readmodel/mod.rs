@@ -156,7 +156,7 @@ impl<P: TableProjection> Projection for SqliteProjection<P> {
     }
 
     fn categories(&self) -> Option<&'static [&'static str]> {
-        None
+        P::CATEGORIES
     }
 
     async fn skip(&self, position: u64) -> Result<(), ProjectionError> {
