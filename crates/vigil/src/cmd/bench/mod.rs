@@ -56,7 +56,7 @@ impl Figure {
     }
 }
 
-fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
+pub(crate) fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir> {
     Ok(match dir {
         Some(d) => {
             std::fs::create_dir_all(d)?;

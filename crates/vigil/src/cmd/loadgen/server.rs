@@ -27,13 +27,7 @@ impl Target {
 
     /// Starts `vigil serve` (this same binary) on a fresh data directory under `dir`.
     pub async fn start(dir: Option<&Path>, durability: &str) -> anyhow::Result<Target> {
-        let data = match dir {
-            Some(d) => {
-                std::fs::create_dir_all(d)?;
-                tempfile::tempdir_in(d)?
-            }
-            None => tempfile::tempdir()?,
-        };
+        let data = crate::cmd::bench::scratch(&dir.map(Path::to_owned))?;
         // A token for checking the read model, made before the server holds the directory.
         let config = vigil_server::config::ServerConfig { data_dir: data.path().to_owned(), ..Default::default() };
         let db = vigil_server::app::open_db(&config)?;
