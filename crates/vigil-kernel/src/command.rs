@@ -62,10 +62,18 @@ pub enum CommandError<R: std::error::Error + 'static> {
     Store(#[from] StoreError),
 }
 
-#[derive(Clone)]
+/// A state as cached: shared, so that a lookup or an unchanged command copies nothing (a
+/// host's state carries its whole discovery, and heartbeats look it up 2,000 times a second
+/// at 10,000 agents).
 struct Loaded<S> {
-    state: S,
+    state: Arc<S>,
     version: u64,
+}
+
+impl<S> Clone for Loaded<S> {
+    fn clone(&self) -> Self {
+        Loaded { state: self.state.clone(), version: self.version }
+    }
 }
 
 /// Runs commands of one aggregate type against an [`EventStore`].
@@ -140,8 +148,9 @@ impl<D: Decider> CommandHandler<D> {
             let new_events: Vec<NewEvent> = events.iter().map(|e| NewEvent::encode(e, id, meta)).collect();
             match self.store.append(&stream_id, ExpectedVersion::Exactly(loaded.version), new_events).await {
                 Ok(Appended { stream_version, last_position }) => {
-                    let (before, state) = (loaded.version, events.iter().fold(loaded.state, D::evolve));
-                    let after = Loaded { state, version: stream_version };
+                    let before = loaded.version;
+                    let state = events.iter().fold(Arc::unwrap_or_clone(loaded.state), D::evolve);
+                    let after = Loaded { state: Arc::new(state), version: stream_version };
                     self.snapshot_if_due(&stream_id, before, &after).await;
                     self.remember(&stream_id, after);
                     return Ok(Handled { events, stream_version, last_position });
@@ -163,8 +172,8 @@ impl<D: Decider> CommandHandler<D> {
         Err(CommandError::Contended { stream_id, attempts: self.config.max_attempts })
     }
 
-    /// The current state and version of aggregate `id`.
-    pub async fn state(&self, id: &str) -> Result<(D::State, u64), CommandError<D::Rejection>> {
+    /// The current state and version of aggregate `id` (shared with the cache: no copy).
+    pub async fn state(&self, id: &str) -> Result<(Arc<D::State>, u64), CommandError<D::Rejection>> {
         let loaded = self.load(&D::stream_id(id)).await?;
         Ok((loaded.state, loaded.version))
     }
@@ -173,22 +182,23 @@ impl<D: Decider> CommandHandler<D> {
         if let Some(hit) = self.cache.lock().expect("cache lock").get(stream_id).cloned() {
             return Ok(hit);
         }
-        let mut loaded = self.load_snapshot(stream_id).await;
-        let recorded = self.store.read_stream(stream_id, loaded.version).await?;
+        let (mut state, mut version) = self.load_snapshot(stream_id).await;
+        let recorded = self.store.read_stream(stream_id, version).await?;
         for r in &recorded {
-            loaded.state = D::evolve(loaded.state, &r.decode::<D::Event>()?);
-            loaded.version = r.stream_version;
+            state = D::evolve(state, &r.decode::<D::Event>()?);
+            version = r.stream_version;
         }
+        let loaded = Loaded { state: Arc::new(state), version };
         self.remember(stream_id, loaded.clone());
         Ok(loaded)
     }
 
-    async fn load_snapshot(&self, stream_id: &str) -> Loaded<D::State> {
-        let empty = Loaded { state: D::State::default(), version: 0 };
+    async fn load_snapshot(&self, stream_id: &str) -> (D::State, u64) {
+        let empty = (D::State::default(), 0);
         let Some(snapshots) = &self.snapshots else { return empty };
         match snapshots.store.load_snapshot(stream_id).await {
             Ok(Some(snapshot)) => match (snapshots.decode)(&snapshot.state) {
-                Some(state) => Loaded { state, version: snapshot.version },
+                Some(state) => (state, snapshot.version),
                 None => {
                     tracing::warn!(stream = stream_id, "a snapshot no longer decodes; rebuilding from events");
                     empty

@@ -33,7 +33,7 @@ pub trait Projection: Send + Sync + 'static {
 
     /// Applies `events` (in order, all after the checkpoint) and moves the checkpoint to the
     /// last one's position, atomically.
-    async fn apply(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError>;
+    async fn apply(&self, events: Vec<RecordedEvent>) -> Result<(), ProjectionError>;
 
     /// Empties the read model and sets the checkpoint to 0, for a rebuild.
     async fn reset(&self) -> Result<(), ProjectionError>;
@@ -147,10 +147,10 @@ impl ProjectionRunner {
     /// Applies a batch, and moves the checkpoint over what it left out.
     async fn deliver(&self, batch: Batch) -> Result<(), ProjectionError> {
         if batch.events.last().is_some_and(|last| last.position == batch.through) {
-            self.projection.apply(&batch.events).await
+            self.projection.apply(batch.events).await
         } else {
             if !batch.events.is_empty() {
-                self.projection.apply(&batch.events).await?;
+                self.projection.apply(batch.events).await?;
             }
             self.projection.skip(batch.through).await
         }

@@ -44,12 +44,12 @@ impl Projection for AuditedEvents {
         load_checkpoint(&self.db, "audit").await.map_err(|e| self.error(e))
     }
 
-    async fn apply(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+    async fn apply(&self, events: Vec<RecordedEvent>) -> Result<(), ProjectionError> {
         let Some(last_position) = events.last().map(|e| e.position) else {
             return Ok(());
         };
         let mut last = None;
-        for event in events {
+        for event in &events {
             let body = serde_json::to_value(event.to_cloud_event()).map_err(|e| self.error(e))?;
             last = Some(self.audit.enqueue("event", event.event.time, &body).await.map_err(|e| self.error(e))?);
         }

@@ -137,22 +137,22 @@ impl Commands {
     }
 
     /// The current state of host `id` (from memory when warm).
-    pub async fn host(&self, id: Uuid) -> Result<HostState, DispatchError> {
+    pub async fn host(&self, id: Uuid) -> Result<Arc<HostState>, DispatchError> {
         Ok(self.hosts.state(&id.to_string()).await?.0)
     }
 
     /// The current state of cluster `id`.
-    pub async fn cluster(&self, id: Uuid) -> Result<ClusterState, DispatchError> {
+    pub async fn cluster(&self, id: Uuid) -> Result<Arc<ClusterState>, DispatchError> {
         Ok(self.clusters.state(&id.to_string()).await?.0)
     }
 
     /// The current state of database `id`.
-    pub async fn database(&self, id: Uuid) -> Result<DatabaseState, DispatchError> {
+    pub async fn database(&self, id: Uuid) -> Result<Arc<DatabaseState>, DispatchError> {
         Ok(self.databases.state(&id.to_string()).await?.0)
     }
 
     /// The current state of SAP system `id`.
-    pub async fn sap_system(&self, id: Uuid) -> Result<SapSystemState, DispatchError> {
+    pub async fn sap_system(&self, id: Uuid) -> Result<Arc<SapSystemState>, DispatchError> {
         Ok(self.sap_systems.state(&id.to_string()).await?.0)
     }
 }

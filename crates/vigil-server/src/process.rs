@@ -43,6 +43,7 @@ use vigil_landscape::database::{DatabaseCommand, DatabaseEvent};
 use vigil_landscape::host::{Heartbeat, HostCommand, HostEvent};
 use vigil_landscape::sap_system::{SapSystemCommand, SapSystemEvent, react_to_database};
 use vigil_store::Db;
+use vigil_store::sqlite::Commit;
 
 use crate::commands::{Commands, DispatchError};
 use crate::gate::{CommandGate, GateCommand, GateError, Via};
@@ -426,11 +427,12 @@ impl Projection for ProcessManager {
         load_checkpoint(&self.db, NAME).await.map_err(|e| self.error(e))
     }
 
-    async fn apply(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+    async fn apply(&self, events: Vec<RecordedEvent>) -> Result<(), ProjectionError> {
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(());
         };
-        for recorded in events {
+        let mut reacted_through = 0;
+        for recorded in &events {
             let reactions = self.reactions(recorded)?;
             if reactions.is_empty() {
                 continue;
@@ -439,9 +441,15 @@ impl Projection for ProcessManager {
             for reaction in reactions {
                 self.react(recorded, reaction).await?;
             }
-            self.save(recorded.position).await?;
+            self.save(recorded.position, Commit::Durable).await?;
+            reacted_through = recorded.position;
         }
-        self.save(last).await
+        if last > reacted_through {
+            // Only events without reactions since the last durable save: if a power loss
+            // takes this move, they are read again and still call for nothing.
+            self.save(last, Commit::Deferred).await?;
+        }
+        Ok(())
     }
 
     async fn reset(&self) -> Result<(), ProjectionError> {
@@ -450,9 +458,9 @@ impl Projection for ProcessManager {
 }
 
 impl ProcessManager {
-    async fn save(&self, position: u64) -> Result<(), ProjectionError> {
+    async fn save(&self, position: u64, commit: Commit) -> Result<(), ProjectionError> {
         self.db
-            .write(move |conn| save_checkpoint(conn, NAME, position))
+            .write_as(commit, move |conn| save_checkpoint(conn, NAME, position))
             .await
             .map_err(|e| self.error(e))?
             .map_err(|e| self.error(e))

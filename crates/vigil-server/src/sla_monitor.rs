@@ -16,8 +16,7 @@ use crate::gate::{CommandGate, GateCommand, Via};
 use crate::heartbeats::Heartbeats;
 use crate::policies::Policies;
 use crate::principal;
-use crate::readmodel::ListQuery;
-use crate::readmodel::hosts::{HostQuery, HostViews};
+use crate::readmodel::hosts::HostViews;
 
 /// What the SLA timer reads and where it reports.
 pub struct SlaMonitorTask {
@@ -82,15 +81,17 @@ impl SlaMonitorTask {
     /// The SLA input document: `{"now": RFC 3339, "hosts": [{id, hostname, heartbeat,
     /// last_heartbeat_timestamp, health, stale_at, cluster_id, tags}]}`.
     async fn input(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Value, String> {
-        let query = HostQuery { list: ListQuery { limit: 1_000_000, ..Default::default() }, ..Default::default() };
-        let (hosts, _) = self.hosts.list(query).await.map_err(|e| e.to_string())?;
-        let hosts: Vec<Value> = hosts
+        let hosts: Vec<Value> = self
+            .hosts
+            .statuses()
+            .await
+            .map_err(|e| e.to_string())?
             .into_iter()
             .map(|host| {
                 let last = host.id.parse().ok().and_then(|id| self.heartbeats.last_heartbeat(id));
                 json!({
                     "id": host.id,
-                    "hostname": host.details.hostname,
+                    "hostname": host.hostname,
                     "heartbeat": host.heartbeat,
                     "last_heartbeat_timestamp": last.map(|t| t.to_rfc3339()),
                     "health": host.health,

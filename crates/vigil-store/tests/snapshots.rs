@@ -77,15 +77,15 @@ async fn a_long_stream_loads_from_its_last_snapshot() {
 
     // A cold handler (empty cache) loads the snapshot and the 50 events after it.
     let cold = CommandHandler::<Counter>::with_snapshots(store.clone(), store.clone(), config.clone());
-    assert_eq!(cold.state("c1").await.unwrap(), (expected.clone(), 350));
+    assert_eq!(cold.state("c1").await.unwrap(), (Arc::new(expected.clone()), 350));
     // A handler without snapshots agrees, from all 350 events.
     let plain = CommandHandler::<Counter>::new(store.clone(), config.clone());
-    assert_eq!(plain.state("c1").await.unwrap(), (expected.clone(), 350));
+    assert_eq!(plain.state("c1").await.unwrap(), (Arc::new(expected.clone()), 350));
 
     // A snapshot that no longer decodes is ignored: the state is rebuilt from the events.
     let garbage = Snapshot { stream_id: "counter-c1".into(), version: 340, state: "{\"not\": \"a total\"}".into() };
     store.save_snapshot(garbage).await.unwrap();
     let after_garbage = CommandHandler::<Counter>::with_snapshots(store.clone(), store.clone(), config);
-    assert_eq!(after_garbage.state("c1").await.unwrap(), (expected, 350));
+    assert_eq!(after_garbage.state("c1").await.unwrap(), (Arc::new(expected), 350));
     assert_eq!(store.read_stream("counter-c1", 0).await.unwrap().len(), 350, "snapshots never touch the events");
 }

@@ -7,6 +7,12 @@ mod settings;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: at 10,000 agents glibc spent a sixth of the server's
+/// CPU in malloc and free, and its per-thread arenas held on to memory that requests had
+/// freed (`MALLOC_ARENA_MAX=2` alone took 630 down to 553 MiB).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
     vigil_agent::client::install_crypto_provider();

@@ -3,7 +3,9 @@
 //! A projection is a [`TableProjection`]: how to create and empty its tables and how to
 //! apply one event. [`SqliteProjection`] turns it into a kernel
 //! [`Projection`](vigil_kernel::projection::Projection) that applies a whole batch and moves
-//! the checkpoint in one transaction of the shared writer.
+//! the checkpoint in one transaction of the shared writer. That commit is
+//! [`Commit::Deferred`]: it waits for no fsync of its own, since what a power loss takes is
+//! applied again from the checkpoint.
 //!
 //! Each projection owns its tables and nothing else, so each can be rebuilt alone
 //! (`vigil projections rebuild NAME`); queries that need several (a host and its cluster, a
@@ -30,6 +32,7 @@ use vigil_kernel::envelope::RecordedEvent;
 use vigil_kernel::projection::{Projection, ProjectionError};
 use vigil_kernel::store::in_categories;
 use vigil_store::Db;
+use vigil_store::sqlite::Commit;
 use vigil_store::sqlite::DbError;
 
 const CHECKPOINTS: &str = "
@@ -135,16 +138,17 @@ impl<P: TableProjection> Projection for SqliteProjection<P> {
             .map_err(|e| self.error(e))
     }
 
-    async fn apply(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+    async fn apply(&self, mut events: Vec<RecordedEvent>) -> Result<(), ProjectionError> {
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(());
         };
-        let events: Vec<RecordedEvent> = match P::CATEGORIES {
-            None => events.to_vec(),
-            Some(categories) => events.iter().filter(|e| in_categories(&e.stream_id, categories)).cloned().collect(),
-        };
+        if let Some(categories) = P::CATEGORIES {
+            events.retain(|e| in_categories(&e.stream_id, categories));
+        }
+        // Deferred: a read model that a power loss sets back re-applies the events past its
+        // checkpoint, which moves in the same transaction.
         self.db
-            .write(move |conn| {
+            .write_as(Commit::Deferred, move |conn| {
                 for event in &events {
                     P::apply(conn, event)?;
                 }
@@ -161,7 +165,7 @@ impl<P: TableProjection> Projection for SqliteProjection<P> {
 
     async fn skip(&self, position: u64) -> Result<(), ProjectionError> {
         self.db
-            .write(move |conn| save_checkpoint(conn, P::NAME, position))
+            .write_as(Commit::Deferred, move |conn| save_checkpoint(conn, P::NAME, position))
             .await
             .map_err(|e| self.error(e))?
             .map_err(|e| self.error(e))

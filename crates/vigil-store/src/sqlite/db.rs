@@ -78,7 +78,31 @@ impl From<rusqlite::Error> for DbError {
 type Reply = Box<dyn FnOnce(Result<(), DbError>) + Send>;
 /// A write: runs inside the batch's transaction, says whether it succeeded (a failed one is
 /// rolled back to its savepoint alone) and how to answer its caller.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+type Work = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+
+/// A write and what its commit must wait for.
+struct Job {
+    work: Work,
+    commit: Commit,
+}
+
+/// What a write's commit waits for before its caller is answered.
+///
+/// SQLite's WAL is one file written in order, so an fsync makes every commit before it
+/// durable too: a `Deferred` write becomes durable with the next `Durable` commit or WAL
+/// checkpoint, whichever comes first, and a power loss can only take the newest `Deferred`
+/// commits, never one from before a durable commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// The commit is on disk (fsynced, under [`Durability::Full`]) before the caller hears
+    /// of it.
+    Durable,
+    /// The commit reaches the OS, so it survives a crash or `kill -9` of the process, but it
+    /// is not fsynced on its own account. For what a power loss may take without harm:
+    /// read models, which re-apply the events past their checkpoint (stored in the same
+    /// transaction), and heartbeat timestamps, stale by the time the power is back.
+    Deferred,
+}
 
 /// A SQLite database with one writer thread and pooled readers.
 ///
@@ -106,9 +130,10 @@ impl Db {
         let conn = open_connection(path, options.durability)?;
         let (jobs, rx) = mpsc::channel(options.queue_depth.max(1));
         let max_batch = options.max_batch.max(1);
+        let writer = Writer { conn, durability: options.durability, deferring: false };
         std::thread::Builder::new()
             .name("vigil-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, max_batch))
+            .spawn(move || writer.run(rx, max_batch))
             .map_err(|e| DbError(format!("cannot start writer thread: {e}")))?;
         Ok(Db {
             inner: Arc::new(Inner {
@@ -145,29 +170,57 @@ impl Db {
     }
 
     /// Like [`Db::write`], and calls `after_commit` on the writer thread right after the
-    /// commit, before any caller of the batch is answered (used to publish the new head).
+    /// commit, in commit order, before any caller of the batch is answered (used to publish
+    /// the new events and head). It may take from the result what only it needs.
     pub async fn write_then<T, E>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
-        after_commit: impl FnOnce(&Result<T, E>) + Send + 'static,
+        after_commit: impl FnOnce(&mut Result<T, E>) + Send + 'static,
+    ) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.submit(Commit::Durable, f, after_commit).await
+    }
+
+    /// Like [`Db::write`], with the commit waiting for what `commit` says. Under
+    /// [`Durability::Normal`] every commit is already [`Commit::Deferred`].
+    pub async fn write_as<T, E>(
+        &self,
+        commit: Commit,
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.submit(commit, f, |_| ()).await
+    }
+
+    async fn submit<T, E>(
+        &self,
+        commit: Commit,
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        after_commit: impl FnOnce(&mut Result<T, E>) + Send + 'static,
     ) -> Result<Result<T, E>, DbError>
     where
         T: Send + 'static,
         E: Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+        let work: Work = Box::new(move |conn| {
+            let mut result = f(conn);
             let ok = result.is_ok();
             let reply: Reply = Box::new(move |commit| {
                 if commit.is_ok() {
-                    after_commit(&result);
+                    after_commit(&mut result);
                 }
                 let _ = tx.send(commit.map(|()| result));
             });
             (ok, reply)
         });
-        self.inner.jobs.send(job).await.map_err(|_| DbError("writer thread stopped".into()))?;
+        self.inner.jobs.send(Job { work, commit }).await.map_err(|_| DbError("writer thread stopped".into()))?;
         rx.await.map_err(|_| DbError("the write was not committed".into()))?
     }
 
@@ -231,47 +284,75 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, Db
     Ok(conn)
 }
 
-fn writer_loop(conn: Connection, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
-    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    while let Some(first) = jobs.blocking_recv() {
-        batch.push(first);
-        while batch.len() < max_batch {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        run_batch(&conn, &mut batch);
-    }
+/// The writer thread's connection.
+struct Writer {
+    conn: Connection,
+    durability: Durability,
+    /// Whether the connection is set to commit without an fsync (`synchronous = NORMAL`).
+    deferring: bool,
 }
 
-fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
-    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
-        // Dropping a job that never ran answers its caller with "not committed".
-        tracing::error!(%error, n_writes = batch.len(), "cannot begin a write transaction");
-        batch.clear();
-        return;
-    }
-    let mut replies = Vec::with_capacity(batch.len());
-    for job in batch.drain(..) {
-        // Prepared once per connection, so a job does not pay for parsing them.
-        let savepoint = statement(conn, "SAVEPOINT job");
-        let (ok, reply) = run_job(conn, job);
-        if savepoint.is_ok() {
-            let end =
-                if ok { statement(conn, "RELEASE job") } else { conn.execute_batch("ROLLBACK TO job; RELEASE job") };
-            if let Err(e) = end {
-                tracing::error!(error = %e, "savepoint could not be closed");
+impl Writer {
+    fn run(mut self, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+        let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+        while let Some(first) = jobs.blocking_recv() {
+            batch.push(first);
+            while batch.len() < max_batch {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
             }
+            self.run_batch(&mut batch);
         }
-        replies.push(reply);
     }
-    let commit = conn.execute_batch("COMMIT").map_err(DbError::from);
-    if commit.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+
+    /// Under [`Durability::Full`], a batch of only deferred writes commits without an
+    /// fsync; one durable write in it makes the whole commit durable.
+    fn set_commit(&mut self, batch: &[Job]) {
+        let defer = self.durability == Durability::Full && batch.iter().all(|job| job.commit == Commit::Deferred);
+        if defer == self.deferring {
+            return;
+        }
+        match self.conn.execute_batch(if defer { "PRAGMA synchronous = NORMAL" } else { "PRAGMA synchronous = FULL" }) {
+            Ok(()) => self.deferring = defer,
+            Err(error) => tracing::error!(%error, "cannot change how commits are synced"),
+        }
     }
-    for reply in replies {
-        reply(commit.clone());
+
+    fn run_batch(&mut self, batch: &mut Vec<Job>) {
+        self.set_commit(batch);
+        let conn = &self.conn;
+        if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping a job that never ran answers its caller with "not committed".
+            tracing::error!(%error, n_writes = batch.len(), "cannot begin a write transaction");
+            batch.clear();
+            return;
+        }
+        let mut replies = Vec::with_capacity(batch.len());
+        for job in batch.drain(..) {
+            // Prepared once per connection, so a job does not pay for parsing them.
+            let savepoint = statement(conn, "SAVEPOINT job");
+            let (ok, reply) = run_job(conn, job.work);
+            if savepoint.is_ok() {
+                let end = if ok {
+                    statement(conn, "RELEASE job")
+                } else {
+                    conn.execute_batch("ROLLBACK TO job; RELEASE job")
+                };
+                if let Err(e) = end {
+                    tracing::error!(error = %e, "savepoint could not be closed");
+                }
+            }
+            replies.push(reply);
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(DbError::from);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for reply in replies {
+            reply(commit.clone());
+        }
     }
 }
 
@@ -280,7 +361,7 @@ fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// Runs one job, turning a panic into a failed job so the writer thread survives it.
-fn run_job(conn: &Connection, job: Job) -> (bool, Reply) {
+fn run_job(conn: &Connection, job: Work) -> (bool, Reply) {
     match catch_unwind(AssertUnwindSafe(|| job(conn))) {
         Ok(outcome) => outcome,
         Err(_) => {

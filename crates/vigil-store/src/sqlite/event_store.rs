@@ -1,5 +1,7 @@
 //! [`EventStore`] on a SQLite [`Db`].
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::DateTime;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -7,10 +9,11 @@ use tokio::sync::watch;
 use uuid::Uuid;
 use vigil_kernel::envelope::{NewEvent, RecordedEvent};
 use vigil_kernel::store::{
-    AppendError, Appended, EventQuery, EventStore, ExpectedVersion, Snapshot, SnapshotStore, StoreError,
+    AppendError, Appended, EventQuery, EventStore, ExpectedVersion, Snapshot, SnapshotStore, StoreError, in_categories,
 };
 
 use super::db::{Db, DbError};
+use super::recent::RecentEvents;
 
 /// The `events` table is append-only: triggers refuse updates and deletes, so not even a
 /// bug in Vigil can rewrite history through this connection.
@@ -47,11 +50,13 @@ const COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type
                        subject, time_us, data, correlation_id, causation_id";
 
 /// The embedded event store: appends go through the [`Db`] writer (group commit), reads
-/// through its reader pool, and every commit moves [`EventStore::head`].
+/// through its reader pool, and every commit moves [`EventStore::head`]. The newest events
+/// are also kept in memory, for the subscribers that follow the head.
 #[derive(Clone)]
 pub struct SqliteEventStore {
     db: Db,
     head: watch::Sender<u64>,
+    recent: Arc<RecentEvents>,
 }
 
 impl SqliteEventStore {
@@ -65,7 +70,7 @@ impl SqliteEventStore {
             .await
             .map_err(store_error)?;
         let (head, _) = watch::channel(head);
-        Ok(SqliteEventStore { db, head })
+        Ok(SqliteEventStore { db, head, recent: Arc::default() })
     }
 
     /// The database underneath, shared with the server's own tables.
@@ -83,12 +88,15 @@ impl EventStore for SqliteEventStore {
         events: Vec<NewEvent>,
     ) -> Result<Appended, AppendError> {
         let stream_id = stream_id.to_owned();
-        let head = self.head.clone();
-        self.db
+        let (head, recent) = (self.head.clone(), self.recent.clone());
+        let appended = self
+            .db
             .write_then(
-                move |conn| append_in(conn, &stream_id, expected, &events),
+                move |conn| append_in(conn, &stream_id, expected, events),
                 move |result| {
-                    if let Ok(Appended { last_position: Some(last), .. }) = result {
+                    if let Ok((Appended { last_position: Some(last), .. }, recorded)) = result {
+                        // The events first: whoever sees the new head finds them.
+                        recent.push(std::mem::take(recorded));
                         head.send_if_modified(|h| {
                             let moved = *last > *h;
                             if moved {
@@ -100,7 +108,8 @@ impl EventStore for SqliteEventStore {
                 },
             )
             .await
-            .map_err(store_error)?
+            .map_err(store_error)??;
+        Ok(appended.0)
     }
 
     async fn read_stream(&self, stream_id: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -118,6 +127,9 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        if let Some((events, _)) = self.recent.read(after_position, limit, |_| true) {
+            return Ok(events);
+        }
         self.db
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(&format!(
@@ -164,6 +176,9 @@ impl EventStore for SqliteEventStore {
         limit: usize,
         categories: &[&str],
     ) -> Result<(Vec<RecordedEvent>, u64), StoreError> {
+        if let Some(read) = self.recent.read(after_position, limit, |e| in_categories(&e.stream_id, categories)) {
+            return Ok(read);
+        }
         let ranges: Vec<String> = categories.iter().flat_map(|c| [format!("{c}-"), format!("{c}.")]).collect();
         self.db
             .read(move |conn| {
@@ -238,10 +253,10 @@ fn append_in(
     conn: &Connection,
     stream_id: &str,
     expected: ExpectedVersion,
-    events: &[NewEvent],
-) -> Result<Appended, AppendError> {
-    if let Some(previous) = already_appended(conn, stream_id, events)? {
-        return Ok(previous);
+    events: Vec<NewEvent>,
+) -> Result<(Appended, Vec<RecordedEvent>), AppendError> {
+    if let Some(previous) = already_appended(conn, stream_id, &events)? {
+        return Ok((previous, Vec::new()));
     }
     let actual: u64 = conn
         .prepare_cached("SELECT stream_version FROM events WHERE stream_id = ?1 ORDER BY stream_version DESC LIMIT 1")
@@ -259,12 +274,13 @@ fn append_in(
              time_us, data, correlation_id, causation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .map_err(sql_error)?;
-    let mut last_position = None;
-    for (i, e) in events.iter().enumerate() {
+    let mut recorded = Vec::with_capacity(events.len());
+    for (i, e) in events.into_iter().enumerate() {
+        let stream_version = actual + 1 + i as u64;
         insert
             .execute(params![
                 stream_id,
-                (actual + 1 + i as u64) as i64,
+                stream_version as i64,
                 e.id.as_bytes(),
                 e.event_type,
                 e.schema_version,
@@ -279,9 +295,15 @@ fn append_in(
                 Some(rusqlite::ErrorCode::ConstraintViolation) => AppendError::IdReused { event_id: e.id },
                 _ => sql_error(err),
             })?;
-        last_position = Some(conn.last_insert_rowid() as u64);
+        let position = conn.last_insert_rowid() as u64;
+        // As it reads back: the column keeps microseconds.
+        let event =
+            NewEvent { time: DateTime::from_timestamp_micros(e.time.timestamp_micros()).unwrap_or_default(), ..e };
+        recorded.push(RecordedEvent { position, stream_id: stream_id.to_owned(), stream_version, event });
     }
-    Ok(Appended { stream_version: actual + events.len() as u64, last_position })
+    let appended =
+        Appended { stream_version: actual + recorded.len() as u64, last_position: recorded.last().map(|e| e.position) };
+    Ok((appended, recorded))
 }
 
 /// A retried append (same event ids) returns what the first one did, without writing. Ids

@@ -2,6 +2,7 @@
 
 mod db;
 mod event_store;
+mod recent;
 
-pub use db::{Db, DbError, DbOptions, Durability};
+pub use db::{Commit, Db, DbError, DbOptions, Durability};
 pub use event_store::SqliteEventStore;
