@@ -308,20 +308,33 @@ impl Writer {
     }
 
     /// Under [`Durability::Full`], a batch of only deferred writes commits without an
-    /// fsync; one durable write in it makes the whole commit durable.
-    fn set_commit(&mut self, batch: &[Job]) {
+    /// fsync; one durable write in it makes the whole commit durable. Failing to defer only
+    /// costs an fsync; failing to make a durable batch durable fails the batch.
+    fn set_commit(&mut self, batch: &[Job]) -> Result<(), rusqlite::Error> {
         let defer = self.durability == Durability::Full && batch.iter().all(|job| job.commit == Commit::Deferred);
         if defer == self.deferring {
-            return;
+            return Ok(());
         }
         match self.conn.execute_batch(if defer { "PRAGMA synchronous = NORMAL" } else { "PRAGMA synchronous = FULL" }) {
-            Ok(()) => self.deferring = defer,
-            Err(error) => tracing::error!(%error, "cannot change how commits are synced"),
+            Ok(()) => {
+                self.deferring = defer;
+                Ok(())
+            }
+            Err(error) if defer => {
+                tracing::warn!(%error, "cannot defer a commit's fsync; committing durably");
+                Ok(())
+            }
+            Err(error) => Err(error),
         }
     }
 
     fn run_batch(&mut self, batch: &mut Vec<Job>) {
-        self.set_commit(batch);
+        if let Err(error) = self.set_commit(batch) {
+            // Dropping a job that never ran answers its caller with "not committed".
+            tracing::error!(%error, n_writes = batch.len(), "cannot make a commit durable");
+            batch.clear();
+            return;
+        }
         let conn = &self.conn;
         if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
             // Dropping a job that never ran answers its caller with "not committed".
