@@ -108,8 +108,9 @@ pub enum Commit {
 ///
 /// Writes are closures sent to the writer thread. It takes every write waiting in its queue
 /// (up to `max_batch`), runs each in its own savepoint inside one transaction, commits once
-/// (one fsync) and only then answers the callers: group commit. A write that fails is rolled
-/// back alone; the rest of its batch commits.
+/// (one fsync, or none for a batch of [`Commit::Deferred`] writes alone) and only then
+/// answers the callers: group commit. A write that fails is rolled back alone; the rest of
+/// its batch commits.
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
