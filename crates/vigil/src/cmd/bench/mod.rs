@@ -66,6 +66,42 @@ pub(crate) fn scratch(dir: &Option<PathBuf>) -> anyhow::Result<tempfile::TempDir
     })
 }
 
+/// `vigil serve` inside the benchmark's process, on a loopback port, for benchmarks that
+/// drive it over HTTP as agents do.
+pub(crate) struct InProcessServer {
+    /// The server, for what a benchmark reads beside HTTP (the store, `settle`).
+    pub app: Arc<vigil_server::app::App>,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The agent API key it made.
+    pub key: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl InProcessServer {
+    /// Starts the server with `config` (its data directory is `config.data_dir`).
+    pub async fn start(config: vigil_server::config::ServerConfig) -> anyhow::Result<InProcessServer> {
+        let data_dir = config.data_dir.clone();
+        let app = vigil_server::app::App::start(config).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.clone().serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        let key = vigil_server::keys::show(&app.db, &data_dir).await?.context("the server made no agent key")?;
+        Ok(InProcessServer { app, base, key, stop, server })
+    }
+
+    /// Stops it gracefully and waits until it has.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await??;
+        Ok(())
+    }
+}
+
 /// A realistic event body: a host registration of about 600 bytes.
 fn sample_data(n: u64) -> String {
     json!({
@@ -284,7 +320,6 @@ async fn concurrent_appends(
 }
 
 async fn ingest(args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
-    use vigil_server::app::App;
     use vigil_server::config::ServerConfig;
 
     anyhow::ensure!(args.agents >= 1 && args.discoveries >= args.agents, "--discoveries must be at least --agents");
@@ -295,14 +330,8 @@ async fn ingest(args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
         durability: args.durability.parse().map_err(anyhow::Error::msg)?,
         ..Default::default()
     };
-    let app = App::start(config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.clone().serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    let key = vigil_server::keys::show(&app.db, dir.path()).await?.context("the server made no key")?;
+    let server = InProcessServer::start(config).await?;
+    let (app, base, key) = (server.app.clone(), server.base.clone(), server.key.clone());
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
     eprintln!(
         "vigil bench ingest: {} agents, {} changed discoveries, {} clients, durability {}",
@@ -330,8 +359,8 @@ async fn ingest(args: BenchIngestArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let unchanged = post_all(&client, &base, &key, unchanged_bodies, args.concurrency, None).await?;
 
-    let _ = stop.send(());
-    server.await??;
+    drop(app);
+    server.stop().await?;
     write_json(
         &args.json,
         json!({ "benchmark": "ingest", "durability": args.durability, "agents": args.agents, "concurrency": args.concurrency,

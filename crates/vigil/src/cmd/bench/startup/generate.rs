@@ -40,12 +40,14 @@ use vigil_landscape::cluster::{Cluster, ClusterCommand, ClusterHostStatus};
 use vigil_landscape::database::{Database, DatabaseCommand};
 use vigil_landscape::host::{Heartbeat, Host, HostCommand};
 use vigil_landscape::sap_system::{SapSystem, SapSystemCommand};
-use vigil_server::app::{App, PROJECTIONS, open_db, rebuild_projection};
+use vigil_server::app::{PROJECTIONS, open_db, rebuild_projection};
 use vigil_server::config::ServerConfig;
 use vigil_server::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
 use vigil_server::principal::{Principal, agent, system};
 use vigil_store::SqliteEventStore;
 use vigil_store::sqlite::{Db, Durability};
+
+use crate::cmd::bench::InProcessServer;
 
 /// What was built.
 #[derive(Debug, serde::Serialize)]
@@ -192,14 +194,8 @@ impl Seed {
             heartbeat_interval: Duration::from_secs(3600),
             ..Default::default()
         };
-        let app = App::start(config).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.clone().serve(listener, async move {
-            let _ = stopped.await;
-        }));
-        let key = vigil_server::keys::show(&app.db, dir.path()).await?.context("the seed server made no agent key")?;
+        let server = InProcessServer::start(config).await?;
+        let (app, base, key) = (server.app.clone(), server.base.clone(), server.key.clone());
         let client = vigil_agent::client::VigilClient::new(&base, &key)?;
         for scenario in &dirs {
             let summary = vigil_agent::replay::replay(&client, scenario, &Default::default()).await?;
@@ -243,9 +239,8 @@ impl Seed {
                 Ok((kind, time, record.get_mut("body").map(Value::take).unwrap_or(Value::Null)))
             })
             .collect::<anyhow::Result<_>>()?;
-        let _ = stop.send(());
-        server.await??;
         drop(app);
+        server.stop().await?;
         Ok(Seed { events, hosts, records, discoveries })
     }
 }
