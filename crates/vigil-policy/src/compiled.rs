@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::engine::{self, DeclaredRule};
+use crate::guard::{self, PolicyLimits};
 use crate::{
     AdmissionInput, AuthzInput, Decision, PolicyError, PolicySet, Revision, SlaReport, Violation, mask_in_place,
 };
@@ -108,7 +109,22 @@ impl CompiledPolicies {
     /// first request rather than at load. For a set that falls back to the interpreter the
     /// check is best effort: a call behind a condition that an empty input does not satisfy
     /// is still found only at run time, as [`PolicyError::Evaluation`].
+    ///
+    /// Runs under [`PolicyLimits::default`]; see [`CompiledPolicies::compile_with`].
     pub fn compile(set: PolicySet) -> Result<Self, PolicyError> {
+        Self::compile_with(set, &PolicyLimits::default())
+    }
+
+    /// [`CompiledPolicies::compile`] under `limits`: every module's size and bracket
+    /// nesting are checked on the raw text first ([`PolicyError::TooComplex`]), then the
+    /// engine compiles on its own thread, with its own stack, and is abandoned after
+    /// `limits.timeout` ([`PolicyError::Timeout`]).
+    pub fn compile_with(set: PolicySet, limits: &PolicyLimits) -> Result<Self, PolicyError> {
+        guard::check_set(&set, limits)?;
+        guard::run_bounded(limits.timeout, move || Self::compile_unbounded(set))?
+    }
+
+    fn compile_unbounded(set: PolicySet) -> Result<Self, PolicyError> {
         let mut engine = engine::build_engine(&set)?;
         let declared = engine::declared_rules(&mut engine)?
             .into_iter()

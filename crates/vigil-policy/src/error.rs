@@ -17,6 +17,40 @@ pub enum PolicyError {
         message: String,
     },
 
+    /// A module was refused before the engine saw it: its source is too large or its
+    /// brackets nest too deep (see [`crate::PolicyLimits`]).
+    #[error("policy {path} is refused: {message}")]
+    TooComplex {
+        /// The module's path, quoted (and shortened).
+        path: String,
+        /// Which limit it exceeds.
+        message: String,
+    },
+
+    /// Compiling the set (or running its tests, or a query) took longer than
+    /// [`crate::PolicyLimits::timeout`]; it was abandoned.
+    #[error("policy compilation did not finish within {timeout:?}; the set is refused")]
+    Timeout {
+        /// The deadline that passed.
+        timeout: std::time::Duration,
+    },
+
+    /// Too many engine threads are alive (some possibly abandoned past their deadline).
+    #[error("too many policy compilations in progress (at most {max}); try again later")]
+    Busy {
+        /// [`crate::MAX_ENGINE_THREADS`].
+        max: usize,
+    },
+
+    /// A module path does not follow the grammar of [`crate::validate_policy_path`].
+    #[error("invalid policy path {path}: {reason}")]
+    InvalidPath {
+        /// The path, quoted (and shortened).
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A policy file or directory could not be read.
     #[error("cannot read policy {path}")]
     Io {

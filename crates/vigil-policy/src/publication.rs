@@ -139,8 +139,8 @@ impl Decider for PolicyModule {
     fn decide(state: &PolicyState, command: PolicyCommand) -> Result<Vec<PolicyEvent>, PolicyRejection> {
         match command {
             PolicyCommand::PublishPolicy { path, source, author, at } => {
-                if !path.ends_with(".rego") || path.contains("..") || path.trim().is_empty() {
-                    return Err(PolicyRejection::Invalid(format!("policy path must end in .rego: `{path}`")));
+                if let Err(invalid) = crate::validate_policy_path(&path) {
+                    return Err(PolicyRejection::Invalid(invalid.to_string()));
                 }
                 if source.trim().is_empty() {
                     return Err(PolicyRejection::Invalid(format!("policy {path} has an empty source")));

@@ -61,6 +61,17 @@ impl PolicyRepository {
         Ok(revision)
     }
 
+    /// Make an already compiled revision the active one (compile it with
+    /// [`CompiledPolicies::compile_with`] to choose the limits). Returns its revision.
+    pub fn activate(&self, compiled: CompiledPolicies) -> Revision {
+        let revision = compiled.revision().clone();
+        if *self.current.load().revision() != revision {
+            self.current.store(Arc::new(compiled));
+            tracing::info!(revision = %revision, "Policy revision activated.");
+        }
+        revision
+    }
+
     /// [`PolicyRepository::replace`] with the `*.rego` files under `dir`.
     pub fn load_dir(&self, dir: impl AsRef<std::path::Path>) -> Result<Revision, PolicyError> {
         self.replace(PolicySet::from_dir(dir)?)

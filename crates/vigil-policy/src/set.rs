@@ -69,6 +69,8 @@ impl PolicySet {
     /// disk. Entries whose name starts with `.` are skipped, since editors write their
     /// temporary and lock files that way. A directory without any `.rego` file is an error
     /// rather than an empty set, because swapping in nothing would deny every command.
+    /// A file whose label does not follow [`crate::validate_policy_path`] (a space, a
+    /// non-ASCII letter) is [`PolicyError::InvalidPath`].
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, PolicyError> {
         let dir = dir.as_ref();
         let mut set = Self::new();
@@ -149,7 +151,9 @@ fn collect_rego_files(root: &Path, dir: &Path, set: &mut PolicySet) -> Result<()
         } else if metadata.is_file() && path.extension().is_some_and(|ext| ext == "rego") {
             let bytes = std::fs::read(&path).map_err(io_error(&path))?;
             let source = String::from_utf8(bytes).map_err(|_| PolicyError::NotUtf8 { path: path.clone() })?;
-            set.insert(relative_label(root, &path), source);
+            let label = relative_label(root, &path);
+            crate::validate_policy_path(&label)?;
+            set.insert(label, source);
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::engine::{self, DeclaredRule};
+use crate::guard::{self, PolicyLimits};
 use crate::{PolicyError, PolicySet};
 
 /// The outcome of [`run_tests`].
@@ -52,7 +53,21 @@ impl TestReport {
 /// evaluation error fail it. Tests run one by one, each on its own clone of the compiled
 /// engine with no input, so they set what they need with `with input as ...`. A set that
 /// does not compile is an error, not a report: no test has run.
+///
+/// Runs under [`PolicyLimits::default`]; see [`run_tests_with`].
 pub fn run_tests(set: &PolicySet) -> Result<TestReport, PolicyError> {
+    run_tests_with(set, &PolicyLimits::default())
+}
+
+/// [`run_tests`] under `limits`: sources are checked first, then compiling and running
+/// every test happen on one engine thread that is abandoned after `limits.timeout`.
+pub fn run_tests_with(set: &PolicySet, limits: &PolicyLimits) -> Result<TestReport, PolicyError> {
+    guard::check_set(set, limits)?;
+    let set = set.clone();
+    guard::run_bounded(limits.timeout, move || run_tests_unbounded(&set))?
+}
+
+fn run_tests_unbounded(set: &PolicySet) -> Result<TestReport, PolicyError> {
     let mut engine = engine::build_engine(set)?;
     let rules = engine::declared_rules(&mut engine)?;
     let mut seen = BTreeSet::new();
@@ -104,7 +119,28 @@ pub fn run_tests(set: &PolicySet) -> Result<TestReport, PolicyError> {
 /// `{"result": [{"expressions": [{"value": ..., "text": ..., "location": ...}], "bindings": {...}}]}`,
 /// and `{}` when the query is undefined. Without `input` the query sees `input` as
 /// undefined, as `opa eval` does without `--input`.
+///
+/// Runs under [`PolicyLimits::default`]; see [`eval_with`].
 pub fn eval(set: &PolicySet, input: Option<&Value>, query: &str) -> Result<Value, PolicyError> {
+    eval_with(set, input, query, &PolicyLimits::default())
+}
+
+/// [`eval`] under `limits`: the modules and the query are checked first (the query as a
+/// module named `query`), then compiling and evaluating happen on an engine thread that
+/// is abandoned after `limits.timeout`.
+pub fn eval_with(
+    set: &PolicySet,
+    input: Option<&Value>,
+    query: &str,
+    limits: &PolicyLimits,
+) -> Result<Value, PolicyError> {
+    guard::check_set(set, limits)?;
+    guard::check_source("query", query, limits)?;
+    let (set, input, query) = (set.clone(), input.cloned(), query.to_owned());
+    guard::run_bounded(limits.timeout, move || eval_unbounded(&set, input.as_ref(), &query))?
+}
+
+fn eval_unbounded(set: &PolicySet, input: Option<&Value>, query: &str) -> Result<Value, PolicyError> {
     let mut engine = engine::build_engine(set)?;
     if let Some(input) = input {
         engine.set_input(engine::to_rego(input)?);

@@ -576,3 +576,47 @@ is_admin if "admin" in input.principal.roles
     assert_eq!(decide(&["admin"]), Some(true));
     assert_eq!(decide(&["viewer"]), Some(false));
 }
+
+// ---- limits: what the engine never sees, and how long it may take ----
+
+fn nested(depth: usize) -> String {
+    format!("package fuzz.deep\nx := {}1{}\n", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[test]
+fn a_deeply_nested_module_is_refused_at_once_and_the_repository_keeps_its_revision() {
+    let repository = PolicyRepository::with_default_bundle().expect("default bundle");
+    let before = repository.revision();
+    let mut set = PolicySet::default_bundle();
+    set.insert("fuzz/deep.rego", nested(22));
+    let started = std::time::Instant::now();
+    let error = repository.replace(set.clone()).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "took {:?}", started.elapsed());
+    assert!(matches!(&error, PolicyError::TooComplex { path, .. } if path.contains("fuzz/deep.rego")), "{error}");
+    assert_eq!(repository.revision(), before);
+    assert!(matches!(run_tests(&set), Err(PolicyError::TooComplex { .. })));
+    assert!(matches!(eval(&set, None, "data.fuzz"), Err(PolicyError::TooComplex { .. })));
+    let deep_query = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    assert!(matches!(eval(&PolicySet::default_bundle(), None, &deep_query), Err(PolicyError::TooComplex { .. })));
+}
+
+#[test]
+fn a_module_within_the_nesting_limit_but_slow_to_compile_is_cut_by_the_deadline() {
+    // The engine's time doubles per level: 16 levels take about a second in a debug build.
+    let limits = vigil_policy::PolicyLimits { timeout: std::time::Duration::from_millis(10), ..Default::default() };
+    let set = PolicySet::from_modules([("slow.rego", nested(16))]);
+    let started = std::time::Instant::now();
+    let error = CompiledPolicies::compile_with(set.clone(), &limits).unwrap_err();
+    assert!(matches!(error, PolicyError::Timeout { .. }), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "took {:?}", started.elapsed());
+    assert!(matches!(vigil_policy::run_tests_with(&set, &limits), Err(PolicyError::Timeout { .. })));
+    // A shallow module compiles well within the default deadline.
+    CompiledPolicies::compile(PolicySet::from_modules([("ok.rego", nested(4))])).expect("compiles");
+}
+
+#[test]
+fn from_dir_refuses_file_names_outside_the_path_grammar() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("with space.rego"), "package p\n\nanswer := 42\n").expect("write");
+    assert!(matches!(PolicySet::from_dir(dir.path()), Err(PolicyError::InvalidPath { .. })));
+}
