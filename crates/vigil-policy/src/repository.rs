@@ -25,6 +25,12 @@ impl PolicyRepository {
         Ok(Self { current: ArcSwap::from_pointee(CompiledPolicies::compile(set)?) })
     }
 
+    /// A repository whose first revision is already compiled (see
+    /// [`CompiledPolicies::compile_with`]).
+    pub fn from_compiled(compiled: CompiledPolicies) -> Self {
+        Self { current: ArcSwap::from_pointee(compiled) }
+    }
+
     /// A repository starting on the shipped default bundle.
     pub fn with_default_bundle() -> Result<Self, PolicyError> {
         Self::new(PolicySet::default_bundle())

@@ -133,7 +133,7 @@ impl App {
         let snapshots: Arc<dyn vigil_kernel::store::SnapshotStore> = sqlite;
         let landscape = LandscapeViews::new(db.clone());
         let commands = Arc::new(Commands::new(store.clone(), snapshots, landscape.clone()));
-        let policies = Arc::new(Policies::open(store.clone()).await?);
+        let policies = Arc::new(Policies::open(store.clone(), config.policy_limits()).await?);
         let decisions = DecisionLog::open(db.clone()).await?;
         let audit = AuditLog::open(db.clone(), &config.data_dir, HeadPolicy::default()).await?;
         let gate = Arc::new(CommandGate::new(

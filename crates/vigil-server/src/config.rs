@@ -39,6 +39,10 @@ pub struct ServerConfig {
     /// A directory of `*.rego` files kept published (GitOps): changes are picked up within
     /// two seconds, each as a PolicyPublished / PolicyRetired event.
     pub policy_dir: Option<PathBuf>,
+    /// How long compiling a policy set may take (a publication, a `policy_dir` change, the
+    /// set in force at start) before it is refused; see `vigil_policy::PolicyLimits`.
+    #[serde(with = "humantime_serde")]
+    pub policy_compile_timeout: Duration,
     /// How often SLA policies (`data.vigil.sla`) are evaluated over the read models.
     #[serde(with = "humantime_serde")]
     pub sla_interval: Duration,
@@ -66,6 +70,7 @@ impl Default for ServerConfig {
             discovery_retention: Duration::from_secs(10 * 24 * 3600),
             prune_interval: Duration::from_secs(3600),
             policy_dir: None,
+            policy_compile_timeout: vigil_policy::PolicyLimits::default().timeout,
             sla_interval: Duration::from_secs(30),
             parked_expiry: Duration::from_secs(3600),
             deregistration_debounce: Duration::ZERO,
@@ -81,6 +86,11 @@ impl ServerConfig {
             allowed_missed: self.heartbeat_allowed_missed,
             tolerance: self.heartbeat_tolerance,
         }
+    }
+
+    /// The limits every policy compilation runs under.
+    pub fn policy_limits(&self) -> vigil_policy::PolicyLimits {
+        vigil_policy::PolicyLimits { timeout: self.policy_compile_timeout, ..Default::default() }
     }
 
     /// The SQLite file inside the data directory.

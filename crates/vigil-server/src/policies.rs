@@ -18,7 +18,7 @@ use vigil_kernel::envelope::EventMetadata;
 use vigil_kernel::store::{EventQuery, EventStore};
 use vigil_policy::publication::{PolicyCommand, PolicyEvent, PolicyModule, PolicyRejection};
 use vigil_policy::sla::{SlaCommand, SlaMonitor};
-use vigil_policy::{CompiledPolicies, PolicyRepository, PolicySet, Revision};
+use vigil_policy::{CompiledPolicies, PolicyLimits, PolicyRepository, PolicySet, Revision, validate_policy_path};
 
 /// A module in force.
 #[derive(Clone, Debug, Serialize)]
@@ -41,6 +41,9 @@ pub enum PolicyServiceError {
     /// The module does not compile with the rest of the set (the engine's message).
     #[error("policy does not compile: {0}")]
     DoesNotCompile(String),
+    /// The module path does not follow the policy path grammar.
+    #[error("{0}")]
+    Invalid(String),
     /// Refused by the publication rules.
     #[error(transparent)]
     Rejected(#[from] PolicyRejection),
@@ -55,11 +58,16 @@ pub struct Policies {
     handler: CommandHandler<PolicyModule>,
     sla: CommandHandler<SlaMonitor>,
     in_force: Mutex<BTreeMap<String, PolicyInForce>>,
+    limits: PolicyLimits,
 }
 
 impl Policies {
     /// Loads the policies in force from `store`, publishing the default bundle on first start.
-    pub async fn open(store: Arc<dyn EventStore>) -> Result<Policies, PolicyServiceError> {
+    ///
+    /// Every compilation (this one, each publication, each `policy_dir` change) runs under
+    /// `limits`: size and nesting checked first, then on a bounded engine thread with a
+    /// deadline, off the async workers.
+    pub async fn open(store: Arc<dyn EventStore>, limits: PolicyLimits) -> Result<Policies, PolicyServiceError> {
         let mut in_force = BTreeMap::new();
         let mut history = Vec::new();
         for event_type in ["PolicyPublished", "PolicyRetired"] {
@@ -96,16 +104,14 @@ impl Policies {
             }
         }
         let set = PolicySet::from_modules(in_force.values().map(|p| (p.path.clone(), p.source.clone())));
-        let repository = Arc::new(if history.is_empty() {
-            PolicyRepository::with_default_bundle().map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))?
-        } else {
-            PolicyRepository::new(set).map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))?
-        });
+        let set = if history.is_empty() { PolicySet::default_bundle() } else { set };
+        let repository = Arc::new(PolicyRepository::from_compiled(compile(set, limits).await?));
         let policies = Policies {
             repository,
             handler: CommandHandler::new(store.clone(), CommandHandlerConfig::default()),
             sla: CommandHandler::new(store, CommandHandlerConfig::default()),
             in_force: Mutex::new(in_force),
+            limits,
         };
         if history.is_empty() {
             let meta = system_meta();
@@ -140,6 +146,9 @@ impl Policies {
         command: PolicyCommand,
         meta: &EventMetadata,
     ) -> Result<(Revision, usize, Option<u64>), PolicyServiceError> {
+        if let PolicyCommand::PublishPolicy { path, .. } = &command {
+            validate_policy_path(path).map_err(|e| PolicyServiceError::Invalid(e.to_string()))?;
+        }
         let mut in_force = self.in_force.lock().await;
         let mut candidate: BTreeMap<String, String> =
             in_force.iter().map(|(path, p)| (path.clone(), p.source.clone())).collect();
@@ -151,8 +160,7 @@ impl Policies {
                 candidate.remove(path);
             }
         }
-        let set = PolicySet::from_modules(candidate);
-        CompiledPolicies::compile(set.clone()).map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))?;
+        let compiled = compile(PolicySet::from_modules(candidate), self.limits).await?;
         let path = command.path().to_owned();
         let handled = self.handler.handle(&path, command, meta).await.map_err(|e| match e {
             CommandError::Rejected(r) => PolicyServiceError::Rejected(r),
@@ -175,7 +183,7 @@ impl Policies {
                 }
             }
         }
-        let revision = self.repository.replace(set).map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))?;
+        let revision = self.repository.activate(compiled);
         Ok((revision, handled.events.len(), handled.last_position))
     }
 
@@ -225,6 +233,15 @@ impl Policies {
         }
         Ok(commands)
     }
+}
+
+/// Compiles `set` under `limits` on the blocking pool, so the wait for the engine thread
+/// (up to the deadline) never holds an async worker.
+async fn compile(set: PolicySet, limits: PolicyLimits) -> Result<CompiledPolicies, PolicyServiceError> {
+    tokio::task::spawn_blocking(move || CompiledPolicies::compile_with(set, &limits))
+        .await
+        .map_err(|e| PolicyServiceError::Failed(format!("policy compilation task failed: {e}")))?
+        .map_err(|e| PolicyServiceError::DoesNotCompile(e.to_string()))
 }
 
 /// How often the policy directory is compared with what is published.

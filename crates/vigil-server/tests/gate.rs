@@ -389,3 +389,80 @@ async fn first_event(s: &Server, event_type: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+fn nested_module(depth: usize) -> String {
+    format!("package fuzz.deep\nx := {}1{}\n", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[tokio::test]
+async fn a_deeply_nested_policy_is_refused_at_once_and_the_server_keeps_answering() {
+    let s = Server::start().await;
+    let revision = s.get("/api/v1/policies").await.1["revision"].clone();
+    let deep = json!({ "path": "fuzz/deep.rego", "source": nested_module(22) });
+    let started = Instant::now();
+    let (status, body) = s.post_as("/api/v1/policies", &s.token, deep).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "unprocessable");
+    assert!(body["message"].as_str().unwrap().contains("nest 22 deep"), "{body}");
+
+    let after = tokio::time::timeout(Duration::from_secs(5), s.get("/api/v1/policies")).await.expect("answers");
+    assert_eq!(after.0, StatusCode::OK);
+    assert_eq!(after.1["revision"], revision, "the running revision stays");
+    assert!(after.1["items"].as_array().unwrap().iter().all(|p| p["path"] != "fuzz/deep.rego"));
+    let health = tokio::time::timeout(Duration::from_secs(5), s.get("/healthz")).await.expect("answers");
+    assert_eq!(health.0, StatusCode::OK);
+    let fine = json!({ "path": "fuzz/fine.rego", "source": nested_module(3) });
+    assert_eq!(s.post_as("/api/v1/policies", &s.token, fine).await.0, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_policy_slow_to_compile_is_cut_by_the_configured_deadline() {
+    let s = Server::start_with(|c| c.policy_compile_timeout = Duration::from_millis(20)).await;
+    let revision = s.get("/api/v1/policies").await.1["revision"].clone();
+    // Within the nesting limit, but the engine's time doubles per level: ~1 s in debug.
+    let slow = json!({ "path": "fuzz/slow.rego", "source": nested_module(16) });
+    let started = Instant::now();
+    let (status, body) = s.post_as("/api/v1/policies", &s.token, slow).await;
+    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("did not finish within"), "{body}");
+    let (status, now) = s.get("/api/v1/policies").await;
+    assert_eq!((status, &now["revision"]), (StatusCode::OK, &revision));
+}
+
+#[tokio::test]
+async fn bad_policy_paths_are_refused() {
+    let s = Server::start().await;
+    let source = "package vigil.extra\n\nanswer := 42\n";
+    let long = format!("{}.rego", "a".repeat(5000));
+    for path in ["../../etc/passwd", "../../etc/passwd.rego", "/abs.rego", "", "nul\0.rego", "a//b.rego", &long] {
+        let (status, body) = s.post_as("/api/v1/policies", &s.token, json!({ "path": path, "source": source })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path:?}: {body}");
+        assert_eq!(body["code"], "unprocessable");
+        assert!(body["message"].as_str().unwrap().contains("invalid policy path"), "{body}");
+        assert!(body["message"].as_str().unwrap().len() < 400, "the path is quoted shortened: {body}");
+    }
+    let (_, policies) = s.get("/api/v1/policies").await;
+    assert!(policies["items"].as_array().unwrap().iter().all(|p| !p["path"].as_str().unwrap().contains("..")));
+}
+
+#[tokio::test]
+async fn a_deeply_nested_file_in_the_policy_directory_is_refused_and_its_neighbours_published() {
+    let policies = tempfile::tempdir().unwrap();
+    std::fs::write(policies.path().join("deep.rego"), nested_module(22)).unwrap();
+    std::fs::write(policies.path().join("extra.rego"), "package vigil.extra\n\nanswer := 1\n").unwrap();
+    let dir = policies.path().to_owned();
+    let s = Server::start_with(move |c| c.policy_dir = Some(dir)).await;
+    let started = Instant::now();
+    loop {
+        let (_, now) = s.get("/api/v1/policies").await;
+        if now["items"].as_array().unwrap().iter().any(|p| p["path"] == "extra.rego") {
+            assert!(now["items"].as_array().unwrap().iter().all(|p| p["path"] != "deep.rego"));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the directory's good policy was never published");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(s.get("/healthz").await.0, StatusCode::OK);
+}
