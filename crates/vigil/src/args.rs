@@ -155,6 +155,9 @@ pub enum PolicyCommand {
     Test {
         /// The directory, e.g. crates/vigil-policy/policies/default.
         dir: PathBuf,
+        /// How long compiling and running all the tests may take.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION", default_value = "2s")]
+        timeout: Duration,
     },
     /// Evaluate QUERY (e.g. `data.vigil.authz`) over the policies of DIR with an input document.
     Eval {
@@ -166,6 +169,9 @@ pub enum PolicyCommand {
         /// The policies [default: the default bundle].
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// How long compiling and evaluating may take.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION", default_value = "2s")]
+        timeout: Duration,
     },
 }
 

@@ -442,6 +442,21 @@ fn tokens_and_policy_commands() {
     let failing = tempfile::tempdir().unwrap();
     std::fs::write(failing.path().join("x_test.rego"), "package x\n\ntest_fails if { 1 == 2 }\n").unwrap();
     assert!(!Command::new(VIGIL).args(["policy", "test"]).arg(failing.path()).output().unwrap().status.success());
+    let deep = tempfile::tempdir().unwrap();
+    let nested = format!("package fuzz.deep\nx := {}1{}\n", "[".repeat(22), "]".repeat(22));
+    std::fs::write(deep.path().join("deep.rego"), nested).unwrap();
+    let started = Instant::now();
+    let refused = Command::new(VIGIL).args(["policy", "test"]).arg(deep.path()).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nest 22 deep"), "{refused:?}");
+    let refused = Command::new(VIGIL).args(["policy", "eval", "data.fuzz", "--dir"]).arg(deep.path()).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nest 22 deep"), "{refused:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refused at once, not after compiling: {:?}",
+        started.elapsed()
+    );
 
     let input = data.path().join("input.json");
     std::fs::write(&input, r#"{"principal": {"kind": "user", "id": "ada", "roles": ["viewer"]}, "command": {"type": "DeregisterHost", "body": {}}}"#).unwrap();

@@ -3,16 +3,17 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use vigil_policy::PolicySet;
+use vigil_policy::{PolicyLimits, PolicySet};
 
 use crate::args::PolicyCommand;
 
 pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
-        PolicyCommand::Test { dir } => {
+        PolicyCommand::Test { dir, timeout } => {
+            let limits = PolicyLimits { timeout, ..Default::default() };
             let set =
                 PolicySet::from_dir(&dir).with_context(|| format!("cannot load policies from {}", dir.display()))?;
-            let report = vigil_policy::run_tests(&set)?;
+            let report = vigil_policy::run_tests_with(&set, &limits)?;
             for result in &report.results {
                 let verdict = if result.ok { "PASS" } else { "FAIL" };
                 let error = result.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
@@ -21,7 +22,8 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
             println!("{} passed, {} failed", report.passed, report.failed);
             Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        PolicyCommand::Eval { query, input, dir } => {
+        PolicyCommand::Eval { query, input, dir, timeout } => {
+            let limits = PolicyLimits { timeout, ..Default::default() };
             let set = match dir {
                 Some(dir) => {
                     PolicySet::from_dir(&dir).with_context(|| format!("cannot load policies from {}", dir.display()))?
@@ -35,7 +37,7 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
                     serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
                 })
                 .transpose()?;
-            let result = vigil_policy::eval(&set, input.as_ref(), &query)?;
+            let result = vigil_policy::eval_with(&set, input.as_ref(), &query, &limits)?;
             println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
