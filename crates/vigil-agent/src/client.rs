@@ -99,6 +99,22 @@ impl VigilClient {
         Ok(CollectReply { status, body })
     }
 
+    /// The discoveries still parked on the server (`GET /api/v1/collect/parked`), once the
+    /// server has applied everything up to `min_position` and what it woke (read-your-writes).
+    pub async fn parked(&self, min_position: u64) -> Result<serde_json::Value, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/collect/parked?min_position={min_position}", self.base))
+            .header("X-Trento-Apikey", &self.api_key)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        CollectReply { status, body }.ok()
+    }
+
     /// Sends a heartbeat.
     pub async fn heartbeat(&self, agent_id: Uuid) -> Result<(), ClientError> {
         let response = self

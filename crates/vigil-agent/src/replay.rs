@@ -34,6 +34,20 @@ pub struct FileOutcome {
     /// The server's reason or error message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The `last_position` of a 2xx answer.
+    #[serde(skip)]
+    pub last_position: Option<u64>,
+}
+
+/// A discovery still parked on the server once the replay's wake-ups have run.
+#[derive(Clone, Debug, Serialize)]
+pub struct StillParked {
+    /// The agent.
+    pub agent_id: String,
+    /// The discovery type.
+    pub discovery_type: String,
+    /// Why it waits.
+    pub reason: String,
 }
 
 /// The summary of a replay.
@@ -49,6 +63,12 @@ pub struct ReplaySummary {
     pub failed: usize,
     /// Every file, in the order posted.
     pub files: Vec<FileOutcome>,
+    /// What is still parked once the server has applied everything the replay sent and the
+    /// parked discoveries it let through (all of the server's parked discoveries).
+    pub parked: Vec<StillParked>,
+    /// Why `parked` could not be read, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parked_error: Option<String>,
 }
 
 /// Why a replay could not start.
@@ -107,6 +127,7 @@ pub async fn replay(client: &VigilClient, dir: &Path, options: &ReplayOptions) -
                 http_status: 0,
                 status: "failed".into(),
                 message: Some(e.to_string()),
+                last_position: None,
             },
         };
         let outcome = FileOutcome { file, ..outcome };
@@ -124,7 +145,44 @@ pub async fn replay(client: &VigilClient, dir: &Path, options: &ReplayOptions) -
         summary.files.push(outcome);
     }
     bar.finish();
+    // Read-your-writes: the parked list as of the last position the replay saw, once what
+    // that woke has been applied.
+    let last_position = summary.files.iter().filter_map(|f| f.last_position).max().unwrap_or(0);
+    match still_parked(client, last_position, options.retry_for).await {
+        Ok(parked) => summary.parked = parked,
+        Err(e) => summary.parked_error = Some(e.to_string()),
+    }
     Ok(summary)
+}
+
+/// The server's parked discoveries once it has reached `position`, retrying while it answers
+/// 503 (not there yet) or is unreachable, up to `retry_for` (at least once more).
+async fn still_parked(
+    client: &VigilClient,
+    position: u64,
+    retry_for: Duration,
+) -> Result<Vec<StillParked>, ClientError> {
+    let started = Instant::now();
+    loop {
+        match client.parked(position).await {
+            Ok(body) => {
+                let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or("").to_owned();
+                let items = body.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
+                return Ok(items
+                    .iter()
+                    .map(|i| StillParked {
+                        agent_id: text(i, "agent_id"),
+                        discovery_type: text(i, "discovery_type"),
+                        reason: text(i, "reason"),
+                    })
+                    .collect());
+            }
+            Err(e) if e.is_transient() && started.elapsed() < retry_for => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Fills a missing `agent_id` or `discovery_type` from the file name, which carries both
@@ -152,7 +210,14 @@ async fn post_with_retry(client: &VigilClient, body: Vec<u8>, retry_for: Duratio
             Ok(reply) if reply.status.is_success() => {
                 let status = reply.body.get("status").and_then(|s| s.as_str()).unwrap_or("applied").to_owned();
                 let message = reply.body.get("reason").and_then(|s| s.as_str()).map(str::to_owned);
-                return FileOutcome { file: String::new(), http_status: reply.status.as_u16(), status, message };
+                let last_position = reply.body.get("last_position").and_then(|p| p.as_u64());
+                return FileOutcome {
+                    file: String::new(),
+                    http_status: reply.status.as_u16(),
+                    status,
+                    message,
+                    last_position,
+                };
             }
             Ok(reply) => reply.into_error(),
             Err(e) => e,
@@ -168,6 +233,7 @@ async fn post_with_retry(client: &VigilClient, body: Vec<u8>, retry_for: Duratio
                 http_status,
                 status: status.into(),
                 message: Some(error.to_string()),
+                last_position: None,
             };
         }
         tokio::time::sleep(pause).await;

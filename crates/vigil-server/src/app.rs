@@ -320,6 +320,43 @@ impl App {
         tokio::time::timeout(timeout, progress.wait_for(|p| *p >= position)).await.is_ok_and(|r| r.is_ok())
     }
 
+    /// Read-your-writes: waits until the read models show every event up to `position` and
+    /// what the process manager did in reaction to them (a parked discovery it applied once
+    /// its prerequisite arrived, and what that in turn woke). Each round waits for the process
+    /// manager to pass the target, then for every read model to reach the head as it was
+    /// then; a round in which the head did not move past the target ends it. A few rounds
+    /// cover the longest chain (host → cluster or database → application instance), so a
+    /// busy store cannot keep a reader waiting forever. `false` past `timeout`. Waits on the
+    /// projections' watch channels, never polls.
+    pub async fn wait_for_position(&self, position: u64, timeout: Duration) -> bool {
+        const ROUNDS: usize = 4;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let reach = |name: &str, target: u64| {
+            let progress = self.projections.iter().find(|(n, _)| *n == name).map(|(_, p)| p.clone());
+            async move {
+                let Some(mut progress) = progress else { return false };
+                matches!(tokio::time::timeout_at(deadline, progress.wait_for(|p| *p >= target)).await, Ok(Ok(_)))
+            }
+        };
+        let mut target = position;
+        for _ in 0..ROUNDS {
+            if !reach(crate::process::NAME, target).await {
+                return false;
+            }
+            let head = (*self.store.head().borrow()).max(target);
+            for name in PROJECTIONS {
+                if !reach(name, head).await {
+                    return false;
+                }
+            }
+            if head == target {
+                return true;
+            }
+            target = head;
+        }
+        true
+    }
+
     /// Waits until the store is quiet and every subscription (read models, the process
     /// manager, auditing) has applied its last event, that is until everything already
     /// acknowledged has had all its consequences. `false` on timeout.

@@ -54,6 +54,10 @@ pub struct ServerConfig {
     /// may be deregistered (Trento's deregistration debounce).
     #[serde(with = "humantime_serde")]
     pub deregistration_debounce: Duration,
+    /// How long a read with `min_position=N` waits for the read models to reach `N` before
+    /// it answers 503 with `Retry-After`.
+    #[serde(with = "humantime_serde")]
+    pub read_wait: Duration,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +78,7 @@ impl Default for ServerConfig {
             sla_interval: Duration::from_secs(30),
             parked_expiry: Duration::from_secs(3600),
             deregistration_debounce: Duration::ZERO,
+            read_wait: Duration::from_secs(5),
         }
     }
 }

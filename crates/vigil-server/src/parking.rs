@@ -101,7 +101,8 @@ impl Trigger {
 }
 
 impl Wait {
-    fn encode(&self) -> String {
+    /// The wait in words, as stored (`host <id>`, `database <id>`, `database_at <host> <tenant>`).
+    pub fn encode(&self) -> String {
         match self {
             Wait::Host(id) => format!("host {id}"),
             Wait::Database(id) => format!("database {id}"),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{Server, fixtures};
-use replaying::{landscape, replay, scenario_files};
+use replaying::{envelope, landscape, landscape_with, replay, scenario_files};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -381,6 +381,76 @@ async fn every_scenario_converges_to_its_landscape_in_any_order() {
             }
         }
     }
+}
+
+/// Read-your-writes: with every host discovery posted last, the cluster and SAP system
+/// discoveries park and the process manager applies them in the background. A read with
+/// `min_position` = the largest `last_position` of the 202s sees the whole landscape at once,
+/// with no settling in between.
+#[tokio::test]
+async fn a_read_at_the_last_position_sees_what_was_parked() {
+    for scenario in SCENARIOS {
+        let (hosts_last, others): (Vec<PathBuf>, Vec<PathBuf>) = scenario_files(scenario.dir)
+            .into_iter()
+            .partition(|f| f.to_string_lossy().ends_with("_host_discovery.json"));
+        let s = Server::start().await;
+        let mut last_position = 0;
+        let mut n_parked = 0;
+        for file in others.iter().chain(&hosts_last) {
+            let (status, body) = s.collect(envelope(file)).await;
+            assert_eq!(status, axum::http::StatusCode::ACCEPTED, "{}: {body}", file.display());
+            n_parked += usize::from(body["status"] == "parked");
+            last_position = last_position.max(body["last_position"].as_u64().unwrap_or(0));
+        }
+        assert!(n_parked > 0, "{}: posting hosts last parks something", scenario.dir);
+        let landscape = landscape_with(&s, &format!("&min_position={last_position}")).await;
+        check(scenario, &landscape, &s, "hosts last, read at min_position").await;
+        // And straight from the payloads: every host discovery's hostname is listed.
+        for file in &hosts_last {
+            let sent: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+            let hostname = &sent["payload"]["hostname"];
+            assert!(
+                landscape["hosts"].as_array().unwrap().iter().any(|h| &h["hostname"] == hostname),
+                "{}: host {hostname} listed",
+                scenario.dir
+            );
+        }
+    }
+}
+
+/// A position the read models do not reach within `read_wait` is a 503 with `Retry-After`
+/// in the API's error shape; a position that is not a number is a 400.
+#[tokio::test]
+async fn min_position_out_of_reach_is_503_and_not_a_number_is_400() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let s = Server::start_with(|c| c.read_wait = Duration::from_millis(200)).await;
+    let far = s.head().await + 1_000_000;
+    for uri in [
+        format!("/api/v1/hosts?min_position={far}"),
+        format!("/api/v1/clusters?min_position={far}&limit=5"),
+        format!("/api/v1/sap_systems/health?min_position={far}"),
+    ] {
+        let request =
+            Request::get(&uri).header("authorization", format!("Bearer {}", s.token)).body(Body::empty()).unwrap();
+        let started = std::time::Instant::now();
+        let response = s.app.router().oneshot(request).await.unwrap();
+        let waited = started.elapsed();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        assert!(waited >= Duration::from_millis(200) && waited < Duration::from_secs(5), "{uri}: waited {waited:?}");
+        assert!(response.headers().get("retry-after").is_some(), "{uri}: Retry-After");
+        let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(body["code"], "unavailable", "{uri}: {body}");
+        assert!(body["message"].as_str().unwrap().contains(&far.to_string()), "{uri}: {body}");
+    }
+    let (status, body) = s.get("/api/v1/hosts?min_position=abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "bad_request", "{body}");
+    let (status, body) = s.get(&format!("/api/v1/hosts?min_position={}", s.head().await)).await;
+    assert_eq!(status, StatusCode::OK, "a reached position answers at once: {body}");
 }
 
 /// A Fisher–Yates shuffle driven by a small xorshift, so orders are reproducible.

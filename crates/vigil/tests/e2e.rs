@@ -466,3 +466,67 @@ fn tokens_and_policy_commands() {
     let result: Value = serde_json::from_slice(&eval.stdout).unwrap();
     assert_eq!(result["result"][0]["expressions"][0]["value"], false, "a viewer may not deregister: {result}");
 }
+
+/// `vigil replay` ends once what it sent has been applied, parked discoveries it woke
+/// included: a cloud discovery posted before its host's (file-name order) parks, and the
+/// host's provider shows as soon as the replay exits. What cannot be applied (a cloud
+/// discovery whose host never comes) is listed as still parked, with its agent, type and
+/// reason, in the text and the JSON summaries.
+#[test]
+fn replay_waits_for_woken_discoveries_and_lists_what_is_still_parked() {
+    let source = fixtures().join("scenarios/hana-diskless-sbd");
+    let agent = "0f6e6491-21f2-495e-9f2d-bc50b872efaf";
+    let cloud_file = format!("{agent}_cloud_discovery.json");
+    let sent = |file: &Path| -> Value { serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap() };
+
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), free_port(), &[]);
+    let replay = |dir: &Path, json: bool| {
+        let mut command = Command::new(VIGIL);
+        command.args(["replay", "--server-url", &server.base.clone(), "--data-dir"]).arg(data.path()).arg(dir);
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    // Only the cloud discovery of one node: its host never registers.
+    let alone = tempfile::tempdir().unwrap();
+    std::fs::copy(source.join(&cloud_file), alone.path().join(&cloud_file)).unwrap();
+    let text = replay(alone.path(), false);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("parked") && l.contains(agent))
+        .unwrap_or_else(|| panic!("the still-parked cloud discovery is listed: {text}"));
+    assert!(line.contains("cloud_discovery"), "{line}");
+    assert!(line.contains('(') && !line.ends_with("()"), "with its reason: {line}");
+    assert!(text.contains("1 files: 1 accepted"), "the summary is kept: {text}");
+    let summary: Value = serde_json::from_str(&replay(alone.path(), true)).unwrap();
+    let parked = summary["parked"].as_array().unwrap();
+    assert_eq!(parked.len(), 1, "{summary}");
+    assert_eq!(parked[0]["agent_id"], agent);
+    assert_eq!(parked[0]["discovery_type"], "cloud_discovery");
+    assert!(!parked[0]["reason"].as_str().unwrap().is_empty(), "{summary}");
+    assert_eq!(summary["files"].as_array().unwrap().len(), 1, "the files are kept: {summary}");
+
+    // The whole scenario: every cloud discovery comes before its host's and parks, the host
+    // wakes it, and the replay returns only once it is applied.
+    let summary: Value = serde_json::from_str(&replay(&source, true)).unwrap();
+    assert_eq!(summary["parked"], json!([]), "everything applied: {summary}");
+    let hosts = server.all_hosts();
+    let clouds: Vec<PathBuf> = std::fs::read_dir(&source)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("_cloud_discovery.json"))
+        .collect();
+    assert_eq!(hosts.len(), clouds.len(), "{hosts:?}");
+    for cloud in &clouds {
+        let cloud = sent(cloud);
+        let host = hosts.iter().find(|h| h["id"] == cloud["agent_id"]).expect("the cloud discovery's host");
+        let provider = cloud["payload"]["Provider"].as_str().unwrap().to_lowercase();
+        assert_eq!(host["provider"], provider.as_str(), "read right after the replay: {host}");
+    }
+    server.terminate();
+}

@@ -92,3 +92,24 @@ pub(super) fn dispatch_error(e: DispatchError) -> ApiError {
         DispatchError::Failed(m) => ApiError::Unavailable(m),
     }
 }
+
+/// `GET /api/v1/collect/parked`: the discoveries still waiting for a prerequisite (agent,
+/// type, reason, what they wait for), for whoever holds the agent key, so `vigil replay` can
+/// say what did not apply. With `min_position` it answers once the wake-ups of everything up
+/// to that position have run.
+pub(super) async fn parked(State(app): State<Arc<App>>, _: AgentAuth) -> Result<impl IntoResponse, ApiError> {
+    let parked = app.ingest.parking().all().await?;
+    let items: Vec<serde_json::Value> = parked
+        .into_iter()
+        .map(|p| {
+            serde_json::json!({
+                "agent_id": p.agent_id,
+                "discovery_type": p.discovery_type.as_str(),
+                "reason": p.reason,
+                "parked_at": p.parked_at,
+                "waits": p.waits.iter().map(|w| w.encode()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}

@@ -1,5 +1,6 @@
 //! HTTP: routes, extractors and the one mapping of errors to statuses.
 
+pub mod consistency;
 pub mod error;
 pub mod extract;
 
@@ -36,6 +37,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
         .route("/api/v1/collect", post(ingest::collect))
+        .route("/api/v1/collect/parked", get(ingest::parked))
         .route("/api/v1/hosts/{id}/heartbeat", post(ingest::heartbeat))
         .route("/api/v1/hosts", get(hosts::list))
         .route("/api/v1/hosts/{id}", get(hosts::get).delete(hosts::deregister))
@@ -71,6 +73,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/audit/records/{index}", get(audit::record))
         .route("/api/v1/audit/proofs/inclusion", get(audit::inclusion))
         .route("/api/v1/audit/proofs/consistency", get(audit::consistency))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), consistency::min_position))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -47,25 +47,30 @@ pub async fn replay(s: &Server, files: &[PathBuf], what: &str) {
 /// Everything the API shows of the landscape, with timestamps left out, so two replays can
 /// be compared whole.
 pub async fn landscape(s: &Server) -> Value {
-    let mut hosts = items(s, "/api/v1/hosts?limit=1000").await;
+    landscape_with(s, "").await
+}
+
+/// [`landscape`], each read adding `query` (e.g. `&min_position=42`).
+pub async fn landscape_with(s: &Server, query: &str) -> Value {
+    let mut hosts = items(s, &format!("/api/v1/hosts?limit=1000{query}")).await;
     for host in &mut hosts {
         for field in ["registered_at", "updated_at", "last_heartbeat_timestamp"] {
             host.as_object_mut().unwrap().remove(field);
         }
     }
-    let mut clusters = items(s, "/api/v1/clusters?limit=1000").await;
+    let mut clusters = items(s, &format!("/api/v1/clusters?limit=1000{query}")).await;
     for cluster in &mut clusters {
         for field in ["registered_at", "updated_at"] {
             cluster.as_object_mut().unwrap().remove(field);
         }
     }
-    let mut databases = items(s, "/api/v1/databases?limit=1000").await;
+    let mut databases = items(s, &format!("/api/v1/databases?limit=1000{query}")).await;
     for database in &mut databases {
         for field in ["registered_at", "updated_at"] {
             database.as_object_mut().unwrap().remove(field);
         }
     }
-    let mut sap_systems = items(s, "/api/v1/sap_systems?limit=1000").await;
+    let mut sap_systems = items(s, &format!("/api/v1/sap_systems?limit=1000{query}")).await;
     for system in &mut sap_systems {
         for field in ["registered_at", "updated_at"] {
             system.as_object_mut().unwrap().remove(field);

@@ -74,6 +74,16 @@ pub async fn replay(file: &FileConfig, args: ReplayArgs) -> anyhow::Result<ExitC
             summary.rejected,
             summary.failed
         );
+        match &summary.parked_error {
+            Some(error) => println!("cannot tell what is still parked: {error}"),
+            None if summary.parked.is_empty() => println!("nothing is parked"),
+            None => {
+                println!("{} still parked:", summary.parked.len());
+                for p in &summary.parked {
+                    println!("parked     {} {} ({})", p.agent_id, p.discovery_type, p.reason);
+                }
+            }
+        }
     }
     Ok(if summary.failed > 0 || summary.rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

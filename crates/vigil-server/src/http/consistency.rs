@@ -1,0 +1,53 @@
+//! Read-your-writes: `?min_position=N` on any read (`GET`) route answers only once every
+//! read model shows the events up to `N` (the `last_position` of a 202) and what the process
+//! manager did in reaction to them, such as a parked discovery it applied when its
+//! prerequisite arrived. Past `read_wait` it answers 503 with `Retry-After`. One layer on
+//! the router, so every read route has it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use crate::app::App;
+
+/// The query parameter.
+pub const MIN_POSITION: &str = "min_position";
+
+/// Seconds a client is told to wait before retrying a read that timed out.
+const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// The middleware: waits for `min_position` before passing a `GET` on.
+pub async fn min_position(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    // A query that does not parse at all is the handler's to refuse.
+    let raw = Query::<HashMap<String, String>>::try_from_uri(request.uri())
+        .ok()
+        .and_then(|Query(params)| params.get(MIN_POSITION).cloned());
+    let Some(raw) = raw else {
+        return next.run(request).await;
+    };
+    let position: u64 = match raw.trim().parse() {
+        Ok(position) => position,
+        Err(_) => {
+            return ApiError::BadRequest(format!("{MIN_POSITION} must be a non-negative integer, not `{raw}`"))
+                .into_response();
+        }
+    };
+    let wait = app.config.read_wait;
+    if !app.wait_for_position(position, wait).await {
+        let mut response = ApiError::Unavailable(format!(
+            "the read models have not reached position {position} within {wait:?}; retry later"
+        ))
+        .into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        return response;
+    }
+    next.run(request).await
+}
