@@ -75,6 +75,10 @@ pub struct DiscoveryEntry {
     /// The payload, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<Box<serde_json::value::RawValue>>,
+    /// Why the stored payload could not be served (it is not JSON any more): the entry is
+    /// still listed, with this marker instead of the payload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_error: Option<String>,
 }
 
 /// A new entry.
@@ -186,20 +190,17 @@ impl DiscoveryLog {
                 args.push((query.limit as i64).into());
                 sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len()));
                 let mut stmt = conn.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-                    let payload: Option<String> = r.get(7)?;
-                    Ok(DiscoveryEntry {
-                        id: r.get(0)?,
-                        agent_id: r.get(1)?,
-                        discovery_type: r.get(2)?,
-                        payload_hash: r.get(3)?,
-                        received_at: r.get(4)?,
-                        status: r.get(5)?,
-                        reason: r.get(6)?,
-                        payload: payload.and_then(|p| serde_json::value::RawValue::from_string(p).ok()),
-                    })
-                })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+                let mut entries = Vec::new();
+                // One row that does not decode is logged and skipped (or, for its payload,
+                // marked): it never fails the listing.
+                while let Some(r) = rows.next()? {
+                    match decode_entry(r) {
+                        Ok(entry) => entries.push(entry),
+                        Err(error) => tracing::warn!(%error, "discovery log row does not decode; skipped"),
+                    }
+                }
+                Ok(entries)
             })
             .await
     }
@@ -227,4 +228,33 @@ impl DiscoveryLog {
             }
         }
     }
+}
+
+fn decode_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<DiscoveryEntry> {
+    let id: i64 = r.get(0)?;
+    let (payload, payload_error) = match r.get::<_, Option<String>>(7) {
+        Ok(None) => (None, None),
+        Ok(Some(text)) => match serde_json::value::RawValue::from_string(text) {
+            Ok(raw) => (Some(raw), None),
+            Err(error) => {
+                tracing::warn!(id, %error, "stored discovery payload is not JSON; listed without it");
+                (None, Some(format!("stored payload does not decode: {error}")))
+            }
+        },
+        Err(error) => {
+            tracing::warn!(id, %error, "stored discovery payload is not text; listed without it");
+            (None, Some(format!("stored payload does not decode: {error}")))
+        }
+    };
+    Ok(DiscoveryEntry {
+        id,
+        agent_id: r.get(1)?,
+        discovery_type: r.get(2)?,
+        payload_hash: r.get(3)?,
+        received_at: r.get(4)?,
+        status: r.get(5)?,
+        reason: r.get(6)?,
+        payload,
+        payload_error,
+    })
 }

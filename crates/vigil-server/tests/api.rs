@@ -310,3 +310,51 @@ async fn the_discovery_log_is_pruned_after_its_retention() {
     let (_, log) = s.get("/api/v1/discoveries").await;
     assert!(log["items"].as_array().unwrap().is_empty());
 }
+
+// Regression: a host discovery with an extra field `1e999` was answered 202, and from then
+// on every `GET /api/v1/discoveries?with_payload=true` answered 500 (a panic re-reading the
+// stored payload). It is refused at ingest now, naming the field, and nothing is stored.
+#[tokio::test]
+async fn a_number_no_reader_can_hold_is_refused_at_ingest_naming_the_field() {
+    let s = Server::start().await;
+    let mut discovery: Value = serde_json::from_str(&fixture("host_discovery.json")).unwrap();
+    let before = s.head().await;
+    let text = discovery.to_string().replacen("\"payload\":{", "\"payload\":{\"x_unknown\":1e999,", 1);
+    assert!(text.contains("1e999"), "the fixture has a payload object");
+    let (status, body) = s.collect(text).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("payload.x_unknown") && message.contains("out of range"), "{message}");
+    assert_eq!(s.head().await, before, "nothing is stored for a refused discovery");
+    let (status, log) = s.get("/api/v1/discoveries?with_payload=true").await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    // The same document with a representable number is taken.
+    discovery["payload"]["x_unknown"] = serde_json::json!(1e300);
+    assert_eq!(s.collect(discovery.to_string()).await.0, StatusCode::ACCEPTED);
+}
+
+// Regression: one stored row that no longer decodes made the whole discovery log listing
+// fail. It is listed with a marker in place of its payload, and the others as they are.
+#[tokio::test]
+async fn a_stored_discovery_that_does_not_decode_is_listed_with_a_marker() {
+    let s = Server::start().await;
+    assert_eq!(s.collect(fixture("host_discovery.json")).await.0, StatusCode::ACCEPTED);
+    assert_eq!(s.collect(fixture("cloud_discovery_azure.json")).await.0, StatusCode::ACCEPTED);
+    let (_, log) = s.get("/api/v1/discoveries?with_payload=true").await;
+    let corrupted_id = log["items"][0]["id"].as_i64().unwrap();
+    let db = rusqlite::Connection::open(s.dir.path().join("vigil.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let changed =
+        db.execute("UPDATE discovery_log SET payload = '{\"truncated\": [1, 2' WHERE id = ?1", [corrupted_id]).unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let (status, log) = s.get("/api/v1/discoveries?with_payload=true").await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{log}");
+    let bad = items.iter().find(|e| e["id"] == corrupted_id).unwrap();
+    assert!(bad["payload"].is_null(), "{bad}");
+    assert!(bad["payload_error"].as_str().unwrap().contains("does not decode"), "{bad}");
+    let good = items.iter().find(|e| e["id"] != corrupted_id).unwrap();
+    assert!(good["payload"].is_object() && good["payload_error"].is_null(), "{good}");
+}

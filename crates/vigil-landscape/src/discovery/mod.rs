@@ -171,11 +171,114 @@ impl ScenarioDetector {
 }
 
 /// Parses a payload into `T`, naming the field that failed as `payload.<path>`.
+///
+/// The whole document is checked first, fields `T` ignores included: a payload is stored
+/// and served again as sent, so a number JSON readers cannot hold (`1e999`) or a lone
+/// surrogate escape anywhere in it must be refused here rather than break a later reader.
 pub(crate) fn parse_payload<'de, T: serde::Deserialize<'de>>(payload: &'de str) -> Result<T, InvalidDiscovery> {
-    let de = &mut serde_json::Deserializer::from_str(payload);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "payload".to_owned() } else { format!("payload.{path}") };
-        InvalidDiscovery::field(field, e.into_inner().to_string())
-    })
+    fn at<'de, U: serde::Deserialize<'de>>(payload: &'de str) -> Result<U, InvalidDiscovery> {
+        let de = &mut serde_json::Deserializer::from_str(payload);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "payload".to_owned() } else { format!("payload.{path}") };
+            InvalidDiscovery::field(field, e.into_inner().to_string())
+        })
+    }
+    at::<representable::Representable>(payload)?;
+    at(payload)
+}
+
+/// A JSON document every reader can take back: numbers in range, strings valid Unicode.
+/// Walks the document without keeping it.
+mod representable {
+    use std::fmt;
+
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    pub(crate) struct Representable;
+
+    impl<'de> Deserialize<'de> for Representable {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(Walk)
+        }
+    }
+
+    /// A map key, read (so the parser checks it) and dropped.
+    struct Key;
+
+    impl<'de> Deserialize<'de> for Key {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_str(Walk).map(|_| Key)
+        }
+    }
+
+    struct Walk;
+
+    impl<'de> Visitor<'de> for Walk {
+        type Value = Representable;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Representable, E> {
+            Ok(Representable)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Representable, E> {
+            Ok(Representable)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Representable, E> {
+            Ok(Representable)
+        }
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<Representable, E> {
+            if value.is_finite() { Ok(Representable) } else { Err(E::custom("number out of range")) }
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Representable, E> {
+            Ok(Representable)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Representable, E> {
+            Ok(Representable)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Representable, A::Error> {
+            while seq.next_element::<Representable>()?.is_some() {}
+            Ok(Representable)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Representable, A::Error> {
+            while map.next_entry::<Key, Representable>()?.is_some() {}
+            Ok(Representable)
+        }
+    }
+}
+
+#[cfg(test)]
+mod payload_tests {
+    use super::parse_payload;
+
+    #[derive(serde::Deserialize)]
+    struct Named {
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    // Regression: a host discovery with an ignored field `1e999` was accepted, stored, and
+    // then made every listing of the discovery log fail when it was read back.
+    #[test]
+    fn a_number_out_of_range_in_an_ignored_field_is_refused_with_its_path() {
+        let error = parse_payload::<Named>(r#"{"name": "a", "extra": {"deep": [1, 1e999]}}"#).err().unwrap();
+        let text = error.to_string();
+        assert!(text.contains("payload.extra.deep[1]"), "{text}");
+        assert!(text.contains("out of range"), "{text}");
+    }
+
+    #[test]
+    fn a_lone_surrogate_anywhere_is_refused() {
+        let error = parse_payload::<Named>(r#"{"name": "a", "x": ["\ud800"]}"#).err().unwrap();
+        assert!(error.to_string().contains("payload.x[0]"), "{error}");
+    }
+
+    #[test]
+    fn representable_documents_still_parse() {
+        assert!(
+            parse_payload::<Named>(r#"{"name": "a", "x": [1.5e300, -3, 18446744073709551615, null, true]}"#).is_ok()
+        );
+    }
 }

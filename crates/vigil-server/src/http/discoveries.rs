@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use axum::http::HeaderName;
 
@@ -15,7 +14,14 @@ use super::authorize_read;
 use super::error::ApiError;
 use super::extract::{Caller, QueryParams};
 use crate::app::App;
-use crate::discovery_log::DiscoveryQuery;
+use crate::discovery_log::{DiscoveryEntry, DiscoveryQuery};
+
+/// A page of the discovery log.
+#[derive(Serialize)]
+pub(super) struct Listing {
+    items: Vec<DiscoveryEntry>,
+    next_before: Option<i64>,
+}
 
 #[derive(Deserialize)]
 pub(super) struct ListParams {
@@ -31,7 +37,7 @@ pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<([(HeaderName, String); 1], Json<Value>), ApiError> {
+) -> Result<([(HeaderName, String); 1], Json<Listing>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadDiscoveries").await?;
     if let Some(s) = params.status.as_deref()
         && !["applied", "discarded", "parked", "not_interpreted"].contains(&s)
@@ -52,5 +58,7 @@ pub(super) async fn list(
         })
         .await?;
     let next = (entries.len() == limit).then(|| entries.last().map(|e| e.id)).flatten();
-    Ok((decision, Json(json!({ "items": entries, "next_before": next }))))
+    // Serialised as it is, not through a `Value`: the stored payloads are written out as
+    // they were received, and nothing in them can fail the answer.
+    Ok((decision, Json(Listing { items: entries, next_before: next })))
 }
