@@ -30,22 +30,39 @@ pub struct AgentConfig {
 pub async fn run(config: AgentConfig, shutdown: watch::Receiver<bool>) -> Result<(), ClientError> {
     let client = VigilClient::new(&config.server_url, &config.api_key)?;
     let agent_id = config.agent_id;
+    // A heartbeat names a host the server knows only after its first host discovery, so
+    // heartbeats start once one was accepted, as a Trento agent's first heartbeat would
+    // otherwise race its registration and be refused.
+    let (registered_tx, mut registered) = watch::channel(false);
     let discoveries = {
         let client = client.clone();
         every(config.discovery_interval, shutdown.clone(), "host discovery", move || {
             let client = client.clone();
+            let registered_tx = registered_tx.clone();
             async move {
                 let payload = tokio::task::spawn_blocking(machine::discover)
                     .await
                     .map_err(|e| ClientError::Unreachable(e.to_string()))?;
-                client.collect(agent_id, "host_discovery", &payload).await?.ok().map(|_| ())
+                client.collect(agent_id, "host_discovery", &payload).await?.ok()?;
+                registered_tx.send_replace(true);
+                Ok(())
             }
         })
     };
-    let heartbeats = every(config.heartbeat_interval, shutdown, "heartbeat", move || {
-        let client = client.clone();
-        async move { client.heartbeat(agent_id).await }
-    });
+    let heartbeats = {
+        let mut shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                _ = registered.wait_for(|r| *r) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            every(config.heartbeat_interval, shutdown, "heartbeat", move || {
+                let client = client.clone();
+                async move { client.heartbeat(agent_id).await }
+            })
+            .await
+        }
+    };
     tokio::join!(discoveries, heartbeats);
     Ok(())
 }
@@ -66,6 +83,12 @@ where
                 backoff = (backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
                 tracing::warn!(error = %e, retry_in = ?backoff, "{what} failed; backing off");
                 backoff
+            }
+            // The server forgot the host (it was deregistered): the next host discovery
+            // registers it again, so this is worth a warning, not an error.
+            Err(e) if e.is_unknown_host() => {
+                tracing::warn!(error = %e, "{what} was refused: the server does not know this host; the next host discovery registers it");
+                period
             }
             Err(e) => {
                 tracing::error!(error = %e, "{what} was refused");

@@ -30,6 +30,11 @@ impl ClientError {
             ClientError::Status { status, .. } => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
         }
     }
+
+    /// Whether the server answered that it does not know the host (404 on a heartbeat).
+    pub fn is_unknown_host(&self) -> bool {
+        matches!(self, ClientError::Status { status: StatusCode::NOT_FOUND, .. })
+    }
 }
 
 /// The answer to a posted discovery.

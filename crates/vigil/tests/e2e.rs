@@ -530,3 +530,43 @@ fn replay_waits_for_woken_discoveries_and_lists_what_is_still_parked() {
     }
     server.terminate();
 }
+
+// Regression: `vigil agent` against a fresh server logged an ERROR on its first heartbeat
+// ("host … is not registered", 404), which raced the first host discovery. The agent now
+// sends its host discovery first and starts heartbeats once the host is registered.
+#[test]
+fn the_agents_first_heartbeat_on_a_fresh_server_logs_no_error() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(data.path(), port, &[]);
+    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
+    assert!(key.status.success());
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    let agent_id = uuid::Uuid::now_v7().to_string();
+    let log = data.path().join("agent.log");
+    let agent = Command::new(VIGIL)
+        .args(["agent", "--server-url", &server.base, "--agent-id", &agent_id])
+        .args(["--discovery-interval", "300ms", "--heartbeat-interval", "50ms"])
+        .env("VIGIL_API_KEY", &key)
+        .env("VIGIL_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let agent = Reaper(agent);
+    let started = Instant::now();
+    loop {
+        if let Some(host) = get(&format!("{}/api/v1/hosts/{agent_id}", server.base), Some(&server.token))
+            && host["heartbeat"] == "passing"
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the agent's host never became passing");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A few more heartbeats, then stop.
+    std::thread::sleep(Duration::from_millis(300));
+    drop(agent);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains("ERROR") && !logged.contains("WARN"), "the agent logged:\n{logged}");
+}
