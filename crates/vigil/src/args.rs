@@ -240,6 +240,14 @@ pub struct ServeArgs {
     /// Extra time after a host's heartbeat window before it may be deregistered [default: 0s].
     #[arg(long, env = "VIGIL_DEREGISTRATION_DEBOUNCE", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub deregistration_debounce: Option<Duration>,
+    /// How long a read with `min_position` waits for the read models before it answers 503
+    /// [default: 5s].
+    #[arg(long, env = "VIGIL_READ_WAIT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub read_wait: Option<Duration>,
+    /// How long compiling and test-evaluating a published Rego module may take before it is
+    /// refused [default: 2s].
+    #[arg(long, env = "VIGIL_POLICY_COMPILE_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub policy_compile_timeout: Option<Duration>,
 }
 
 /// How to reach a Vigil server as an agent.

@@ -83,6 +83,12 @@ impl FileConfig {
         if let Some(v) = args.deregistration_debounce {
             c.deregistration_debounce = v;
         }
+        if let Some(v) = args.read_wait {
+            c.read_wait = v;
+        }
+        if let Some(v) = args.policy_compile_timeout {
+            c.policy_compile_timeout = v;
+        }
         Ok(c)
     }
 

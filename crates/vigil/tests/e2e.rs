@@ -570,3 +570,90 @@ fn the_agents_first_heartbeat_on_a_fresh_server_logs_no_error() {
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(!logged.contains("ERROR") && !logged.contains("WARN"), "the agent logged:\n{logged}");
 }
+
+/// Schemathesis from PyPI, installed once into the target directory. `None` (the test says
+/// it is skipped, and why) only where there is no Python at all or `VIGIL_SKIP_SCHEMATHESIS`
+/// is set; a failed install is a failure, not a skip.
+fn schemathesis() -> Option<PathBuf> {
+    const VERSION: &str = "4.32.5";
+    if std::env::var_os("VIGIL_SKIP_SCHEMATHESIS").is_some() {
+        eprintln!("SKIPPED: VIGIL_SKIP_SCHEMATHESIS is set, the API is not checked against its OpenAPI document");
+        return None;
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("schemathesis-{VERSION}"));
+    let st = venv.join("bin/st");
+    if st.exists() {
+        return Some(st);
+    }
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no python3 on this machine to run schemathesis");
+        return None;
+    }
+    let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).output().unwrap();
+    assert!(created.status.success(), "python3 -m venv: {}", String::from_utf8_lossy(&created.stderr));
+    let installed = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", &format!("schemathesis=={VERSION}")])
+        .output()
+        .unwrap();
+    if !installed.status.success() {
+        let _ = std::fs::remove_dir_all(&venv);
+        panic!(
+            "could not install schemathesis {VERSION} from PyPI (set VIGIL_SKIP_SCHEMATHESIS=1 to skip): {}",
+            String::from_utf8_lossy(&installed.stderr)
+        );
+    }
+    Some(st)
+}
+
+/// The running binary answers as `GET /api/openapi.json` says: schemathesis generates
+/// requests from the document (valid and invalid ones, with an admin token and the agent
+/// key, over a replayed landscape) and checks every answer: no server error, a documented
+/// status and content type, a body that validates against the response schema, invalid
+/// input refused and valid input accepted (`tests/schemathesis.toml` lists the exceptions
+/// and why). A CI-sized run; `VIGIL_SCHEMATHESIS_EXAMPLES` and `_SEED` change it.
+#[test]
+fn the_api_answers_as_its_openapi_document_says() {
+    let Some(st) = schemathesis() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), free_port(), &["--read-wait", "200ms"]);
+    let replayed = Command::new(VIGIL)
+        .args(["replay", "--server-url", &server.base, "--data-dir"])
+        .arg(data.path())
+        .arg(fixtures().join("scenarios/hana-scale-up-angi"))
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("vigil_"), "{key}");
+
+    let examples = std::env::var("VIGIL_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "20".into());
+    let seed = std::env::var("VIGIL_SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".into());
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis.toml");
+    let output = Command::new(&st)
+        .arg("--config-file")
+        .arg(&config)
+        .args(["run", &format!("{}/api/openapi.json", server.base)])
+        .args(["-H", &format!("Authorization: Bearer {}", server.token)])
+        .args(["-H", &format!("X-Trento-Apikey: {key}")])
+        .args(["--max-examples", &examples, "--seed", &seed, "--workers", "1", "--request-timeout", "30"])
+        .arg("--no-color")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "schemathesis found answers that break the document:\n{report}");
+    assert!(report.contains("passed"), "{report}");
+    // Every operation was tested, not skipped for want of a schema.
+    let operations = report.lines().find(|l| l.trim_start().starts_with("Tested:")).unwrap_or_default();
+    let document = get(&format!("{}/api/openapi.json", server.base), None).unwrap();
+    let methods = ["get", "put", "post", "delete", "patch"];
+    let n: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().keys().filter(|k| methods.contains(&k.as_str())).count())
+        .sum();
+    // All but `GET /api/openapi.json`, which schemathesis reads rather than tests.
+    assert_eq!(operations.trim(), format!("Tested: {}", n - 1), "{report}");
+    server.terminate();
+}

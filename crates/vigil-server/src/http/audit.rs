@@ -16,6 +16,9 @@ use crate::app::App;
 
 type Reply = Result<([(HeaderName, String); 1], Json<Value>), ApiError>;
 
+/// The latest signed tree head, the tree size and the key that signs heads.
+#[utoipa::path(get, path = "/api/v1/audit/head", tag = "audit",
+    responses((status = 200, description = "The signed head", body = Object)))]
 pub(super) async fn head(State(app): State<Arc<App>>, caller: Caller) -> Reply {
     let decision = authorize_read(&app, &caller, "ReadAudit").await?;
     let head = app.audit.latest_head();
@@ -29,8 +32,14 @@ pub(super) async fn head(State(app): State<Arc<App>>, caller: Caller) -> Reply {
     ))
 }
 
-pub(super) async fn record(State(app): State<Arc<App>>, caller: Caller, Path(index): Path<u64>) -> Reply {
+#[utoipa::path(get, path = "/api/v1/audit/records/{index}", tag = "audit",
+    params(("index" = u64, Path, description = "The record's index, from 0")),
+    responses((status = 200, description = "The record as stored, its leaf hash and its decoded body", body = Object)))]
+pub(super) async fn record(State(app): State<Arc<App>>, caller: Caller, Path(index): Path<String>) -> Reply {
     let decision = authorize_read(&app, &caller, "ReadAudit").await?;
+    let index: u64 = index
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("audit record index `{index}` is not a non-negative integer")))?;
     let record = app.audit.record(index).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let record = record.ok_or_else(|| ApiError::NotFound(format!("no audit record {index}")))?;
     let body = record.body().unwrap_or(Value::Null);
@@ -47,12 +56,16 @@ pub(super) async fn record(State(app): State<Arc<App>>, caller: Caller, Path(ind
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct InclusionParams {
     index: u64,
     tree_size: u64,
 }
 
+/// The RFC 6962 inclusion proof of record `index` in the tree of `tree_size` records.
+#[utoipa::path(get, path = "/api/v1/audit/proofs/inclusion", tag = "audit", params(InclusionParams),
+    responses((status = 200, description = "The proof and the root it leads to", body = Object)))]
 pub(super) async fn inclusion(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -72,12 +85,16 @@ pub(super) async fn inclusion(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ConsistencyParams {
     first: u64,
     second: u64,
 }
 
+/// The RFC 6962 consistency proof between the trees of `first` and `second` records.
+#[utoipa::path(get, path = "/api/v1/audit/proofs/consistency", tag = "audit", params(ConsistencyParams),
+    responses((status = 200, description = "The proof and both roots", body = Object)))]
 pub(super) async fn consistency(
     State(app): State<Arc<App>>,
     caller: Caller,

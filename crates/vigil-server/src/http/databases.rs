@@ -20,11 +20,12 @@ use crate::gate::{GateCommand, Via};
 use crate::readmodel::databases::{DatabaseInstanceRow, DatabaseRow};
 
 /// A database as the API shows it, with Trento's field names.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct DatabaseView {
     id: String,
     sid: String,
     health: String,
+    #[schema(value_type = Vec<Object>)]
     tenants: Vec<Tenant>,
     database_instances: Vec<DatabaseInstanceView>,
     tags: Vec<TagView>,
@@ -34,7 +35,7 @@ pub(super) struct DatabaseView {
 }
 
 /// A database instance, with Trento's flat `system_replication_*` fields.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct DatabaseInstanceView {
     database_id: String,
     sid: String,
@@ -58,6 +59,8 @@ pub(super) struct DatabaseInstanceView {
     stale: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/databases", tag = "landscape", params(LandscapeParams),
+    responses((status = 200, description = "One page of databases", body = Page<DatabaseView>)))]
 pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -70,6 +73,9 @@ pub(super) async fn list(
     Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
 }
 
+#[utoipa::path(get, path = "/api/v1/databases/{id}", tag = "landscape",
+    params(("id" = uuid::Uuid, Path, description = "The database id")),
+    responses((status = 200, description = "The database", body = DatabaseView)))]
 pub(super) async fn get(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -83,6 +89,11 @@ pub(super) async fn get(
 }
 
 /// Deletes an instance its host no longer lists; a present one is refused with 422.
+#[utoipa::path(delete, path = "/api/v1/databases/{id}/hosts/{host_id}/instances/{instance_number}", tag = "landscape",
+    params(("id" = uuid::Uuid, Path, description = "The database id"),
+        ("host_id" = uuid::Uuid, Path, description = "The host id"),
+        ("instance_number" = String, Path, pattern = "^[0-9]{2}$", description = "The instance number, e.g. `00`")),
+    responses((status = 204, description = "Deleted")))]
 pub(super) async fn delete_absent_instance(
     State(app): State<Arc<App>>,
     caller: Caller,

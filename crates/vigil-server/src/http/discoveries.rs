@@ -17,36 +17,47 @@ use crate::app::App;
 use crate::discovery_log::{DiscoveryEntry, DiscoveryQuery};
 
 /// A page of the discovery log.
-#[derive(Serialize)]
-pub(super) struct Listing {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct DiscoveryPage {
+    #[schema(value_type = Vec<Object>)]
     items: Vec<DiscoveryEntry>,
     next_before: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListParams {
+    /// Only what this agent sent.
     agent_id: Option<String>,
+    /// Only entries of this status.
+    #[param(schema_with = super::reference::discovery_status)]
     status: Option<String>,
+    /// Only entries older than this id (the previous page's `next_before`).
     before: Option<i64>,
-    limit: Option<usize>,
+    /// At most this many entries (1 to 1000, default 100).
+    #[param(maximum = 4294967295.0)]
+    limit: Option<u32>,
+    /// Include each discovery's payload as it was received.
     #[serde(default)]
     with_payload: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/discoveries", tag = "discoveries", params(ListParams),
+    responses((status = 200, description = "One page of the discovery log, newest first", body = DiscoveryPage)))]
 pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<([(HeaderName, String); 1], Json<Listing>), ApiError> {
+) -> Result<([(HeaderName, String); 1], Json<DiscoveryPage>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadDiscoveries").await?;
     if let Some(s) = params.status.as_deref()
-        && !["applied", "discarded", "parked", "not_interpreted"].contains(&s)
+        && !super::values::DISCOVERY_STATUS.contains(&s)
     {
         return Err(ApiError::BadRequest(format!(
             "status must be applied, discarded, parked or not_interpreted, not `{s}`"
         )));
     }
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = super::page_limit(params.limit);
     let entries = app
         .discovery_log
         .list(DiscoveryQuery {
@@ -60,5 +71,5 @@ pub(super) async fn list(
     let next = (entries.len() == limit).then(|| entries.last().map(|e| e.id)).flatten();
     // Serialised as it is, not through a `Value`: the stored payloads are written out as
     // they were received, and nothing in them can fail the answer.
-    Ok((decision, Json(Listing { items: entries, next_before: next })))
+    Ok((decision, Json(DiscoveryPage { items: entries, next_before: next })))
 }

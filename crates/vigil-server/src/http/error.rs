@@ -38,9 +38,12 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody<'a> {
+    /// A stable, machine-readable code (`bad_request`, `unauthorized`, ...).
     code: &'a str,
+    /// What is wrong, for a person.
     message: String,
 }
 

@@ -16,30 +16,45 @@ use super::extract::{Caller, QueryParams};
 use crate::app::App;
 
 /// A page of events.
-#[derive(Serialize)]
-pub(super) struct Listing<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct EventPage<'a> {
+    /// CloudEvents 1.0 in JSON.
+    #[schema(value_type = Vec<Object>)]
     items: Vec<CloudEvent<'a>>,
     next_after: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListParams {
     /// Only events after this position.
     #[serde(default)]
+    #[param(maximum = 9007199254740991.0)]
     after: u64,
     subject: Option<String>,
     #[serde(rename = "type")]
     event_type: Option<String>,
-    limit: Option<usize>,
+    /// At most this many events (1 to 1000, default 100).
+    #[param(maximum = 4294967295.0)]
+    limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(ListParams),
+    responses((status = 200, description = "One page of events in store order", body = EventPage)))]
 pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Response, ApiError> {
     let decision = authorize_read(&app, &caller, "ReadEvents").await?;
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    if params.after > super::MAX_POSITION {
+        return Err(ApiError::BadRequest(format!(
+            "after must be at most {}, not {}",
+            super::MAX_POSITION,
+            params.after
+        )));
+    }
+    let limit = super::page_limit(params.limit);
     let events = app
         .store
         .query(EventQuery {
@@ -52,5 +67,5 @@ pub(super) async fn list(
     let next = (events.len() == limit).then(|| events.last().map(|e| e.position)).flatten();
     let items: Vec<_> = events.iter().map(|e| e.to_cloud_event()).collect();
     // Serialised as it is, not through a `Value`, so no stored event data can fail the answer.
-    Ok((decision, Json(Listing { items, next_after: next })).into_response())
+    Ok((decision, Json(EventPage { items, next_after: next })).into_response())
 }

@@ -25,29 +25,36 @@ use crate::gate::{GateCommand, Via};
 use crate::readmodel::hosts::{HostQuery, HostRow};
 
 /// A host as the API shows it, with Trento's field names.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct HostView {
     id: String,
     hostname: String,
     fully_qualified_domain_name: Option<String>,
     ip_addresses: Vec<String>,
     agent_version: String,
+    #[schema(value_type = String, example = "x86_64")]
     arch: Architecture,
     os_version: String,
     cpu_count: u32,
     socket_count: u32,
     total_memory_mb: u64,
     last_boot_timestamp: Option<DateTime<Utc>>,
+    #[schema(value_type = Vec<Object>)]
     systemd_units: Vec<SystemdUnit>,
+    #[schema(value_type = String, example = "community")]
     installation_source: InstallationSource,
     prometheus_targets: BTreeMap<String, String>,
+    #[schema(value_type = String, example = "pull")]
     prometheus_mode: PrometheusMode,
     cluster_id: Option<String>,
     heartbeat: String,
     last_heartbeat_timestamp: Option<String>,
     provider: Option<&'static str>,
+    /// The cloud's metadata, or null.
     provider_data: Value,
+    #[schema(value_type = Vec<Object>)]
     sles_subscriptions: Vec<SlesSubscription>,
+    /// Null when saptune is not installed.
     saptune_status: Value,
     sap_workload_running: bool,
     health: String,
@@ -60,20 +67,14 @@ pub(super) struct HostView {
     updated_at: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/hosts", tag = "landscape", params(LandscapeParams),
+    responses((status = 200, description = "One page of hosts", body = Page<HostView>)))]
 pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<HostView>>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadHosts").await?;
-    if let Some(h) = params.heartbeat.as_deref()
-        && !["unknown", "passing", "critical"].contains(&h)
-    {
-        return Err(ApiError::BadRequest(format!("heartbeat must be unknown, passing or critical, not `{h}`")));
-    }
-    if let Some(cluster_id) = params.cluster_id.as_deref() {
-        parse_id("cluster_id", cluster_id)?;
-    }
     let list = params.query()?;
     let (offset, limit) = (list.offset, list.limit);
     let query =
@@ -83,6 +84,9 @@ pub(super) async fn list(
     Ok((decision, Json(Page { items, total, offset, limit })))
 }
 
+#[utoipa::path(get, path = "/api/v1/hosts/{id}", tag = "landscape",
+    params(("id" = uuid::Uuid, Path, description = "The host id")),
+    responses((status = 200, description = "The host", body = HostView)))]
 pub(super) async fn get(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -99,6 +103,9 @@ pub(super) async fn get(
 /// alive (422 with the time from which it will be allowed); once granted, the process
 /// manager deregisters the host's instances and cluster membership, then the host. Answers
 /// 202: the request is durable, the rest follows.
+#[utoipa::path(delete, path = "/api/v1/hosts/{id}", tag = "landscape",
+    params(("id" = uuid::Uuid, Path, description = "The host id")),
+    responses((status = 202, description = "Deregistration requested", body = Object)))]
 pub(super) async fn deregister(
     State(app): State<Arc<App>>,
     caller: Caller,

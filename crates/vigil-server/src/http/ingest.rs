@@ -23,13 +23,20 @@ use crate::gate::{GateCommand, Via};
 use crate::ingest::IngestError;
 
 /// The Trento agent's discovery envelope.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct CollectRequest {
     agent_id: String,
     discovery_type: String,
+    /// The discovery as the agent gathered it; its shape depends on `discovery_type`.
+    #[schema(value_type = Object)]
     payload: Box<RawValue>,
 }
 
+/// Accepts a discovery from a Trento agent. 202 means its events are committed; the
+/// answer's `last_position` can be passed as `min_position` to a read.
+#[utoipa::path(post, path = "/api/v1/collect", tag = "agents", security(("agent_api_key" = [])),
+    request_body = CollectRequest,
+    responses((status = 202, description = "Stored (applied, parked or discarded)", body = Object)))]
 pub(super) async fn collect(
     State(app): State<Arc<App>>,
     _: AgentAuth,
@@ -54,6 +61,10 @@ pub(super) async fn collect(
     Ok((StatusCode::ACCEPTED, Json(outcome)))
 }
 
+/// A heartbeat of a registered host.
+#[utoipa::path(post, path = "/api/v1/hosts/{id}/heartbeat", tag = "agents", security(("agent_api_key" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The host id")),
+    responses((status = 204, description = "Recorded")))]
 pub(super) async fn heartbeat(
     State(app): State<Arc<App>>,
     _: AgentAuth,
@@ -97,6 +108,8 @@ pub(super) fn dispatch_error(e: DispatchError) -> ApiError {
 /// type, reason, what they wait for), for whoever holds the agent key, so `vigil replay` can
 /// say what did not apply. With `min_position` it answers once the wake-ups of everything up
 /// to that position have run.
+#[utoipa::path(get, path = "/api/v1/collect/parked", tag = "agents", security(("agent_api_key" = [])),
+    responses((status = 200, description = "The parked discoveries", body = Object)))]
 pub(super) async fn parked(State(app): State<Arc<App>>, _: AgentAuth) -> Result<impl IntoResponse, ApiError> {
     let parked = app.ingest.parking().all().await?;
     let items: Vec<serde_json::Value> = parked

@@ -4,6 +4,8 @@ pub mod consistency;
 pub mod error;
 pub mod extract;
 
+pub use reference::document as openapi;
+
 mod audit;
 mod clusters;
 mod databases;
@@ -13,6 +15,7 @@ mod health;
 mod hosts;
 mod ingest;
 mod policies;
+mod reference;
 mod sap_systems;
 mod tags;
 
@@ -20,64 +23,79 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderName;
-use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::App;
 use crate::readmodel::ListQuery;
-use crate::readmodel::hosts::is_health;
 use error::ApiError;
 use extract::Caller;
 
-/// Every route of the API.
+/// Every route of the API, with its description: a route is added only through
+/// `routes!`, which also puts it in the OpenAPI document.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready))
-        .route("/metrics", get(health::metrics))
-        .route("/api/v1/collect", post(ingest::collect))
-        .route("/api/v1/collect/parked", get(ingest::parked))
-        .route("/api/v1/hosts/{id}/heartbeat", post(ingest::heartbeat))
-        .route("/api/v1/hosts", get(hosts::list))
-        .route("/api/v1/hosts/{id}", get(hosts::get).delete(hosts::deregister))
-        .route("/api/v1/hosts/{id}/tags", post(tags::add_to_host))
-        .route("/api/v1/hosts/{id}/tags/{value}", delete(tags::remove_from_host))
-        .route("/api/v1/clusters", get(clusters::list))
-        .route("/api/v1/clusters/{id}", get(clusters::get))
-        .route("/api/v1/clusters/{id}/tags", post(tags::add_to_cluster))
-        .route("/api/v1/clusters/{id}/tags/{value}", delete(tags::remove_from_cluster))
-        .route("/api/v1/databases", get(databases::list))
-        .route("/api/v1/databases/{id}", get(databases::get))
-        .route("/api/v1/databases/{id}/tags", post(tags::add_to_database))
-        .route("/api/v1/databases/{id}/tags/{value}", delete(tags::remove_from_database))
-        .route(
-            "/api/v1/databases/{id}/hosts/{host_id}/instances/{instance_number}",
-            delete(databases::delete_absent_instance),
-        )
-        .route("/api/v1/sap_systems", get(sap_systems::list))
-        .route("/api/v1/sap_systems/health", get(sap_systems::health))
-        .route("/api/v1/sap_systems/{id}", get(sap_systems::get))
-        .route("/api/v1/sap_systems/{id}/tags", post(tags::add_to_sap_system))
-        .route("/api/v1/sap_systems/{id}/tags/{value}", delete(tags::remove_from_sap_system))
-        .route(
-            "/api/v1/sap_systems/{id}/hosts/{host_id}/instances/{instance_number}",
-            delete(sap_systems::delete_absent_instance),
-        )
-        .route("/api/v1/events", get(events::list))
-        .route("/api/v1/discoveries", get(discoveries::list))
-        .route("/api/v1/decisions", get(policies::decisions))
-        .route("/api/v1/policies", get(policies::list).post(policies::publish))
-        .route("/api/v1/policies/{path}/retire", post(policies::retire))
-        .route("/api/v1/audit/head", get(audit::head))
-        .route("/api/v1/audit/records/{index}", get(audit::record))
-        .route("/api/v1/audit/proofs/inclusion", get(audit::inclusion))
-        .route("/api/v1/audit/proofs/consistency", get(audit::consistency))
+    let (router, _) = routes().split_for_parts();
+    router
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), consistency::min_position))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(app)
+}
+
+/// The routes and their OpenAPI operations, in one list.
+fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(reference::Fixed::openapi())
+        .routes(routes!(health::alive))
+        .routes(routes!(health::ready))
+        .routes(routes!(health::metrics))
+        .routes(routes!(reference::openapi_json))
+        .routes(routes!(reference::page))
+        .routes(routes!(reference::asset))
+        .routes(routes!(ingest::collect))
+        .routes(routes!(ingest::parked))
+        .routes(routes!(ingest::heartbeat))
+        .routes(routes!(hosts::list))
+        .routes(routes!(hosts::get, hosts::deregister))
+        .routes(routes!(tags::add_to_host))
+        .routes(routes!(tags::remove_from_host))
+        .routes(routes!(clusters::list))
+        .routes(routes!(clusters::get))
+        .routes(routes!(tags::add_to_cluster))
+        .routes(routes!(tags::remove_from_cluster))
+        .routes(routes!(databases::list))
+        .routes(routes!(databases::get))
+        .routes(routes!(tags::add_to_database))
+        .routes(routes!(tags::remove_from_database))
+        .routes(routes!(databases::delete_absent_instance))
+        .routes(routes!(sap_systems::list))
+        .routes(routes!(sap_systems::health))
+        .routes(routes!(sap_systems::get))
+        .routes(routes!(tags::add_to_sap_system))
+        .routes(routes!(tags::remove_from_sap_system))
+        .routes(routes!(sap_systems::delete_absent_instance))
+        .routes(routes!(events::list))
+        .routes(routes!(discoveries::list))
+        .routes(routes!(policies::decisions))
+        .routes(routes!(policies::list, policies::publish))
+        .routes(routes!(policies::retire))
+        .routes(routes!(audit::head))
+        .routes(routes!(audit::record))
+        .routes(routes!(audit::inclusion))
+        .routes(routes!(audit::consistency))
+}
+
+/// The closed sets of query values: the handlers check against them and the OpenAPI
+/// document lists them.
+pub(super) mod values {
+    pub const HEALTH: &[&str] = &["passing", "warning", "critical", "unknown"];
+    pub const HEARTBEAT: &[&str] = &["unknown", "passing", "critical"];
+    pub const CLUSTER_TYPE: &[&str] = &["hana_scale_up", "hana_scale_out", "ascs_ers", "hana_ascs_ers", "unknown"];
+    pub const DISCOVERY_STATUS: &[&str] = &["applied", "discarded", "parked", "not_interpreted"];
+    pub const DECISION_RESULT: &[&str] = &["allow", "deny"];
 }
 
 /// The header carrying the id of the decision that let a request through.
@@ -92,32 +110,67 @@ async fn authorize_read(app: &App, caller: &Caller, read: &str) -> Result<[(Head
 /// The query parameters of the landscape lists: filters and paging. One struct for all
 /// (a list ignores the filters it has no use for), as the query string parser cannot
 /// flatten typed fields.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct LandscapeParams {
+    /// Hosts: only this hostname.
     hostname: Option<String>,
+    /// Hosts: the heartbeat.
+    #[param(schema_with = reference::heartbeat)]
     heartbeat: Option<String>,
+    /// Hosts: only members of this cluster.
+    #[param(value_type = Option<uuid::Uuid>)]
     cluster_id: Option<String>,
+    /// Only resources of this health.
+    #[param(schema_with = reference::health)]
     health: Option<String>,
+    /// Only resources with this tag.
     tag: Option<String>,
+    /// Clusters, SAP systems, databases: only this SID.
     sid: Option<String>,
+    /// Clusters: only this type.
     #[serde(rename = "type")]
+    #[param(schema_with = reference::cluster_type)]
     cluster_type: Option<String>,
+    /// Also list what was deregistered.
     #[serde(default)]
     include_deregistered: bool,
+    /// How many items to skip.
     #[serde(default)]
-    offset: usize,
-    limit: Option<usize>,
+    #[param(maximum = 4294967295.0)]
+    offset: u32,
+    /// At most this many items (1 to 1000, default 100).
+    #[param(maximum = 4294967295.0)]
+    limit: Option<u32>,
 }
 
 impl LandscapeParams {
-    /// The filters as a query, with a 400 for a health that does not exist.
+    /// The filters as a query, with a 400 for a value that does not exist. Every filter is
+    /// checked on every list, also where that list does not use it, so a typo is never
+    /// silently ignored.
     fn query(&self) -> Result<ListQuery, ApiError> {
         if let Some(health) = self.health.as_deref()
-            && !is_health(health)
+            && !values::HEALTH.contains(&health)
         {
             return Err(ApiError::BadRequest(format!(
                 "health must be passing, warning, critical or unknown, not `{health}`"
             )));
+        }
+        if let Some(h) = self.heartbeat.as_deref()
+            && !values::HEARTBEAT.contains(&h)
+        {
+            return Err(ApiError::BadRequest(format!("heartbeat must be unknown, passing or critical, not `{h}`")));
+        }
+        if let Some(t) = self.cluster_type.as_deref()
+            && !values::CLUSTER_TYPE.contains(&t)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "type must be one of {}, not `{t}`",
+                values::CLUSTER_TYPE.join(", ")
+            )));
+        }
+        if let Some(cluster_id) = self.cluster_id.as_deref() {
+            extract::parse_id("cluster_id", cluster_id)?;
         }
         Ok(ListQuery {
             health: self.health.clone(),
@@ -125,14 +178,23 @@ impl LandscapeParams {
             sid: self.sid.clone(),
             cluster_type: self.cluster_type.clone(),
             include_deregistered: self.include_deregistered,
-            offset: self.offset,
-            limit: self.limit.unwrap_or(100).clamp(1, 1000),
+            offset: self.offset as usize,
+            limit: page_limit(self.limit),
         })
     }
 }
 
+/// The largest event position the API takes or gives: a JSON reader in JavaScript holds
+/// integers exactly only up to 2^53 - 1.
+pub const MAX_POSITION: u64 = (1 << 53) - 1;
+
+/// A page's size: what was asked for within 1 to 1000, 100 by default.
+fn page_limit(asked: Option<u32>) -> usize {
+    asked.unwrap_or(100).clamp(1, 1000) as usize
+}
+
 /// One page of a list.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct Page<T> {
     items: Vec<T>,
     total: u64,
@@ -141,7 +203,7 @@ pub(super) struct Page<T> {
 }
 
 /// A tag as Trento shows it on a resource.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct TagView {
     value: String,
     resource_id: String,

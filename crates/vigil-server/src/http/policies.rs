@@ -18,12 +18,18 @@ use crate::app::App;
 use crate::decisions::DecisionQuery;
 use crate::gate::{GateCommand, Via};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct PublishRequest {
+    /// Where the module lives in the set, e.g. `vigil/authz_extra.rego`.
+    #[schema(pattern = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*\.rego$", max_length = 255)]
     path: String,
+    /// The Rego v1 source.
     source: String,
 }
 
+/// The policies in force and the revision of the set.
+#[utoipa::path(get, path = "/api/v1/policies", tag = "policies",
+    responses((status = 200, description = "The policies in force", body = Object)))]
 pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -33,6 +39,10 @@ pub(super) async fn list(
     Ok((decision, Json(json!({ "revision": revision, "items": app.policies.in_force().await }))))
 }
 
+/// Publishes a Rego module (compiled and test-evaluated under limits first; 422 with the
+/// reason if it does not compile). 201 when it changed the set, 200 when it was already in force.
+#[utoipa::path(post, path = "/api/v1/policies", tag = "policies", request_body = PublishRequest,
+    responses((status = 201, description = "Published", body = Object), (status = 200, description = "Already in force", body = Object)))]
 pub(super) async fn publish(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -47,6 +57,9 @@ pub(super) async fn publish(
     submit(&app, &caller, command).await
 }
 
+#[utoipa::path(post, path = "/api/v1/policies/{path}/retire", tag = "policies",
+    params(("path" = String, Path, pattern = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*\.rego$", max_length = 255, description = "The module path, URL-encoded")),
+    responses((status = 201, description = "Retired", body = Object), (status = 200, description = "Was not in force", body = Object)))]
 pub(super) async fn retire(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -79,14 +92,24 @@ async fn submit(
     Ok((status, [(DECISION_HEADER, admitted.decision_id.to_string())], Json(body)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct DecisionParams {
+    /// Only decisions about this principal.
     principal: Option<String>,
+    /// Only allowed or only denied requests.
+    #[param(schema_with = super::reference::decision_result)]
     result: Option<String>,
+    /// Only decisions of this policy.
     policy: Option<String>,
-    limit: Option<usize>,
+    /// At most this many decisions (1 to 1000, default 100).
+    #[param(maximum = 4294967295.0)]
+    limit: Option<u32>,
 }
 
+/// The recorded authorization decisions, newest first.
+#[utoipa::path(get, path = "/api/v1/decisions", tag = "policies", params(DecisionParams),
+    responses((status = 200, description = "The decisions", body = Object)))]
 pub(super) async fn decisions(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -105,7 +128,7 @@ pub(super) async fn decisions(
         principal: params.principal,
         allow,
         policy: params.policy,
-        limit: params.limit.unwrap_or(100).clamp(1, 1000),
+        limit: super::page_limit(params.limit),
     };
     Ok((decision, Json(json!({ "items": app.decisions.list(query).await? }))))
 }

@@ -22,7 +22,7 @@ use crate::readmodel::hosts::HostRow;
 use crate::readmodel::sap_systems::{ApplicationInstanceRow, SapSystemRow};
 
 /// A SAP system as the API shows it, with Trento's field names.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct SapSystemView {
     id: String,
     sid: String,
@@ -42,7 +42,7 @@ pub(super) struct SapSystemView {
 }
 
 /// An application instance, with Trento's field names.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ApplicationInstanceView {
     sap_system_id: String,
     sid: String,
@@ -60,7 +60,7 @@ pub(super) struct ApplicationInstanceView {
 
 /// One line of the health overview: a SAP system, its database, their clusters and hosts,
 /// and each instance.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct HealthSummary {
     id: String,
     sid: String,
@@ -78,7 +78,7 @@ pub(super) struct HealthSummary {
 }
 
 /// An instance's line of the health overview.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct InstanceHealth {
     /// `application` or `database`.
     #[serde(rename = "type")]
@@ -91,6 +91,8 @@ pub(super) struct InstanceHealth {
     stale: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/sap_systems", tag = "landscape", params(LandscapeParams),
+    responses((status = 200, description = "One page of SAP systems", body = Page<SapSystemView>)))]
 pub(super) async fn list(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -103,6 +105,9 @@ pub(super) async fn list(
     Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
 }
 
+#[utoipa::path(get, path = "/api/v1/sap_systems/{id}", tag = "landscape",
+    params(("id" = uuid::Uuid, Path, description = "The SAP system id")),
+    responses((status = 200, description = "The SAP system", body = SapSystemView)))]
 pub(super) async fn get(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -117,6 +122,8 @@ pub(super) async fn get(
 
 /// The health overview: per SAP system its health, its database's, the health of the
 /// clusters and hosts it runs on, and each instance's.
+#[utoipa::path(get, path = "/api/v1/sap_systems/health", tag = "landscape", params(LandscapeParams),
+    responses((status = 200, description = "One page of the health overview", body = Page<HealthSummary>)))]
 pub(super) async fn health(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -199,6 +206,11 @@ pub(super) async fn health(
 }
 
 /// Deletes an instance its host no longer lists; a present one is refused with 422.
+#[utoipa::path(delete, path = "/api/v1/sap_systems/{id}/hosts/{host_id}/instances/{instance_number}", tag = "landscape",
+    params(("id" = uuid::Uuid, Path, description = "The SAP system id"),
+        ("host_id" = uuid::Uuid, Path, description = "The host id"),
+        ("instance_number" = String, Path, pattern = "^[0-9]{2}$", description = "The instance number, e.g. `00`")),
+    responses((status = 204, description = "Deleted")))]
 pub(super) async fn delete_absent_instance(
     State(app): State<Arc<App>>,
     caller: Caller,

@@ -17,8 +17,10 @@ use super::{DECISION_HEADER, TagView};
 use crate::app::App;
 use crate::tags::{TagTarget, validate};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct NewTag {
+    /// Letters, digits, spaces and `-_.:`, at most 64 characters; trimmed.
+    #[schema(pattern = r"^[A-Za-z0-9_.:-]([A-Za-z0-9 _.:-]{0,62}[A-Za-z0-9_.:-])?$")]
     value: String,
 }
 
@@ -63,7 +65,12 @@ async fn remove(
 }
 
 macro_rules! tag_routes {
-    ($add:ident, $remove:ident, $target:expr) => {
+    ($add:ident, $remove:ident, $target:expr, $add_path:literal, $remove_path:literal) => {
+        /// Tags the resource (201; 200 when it already had the tag).
+        #[utoipa::path(post, path = $add_path, tag = "tags", request_body = NewTag,
+                            params(("id" = uuid::Uuid, Path, description = "The resource id")),
+                            responses((status = 201, description = "Tagged", body = TagView),
+                                (status = 200, description = "Already tagged", body = TagView)))]
         pub(super) async fn $add(
             State(app): State<Arc<App>>,
             caller: Caller,
@@ -73,6 +80,10 @@ macro_rules! tag_routes {
             add(app, caller, $target, id, tag).await
         }
 
+        #[utoipa::path(delete, path = $remove_path, tag = "tags",
+                            params(("id" = uuid::Uuid, Path, description = "The resource id"),
+                                ("value" = String, Path, description = "The tag")),
+                            responses((status = 204, description = "Removed")))]
         pub(super) async fn $remove(
             State(app): State<Arc<App>>,
             caller: Caller,
@@ -83,7 +94,31 @@ macro_rules! tag_routes {
     };
 }
 
-tag_routes!(add_to_host, remove_from_host, TagTarget::Host);
-tag_routes!(add_to_cluster, remove_from_cluster, TagTarget::Cluster);
-tag_routes!(add_to_database, remove_from_database, TagTarget::Database);
-tag_routes!(add_to_sap_system, remove_from_sap_system, TagTarget::SapSystem);
+tag_routes!(
+    add_to_host,
+    remove_from_host,
+    TagTarget::Host,
+    "/api/v1/hosts/{id}/tags",
+    "/api/v1/hosts/{id}/tags/{value}"
+);
+tag_routes!(
+    add_to_cluster,
+    remove_from_cluster,
+    TagTarget::Cluster,
+    "/api/v1/clusters/{id}/tags",
+    "/api/v1/clusters/{id}/tags/{value}"
+);
+tag_routes!(
+    add_to_database,
+    remove_from_database,
+    TagTarget::Database,
+    "/api/v1/databases/{id}/tags",
+    "/api/v1/databases/{id}/tags/{value}"
+);
+tag_routes!(
+    add_to_sap_system,
+    remove_from_sap_system,
+    TagTarget::SapSystem,
+    "/api/v1/sap_systems/{id}/tags",
+    "/api/v1/sap_systems/{id}/tags/{value}"
+);

@@ -14,7 +14,6 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use vigil_kernel::envelope::RecordedEvent;
-use vigil_landscape::health::Health;
 use vigil_landscape::host::{Heartbeat, HostDetails, HostEvent, Provider, SaptuneStatus, SlesSubscription};
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
@@ -359,9 +358,4 @@ fn row_to_host(r: &rusqlite::Row<'_>) -> rusqlite::Result<HostRow> {
         cluster_id: r.get(14)?,
         tags: from_json(15, &r.get::<_, String>(15)?)?,
     })
-}
-
-/// Whether `name` is a health's wire name, for validating filters.
-pub fn is_health(name: &str) -> bool {
-    [Health::Passing, Health::Warning, Health::Critical, Health::Unknown].iter().any(|h| h.as_str() == name)
 }
