@@ -36,7 +36,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/metrics", get(health::metrics))
-        .route("/api/v1/collect", post(ingest::collect))
+        .route(
+            "/api/v1/collect",
+            post(ingest::collect).route_layer(axum::middleware::from_fn_with_state(app.clone(), ingest::admit)),
+        )
         .route("/api/v1/collect/parked", get(ingest::parked))
         .route("/api/v1/hosts/{id}/heartbeat", post(ingest::heartbeat))
         .route("/api/v1/hosts", get(hosts::list))
