@@ -107,6 +107,8 @@ pub struct App {
     pub landscape: LandscapeViews,
     /// Tags on hosts, clusters, SAP systems and databases.
     pub tags: Tags,
+    /// One permit per discovery being handled (`max_inflight_discoveries`).
+    pub(crate) discovery_slots: tokio::sync::Semaphore,
     projections: Vec<(&'static str, watch::Receiver<u64>)>,
     tasks: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
     task_names: Vec<&'static str>,
@@ -124,6 +126,7 @@ impl App {
 
     /// Like [`App::start`], with the gate's switches (benchmarks measure the gate's cost).
     pub async fn start_with(config: ServerConfig, gate_config: GateConfig) -> Result<Arc<App>, StartError> {
+        config.check_limits().map_err(StartError)?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartError(format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
         let lock = lock_data_dir(&config.data_dir)?;
@@ -260,6 +263,7 @@ impl App {
             sap_system_views: SapSystemViews::new(db.clone()),
             landscape,
             tags,
+            discovery_slots: tokio::sync::Semaphore::new(config.max_inflight_discoveries),
             config,
             db,
             store,
@@ -286,14 +290,15 @@ impl App {
         crate::http::router(self.clone())
     }
 
-    /// Serves the API on `listener` until `signal` resolves, then stops the background
-    /// tasks. In-flight requests finish first.
+    /// Serves the API on `listener` under the configured connection limits until `signal`
+    /// resolves, then stops the background tasks. In-flight requests finish first (for up
+    /// to [`crate::serve::DRAIN`]).
     pub async fn serve(
         self: Arc<Self>,
         listener: tokio::net::TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(listener, self.router()).with_graceful_shutdown(signal).await;
+        let result = crate::serve::serve(listener, self.router(), self.config.connection_limits(), signal).await;
         self.stop().await;
         result
     }

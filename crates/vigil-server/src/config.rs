@@ -20,8 +20,28 @@ pub struct ServerConfig {
     /// `full` (fsync every commit) or `normal` (fsync at checkpoints).
     #[serde(deserialize_with = "durability")]
     pub durability: Durability,
-    /// Largest accepted request body.
+    /// Largest accepted request body; a larger `Content-Length` is refused with 413 before
+    /// the body is read.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's head (request line and headers),
+    /// counted from the connection's start or from the first byte of a later request on a
+    /// kept-alive connection. Past it the connection is closed.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive in full, counted from its head. Past it
+    /// the request is answered 408.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request before it is closed.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Connections open at once. Past it a new connection is answered 503 with
+    /// `Retry-After` and closed, rather than left waiting in the backlog.
+    pub max_connections: usize,
+    /// Discoveries (`POST /api/v1/collect`) handled at once. Past it one is answered 503
+    /// with `Retry-After` before its body is read, which bounds the memory bodies take
+    /// under overload.
+    pub max_inflight_discoveries: usize,
     /// How often agents send heartbeats.
     #[serde(with = "humantime_serde")]
     pub heartbeat_interval: Duration,
@@ -68,6 +88,11 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             durability: Durability::Full,
             max_body_bytes: 8 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 16_384,
+            max_inflight_discoveries: 512,
             heartbeat_interval: heartbeat.interval,
             heartbeat_allowed_missed: heartbeat.allowed_missed,
             heartbeat_tolerance: heartbeat.tolerance,
@@ -96,6 +121,36 @@ impl ServerConfig {
     /// The limits every policy compilation runs under.
     pub fn policy_limits(&self) -> vigil_policy::PolicyLimits {
         vigil_policy::PolicyLimits { timeout: self.policy_compile_timeout, ..Default::default() }
+    }
+
+    /// The limits the listener serves connections under.
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.body_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+        }
+    }
+
+    /// Refuses limits that would refuse every request (no connection or no discovery at
+    /// once, a timeout of zero) or that a semaphore cannot count.
+    pub fn check_limits(&self) -> Result<(), String> {
+        let max = tokio::sync::Semaphore::MAX_PERMITS;
+        let counts =
+            [("max_connections", self.max_connections), ("max_inflight_discoveries", self.max_inflight_discoveries)];
+        if let Some((name, _)) = counts.iter().find(|(_, n)| !(1..=max).contains(n)) {
+            return Err(format!("{name} must be between 1 and {max}"));
+        }
+        let timeouts = [
+            ("header_read_timeout", self.header_read_timeout),
+            ("body_read_timeout", self.body_read_timeout),
+            ("idle_timeout", self.idle_timeout),
+        ];
+        if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
+            return Err(format!("{name} must be longer than zero"));
+        }
+        Ok(())
     }
 
     /// The SQLite file inside the data directory.

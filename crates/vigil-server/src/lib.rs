@@ -12,7 +12,8 @@
 //!   records, API tokens, and the audit log's feeds.
 //! * [`readmodel`] holds the projections and the queries the API serves; [`tags`] the
 //!   tags on landscape resources (plain CRUD).
-//! * [`http`] translates requests into calls and errors into statuses, in one place each.
+//! * [`http`] translates requests into calls and errors into statuses, in one place each;
+//!   [`serve`] is the accept loop that runs it, with the connection limits and deadlines.
 //!
 //! **Architecture invariant:** no business rule lives here. A rule found in this crate is
 //! a bug; it belongs in `vigil-landscape`.
@@ -35,6 +36,7 @@ pub mod policies;
 pub mod principal;
 pub mod process;
 pub mod readmodel;
+pub mod serve;
 pub mod sla_monitor;
 pub mod tags;
 pub mod tokens;

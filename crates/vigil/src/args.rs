@@ -216,6 +216,21 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes [default: 8388608].
     #[arg(long, env = "VIGIL_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// How long a client may take to send a request's head before its connection is closed [default: 10s].
+    #[arg(long, env = "VIGIL_HEADER_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub header_read_timeout: Option<Duration>,
+    /// How long a request's body may take to arrive before it is answered 408 [default: 30s].
+    #[arg(long, env = "VIGIL_BODY_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub body_read_timeout: Option<Duration>,
+    /// How long a kept-alive connection may wait for its next request [default: 60s].
+    #[arg(long, env = "VIGIL_IDLE_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub idle_timeout: Option<Duration>,
+    /// Connections open at once; past it a new one is answered 503 [default: 16384].
+    #[arg(long, env = "VIGIL_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Discoveries handled at once; past it one is answered 503 before its body is read [default: 512].
+    #[arg(long, env = "VIGIL_MAX_INFLIGHT_DISCOVERIES", value_name = "N")]
+    pub max_inflight_discoveries: Option<usize>,
     /// Expected heartbeat period of agents [default: 5s].
     #[arg(long, env = "VIGIL_HEARTBEAT_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub heartbeat_interval: Option<Duration>,

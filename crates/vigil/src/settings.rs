@@ -59,6 +59,21 @@ impl FileConfig {
         if let Some(v) = args.max_body_bytes {
             c.max_body_bytes = v;
         }
+        if let Some(v) = args.header_read_timeout {
+            c.header_read_timeout = v;
+        }
+        if let Some(v) = args.body_read_timeout {
+            c.body_read_timeout = v;
+        }
+        if let Some(v) = args.idle_timeout {
+            c.idle_timeout = v;
+        }
+        if let Some(v) = args.max_connections {
+            c.max_connections = v;
+        }
+        if let Some(v) = args.max_inflight_discoveries {
+            c.max_inflight_discoveries = v;
+        }
         if let Some(v) = args.heartbeat_interval {
             c.heartbeat_interval = v;
         }

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
+use super::error::{ApiError, retry_later};
 use crate::app::App;
 
 /// The query parameter.
@@ -48,12 +48,10 @@ pub async fn min_position(State(app): State<Arc<App>>, request: Request, next: N
     }
     let wait = app.config.read_wait;
     if !app.wait_for_position(position, wait).await {
-        let mut response = ApiError::Unavailable(format!(
-            "the read models have not reached position {position} within {wait:?}; retry later"
-        ))
-        .into_response();
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-        return response;
+        return retry_later(
+            format!("the read models have not reached position {position} within {wait:?}; retry later"),
+            RETRY_AFTER_SECONDS,
+        );
     }
     next.run(request).await
 }

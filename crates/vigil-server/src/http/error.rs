@@ -21,6 +21,9 @@ pub enum ApiError {
     /// The target does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The body did not arrive within `body_read_timeout`.
+    #[error("{0}")]
+    Timeout(String),
     /// The body is larger than allowed.
     #[error("request body is larger than the limit of {limit} bytes")]
     TooLarge {
@@ -54,6 +57,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -64,6 +68,13 @@ impl IntoResponse for ApiError {
         };
         (status, Json(ErrorBody { code, message: self.to_string() })).into_response()
     }
+}
+
+/// A 503 that tells the client when to retry: the server is busy, not broken.
+pub fn retry_later(message: String, retry_after_seconds: u64) -> Response {
+    let mut response = ApiError::Unavailable(message).into_response();
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_seconds.into());
+    response
 }
 
 impl From<vigil_store::sqlite::DbError> for ApiError {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::body::HttpBody;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -11,7 +12,7 @@ use crate::app::App;
 use crate::principal::Principal;
 
 /// A JSON body, read up to the configured limit (413 past it) and parsed with the failing
-/// field named in the 422.
+/// field named in the 422. A body that does not arrive within `body_read_timeout` is a 408.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<Arc<App>> for JsonBody<T> {
@@ -19,18 +20,23 @@ impl<T: DeserializeOwned> FromRequest<Arc<App>> for JsonBody<T> {
 
     async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, ApiError> {
         let limit = app.config.max_body_bytes;
+        // A `Content-Length` over the limit is refused before a byte of the body is read
+        // (the body's size hint is exactly its announced length).
+        if req.body().size_hint().lower() > limit as u64 {
+            return Err(ApiError::TooLarge { limit });
+        }
         let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
             let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-            let mut too_large = false;
             while let Some(c) = cause {
-                too_large |= c.is::<http_body_util::LengthLimitError>();
+                if c.is::<http_body_util::LengthLimitError>() {
+                    return ApiError::TooLarge { limit };
+                }
+                if let Some(timeout) = c.downcast_ref::<crate::serve::BodyTimeout>() {
+                    return ApiError::Timeout(timeout.to_string());
+                }
                 cause = c.source();
             }
-            if too_large {
-                ApiError::TooLarge { limit }
-            } else {
-                ApiError::BadRequest(format!("cannot read the request body: {e}"))
-            }
+            ApiError::BadRequest(format!("cannot read the request body: {e}"))
         })?;
         if bytes.len() > limit {
             return Err(ApiError::TooLarge { limit });

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -15,7 +16,7 @@ use vigil_landscape::LandscapeCommand;
 use vigil_landscape::discovery::DiscoveryType;
 use vigil_landscape::host::HostCommand;
 
-use super::error::ApiError;
+use super::error::{ApiError, retry_later};
 use super::extract::{AgentAuth, JsonBody, parse_id};
 use crate::app::App;
 use crate::commands::DispatchError;
@@ -30,6 +31,30 @@ pub(super) struct CollectRequest {
     /// The discovery as the agent gathered it; its shape depends on `discovery_type`.
     #[schema(value_type = Object)]
     payload: Box<RawValue>,
+}
+
+/// Seconds a discovery refused for overload is told to wait.
+const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// Lets at most `max_inflight_discoveries` discoveries in at once; past it a discovery is
+/// answered 503 with `Retry-After` before its body is read, so that an overload costs no
+/// memory for bodies and the agents come back later (Trento's agent retries at its next tick).
+/// A layer on the whole router (routes come from one documented list), acting on this path only.
+pub(super) async fn admit(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if request.method() != axum::http::Method::POST || request.uri().path() != "/api/v1/collect" {
+        return next.run(request).await;
+    }
+    let Ok(_slot) = app.discovery_slots.try_acquire() else {
+        metrics::counter!("vigil_ingest_overload_refusals_total").increment(1);
+        return retry_later(
+            format!(
+                "the server is handling its limit of {} discoveries; retry later",
+                app.config.max_inflight_discoveries
+            ),
+            RETRY_AFTER_SECONDS,
+        );
+    };
+    next.run(request).await
 }
 
 /// Accepts a discovery from a Trento agent. 202 means its events are committed; the

@@ -40,6 +40,7 @@ pub fn router(app: Arc<App>) -> Router {
     let (router, _) = routes().split_for_parts();
     router
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), consistency::min_position))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), ingest::admit))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .layer(tower_http::trace::TraceLayer::new_for_http())
