@@ -64,13 +64,15 @@ async fn remove(
     Ok((StatusCode::NO_CONTENT, [(DECISION_HEADER, decision.to_string())]))
 }
 
+// rustfmt re-indents attributes inside a macro body on every run.
+#[rustfmt::skip]
 macro_rules! tag_routes {
     ($add:ident, $remove:ident, $target:expr, $add_path:literal, $remove_path:literal) => {
         /// Tags the resource (201; 200 when it already had the tag).
         #[utoipa::path(post, path = $add_path, tag = "tags", request_body = NewTag,
-                            params(("id" = uuid::Uuid, Path, description = "The resource id")),
-                            responses((status = 201, description = "Tagged", body = TagView),
-                                (status = 200, description = "Already tagged", body = TagView)))]
+            params(("id" = uuid::Uuid, Path, description = "The resource id")),
+            responses((status = 201, description = "Tagged", body = TagView),
+                (status = 200, description = "Already tagged", body = TagView)))]
         pub(super) async fn $add(
             State(app): State<Arc<App>>,
             caller: Caller,
@@ -81,9 +83,9 @@ macro_rules! tag_routes {
         }
 
         #[utoipa::path(delete, path = $remove_path, tag = "tags",
-                            params(("id" = uuid::Uuid, Path, description = "The resource id"),
-                                ("value" = String, Path, description = "The tag")),
-                            responses((status = 204, description = "Removed")))]
+            params(("id" = uuid::Uuid, Path, description = "The resource id"),
+                ("value" = String, Path, description = "The tag")),
+            responses((status = 204, description = "Removed")))]
         pub(super) async fn $remove(
             State(app): State<Arc<App>>,
             caller: Caller,
