@@ -30,7 +30,11 @@ pub(super) struct HostView {
     id: String,
     hostname: String,
     fully_qualified_domain_name: Option<String>,
+    /// Trento's list: the IPv4 addresses that are not loopback, as `ip/prefix`.
     ip_addresses: Vec<String>,
+    /// The prefix length of each of `ip_addresses` (null for a bare address), as Trento's
+    /// host projection splits them out.
+    netmasks: Vec<Option<u8>>,
     agent_version: String,
     arch: Architecture,
     os_version: String,
@@ -43,6 +47,7 @@ pub(super) struct HostView {
     prometheus_targets: BTreeMap<String, String>,
     prometheus_mode: PrometheusMode,
     cluster_id: Option<String>,
+    cluster_host_status: Option<String>,
     heartbeat: String,
     last_heartbeat_timestamp: Option<String>,
     provider: Option<&'static str>,
@@ -142,7 +147,8 @@ fn view(app: &App, host: HostRow) -> HostView {
         id: host.id,
         hostname: details.hostname,
         fully_qualified_domain_name: details.fully_qualified_domain_name,
-        ip_addresses: details.ip_addresses,
+        netmasks: host.ip_addresses.iter().map(String::as_str).map(netmask).collect(),
+        ip_addresses: host.ip_addresses,
         agent_version: details.agent_version,
         arch: details.arch,
         os_version: details.os_version,
@@ -155,6 +161,7 @@ fn view(app: &App, host: HostRow) -> HostView {
         prometheus_targets: details.prometheus_targets,
         prometheus_mode: details.prometheus_mode,
         cluster_id: host.cluster_id,
+        cluster_host_status: host.cluster_host_status,
         heartbeat: host.heartbeat,
         last_heartbeat_timestamp: last.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
         provider,
@@ -170,6 +177,11 @@ fn view(app: &App, host: HostRow) -> HostView {
         registered_at: host.registered_at,
         updated_at: host.updated_at,
     }
+}
+
+/// The prefix length of an `ip/prefix` address; `None` for a bare one.
+fn netmask(address: &str) -> Option<u8> {
+    address.split_once('/').and_then(|(_, prefix)| prefix.trim().parse().ok())
 }
 
 /// Trento's `provider` (a name) and `provider_data` (the cloud's metadata, or null).
