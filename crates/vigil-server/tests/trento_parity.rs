@@ -1,5 +1,5 @@
 //! What Trento derives, as the API shows it (issue #18, finding 6): hosts list only the
-//! IPv4 addresses that are not loopback; a cluster has Trento's `state`, `cib_last_written`,
+//! IPv4 addresses that are not loopback, and saptune's staging under Trento's keys; a cluster has Trento's `state`, `cib_last_written`,
 //! `sap_instances` and its nodes' attributes, and is `stopped` with unknown health once
 //! every member's cluster stack is stopped; a database instance that does not replicate has
 //! `system_replication: null`. Expected values are read off the scenario payloads; the
@@ -52,6 +52,8 @@ async fn a_hana_cluster_shows_trentos_derived_fields_and_stops_when_every_member
     assert_eq!(host["netmasks"], json!([24, 24]));
     assert_eq!(host["cluster_id"], cluster_id.to_string());
     assert_eq!(host["cluster_host_status"], "online");
+    // saptune's staging area with Trento's keys (`Solutions staged` is `solutions_ids`).
+    assert_eq!(host["saptune_status"]["staging"], json!({"enabled": false, "notes": [], "solutions_ids": []}));
 
     let cluster = get_ok(&s, &cluster_uri).await;
     assert_eq!(cluster["state"], "idle", "S_IDLE, as Trento names it");

@@ -223,7 +223,15 @@ fn saptune_view(status: Option<&SaptuneStatus>) -> Value {
         view["applied_notes"] = json!(tuning.applied_notes);
         view["enabled_solution"] = json!(tuning.enabled_solution);
         view["applied_solution"] = json!(tuning.applied_solution);
-        view["staging"] = json!(tuning.staging);
+        // Trento's key for the staged solutions is `solutions_ids`.
+        view["staging"] = match &tuning.staging {
+            None => Value::Null,
+            Some(staging) => json!({
+                "enabled": staging.enabled,
+                "notes": staging.notes,
+                "solutions_ids": staging.solution_ids,
+            }),
+        };
     }
     view
 }
