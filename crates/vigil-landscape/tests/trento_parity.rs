@@ -105,26 +105,24 @@ fn hosts_list_the_ipv4_addresses_that_are_not_loopback() {
 // ---------------------------------------------------------------------------------------
 // Clusters
 
+/// `(name, sid, instance_number, hostname, resource type)` of a clustered SAP instance.
+type SapInstanceRow = (&'static str, &'static str, &'static str, Option<&'static str>, SapInstanceResourceType);
+
 /// What an online cluster fixture derives.
 struct ClusterExpected {
     fixture: &'static str,
     /// The crm_mon summary's `LastChange.Time`.
     cib_last_written: &'static str,
-    /// `(name, sid, instance_number, hostname, resource type)`.
-    sap_instances:
-        &'static [(&'static str, &'static str, &'static str, Option<&'static str>, SapInstanceResourceType)],
+    sap_instances: &'static [SapInstanceRow],
     /// The attribute a HANA scale-up cluster leaves out of its nodes (Trento's strip).
     dropped: Option<&'static str>,
     /// A few `(node, attribute, value)` read off the payload.
     attributes: &'static [(&'static str, &'static str, &'static str)],
 }
 
-const HDB00_PRD: (&str, &str, &str, Option<&str>, SapInstanceResourceType) =
-    ("HDB00", "PRD", "00", None, SapHanaTopology);
-const ASCS00_NWP: (&str, &str, &str, Option<&str>, SapInstanceResourceType) =
-    ("ASCS00", "NWP", "00", Some("sapnwpas"), SapInstance);
-const ERS10_NWP: (&str, &str, &str, Option<&str>, SapInstanceResourceType) =
-    ("ERS10", "NWP", "10", Some("sapnwper"), SapInstance);
+const HDB00_PRD: SapInstanceRow = ("HDB00", "PRD", "00", None, SapHanaTopology);
+const ASCS00_NWP: SapInstanceRow = ("ASCS00", "NWP", "00", Some("sapnwpas"), SapInstance);
+const ERS10_NWP: SapInstanceRow = ("ERS10", "NWP", "10", Some("sapnwper"), SapInstance);
 
 /// The classic scale-up fixtures built on the same node01/node02 payload.
 const NODE01_PRIMARY: &[(&str, &str, &str)] = &[
@@ -509,9 +507,12 @@ fn the_legacy_payload_without_state_is_of_unknown_state() {
 // ---------------------------------------------------------------------------------------
 // SAP systems and databases
 
-/// Each SAP system payload and the replication role of each HANA instance it registers,
-/// as `(instance number, role)`; `None` is Trento's `system_replication: null`.
-const SAP_SYSTEMS: &[(&str, &[(&str, Option<ReplicationRole>)])] = &[
+/// `(instance number, role)` of each HANA instance a payload registers; `None` is Trento's
+/// `system_replication: null`.
+type Roles = &'static [(&'static str, Option<ReplicationRole>)];
+
+/// Each SAP system payload and the replication roles it registers.
+const SAP_SYSTEMS: &[(&str, Roles)] = &[
     ("sap_system_discovery_application.json", &[]),
     ("sap_system_discovery_application_diagnostics.json", &[]),
     ("sap_system_discovery_database.json", &[("00", Some(ReplicationRole::Primary))]),
