@@ -87,6 +87,7 @@ fn check(fixture: &str, expected: &Expected) -> ClusterDetails {
                     name,
                     designated_controller,
                     details,
+                    ..
                 },
         },
     ] = commands.as_slice()

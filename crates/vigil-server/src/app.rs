@@ -17,6 +17,7 @@ use vigil_store::sqlite::{Db, DbError, DbOptions};
 use vigil_audit::{AuditLog, HeadPolicy};
 
 use crate::audited::{AuditedEvents, run_audit_keeper};
+use crate::cib::CibWrites;
 use crate::commands::Commands;
 use crate::config::ServerConfig;
 use crate::decisions::DecisionLog;
@@ -191,6 +192,7 @@ impl App {
         let ingest = Arc::new(
             DiscoveryIngest::open(
                 gate.clone(),
+                CibWrites::open(db.clone()).await?,
                 discovery_log.clone(),
                 parking,
                 landscape.clone(),

@@ -27,10 +27,12 @@ use tokio::sync::watch;
 use uuid::Uuid;
 use vigil_kernel::envelope::EventMetadata;
 use vigil_landscape::LandscapeCommand;
+use vigil_landscape::cluster::ClusterCommand;
 use vigil_landscape::database::DatabaseCommand;
 use vigil_landscape::discovery::{Discovery, DiscoveryContext, DiscoveryType, InvalidDiscovery, ScenarioDetector};
 use vigil_landscape::sap_system::resolve;
 
+use crate::cib::CibWrites;
 use crate::commands::DispatchError;
 use crate::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
 use crate::gate::{CommandGate, GateCommand, GateError, Via};
@@ -88,6 +90,7 @@ const MAX_ROUNDS: usize = 3;
 /// The discovery ingest.
 pub struct DiscoveryIngest {
     gate: Arc<CommandGate>,
+    cib: CibWrites,
     log: DiscoveryLog,
     parking: Parking,
     landscape: LandscapeViews,
@@ -159,6 +162,7 @@ impl DiscoveryIngest {
     /// `read_models`.
     pub async fn open(
         gate: Arc<CommandGate>,
+        cib: CibWrites,
         log: DiscoveryLog,
         parking: Parking,
         landscape: LandscapeViews,
@@ -175,6 +179,7 @@ impl DiscoveryIngest {
         }
         Ok(DiscoveryIngest {
             gate,
+            cib,
             log,
             parking,
             landscape,
@@ -366,11 +371,15 @@ impl DiscoveryIngest {
                 other => other,
             };
             let waits_for = prerequisite(&command);
+            let cib_last_written = cib_last_written(&command);
             let via = Via::Discovery(discovery_type.as_str());
             match self.gate.submit(&agent, GateCommand::Landscape(command), via, meta).await {
                 Ok(admitted) => {
                     evaluation.n_events += admitted.dispatched.n_events;
                     evaluation.last_position = admitted.dispatched.last_position.or(evaluation.last_position);
+                    if let Some((cluster_id, written)) = &cib_last_written {
+                        self.cib.record(*cluster_id, written).await?;
+                    }
                 }
                 Err(GateError::Dispatch(refusal @ (DispatchError::Rejected(_) | DispatchError::NotFound(_)))) => {
                     match waits_for(&refusal) {
@@ -490,6 +499,18 @@ impl DiscoveryIngest {
 /// command refused because the host is not registered waits for the host; a database
 /// instance's registration can only be refused as a secondary before its primary, and waits
 /// for the database. Any other refusal is final.
+/// The cluster and CIB time an online member's registration reports, which [`CibWrites`]
+/// keeps once the command is admitted.
+fn cib_last_written(command: &LandscapeCommand) -> Option<(Uuid, String)> {
+    match command {
+        LandscapeCommand::Cluster {
+            cluster_id,
+            command: ClusterCommand::RegisterOnlineClusterHost { cib_last_written: Some(written), .. },
+        } => Some((*cluster_id, written.clone())),
+        _ => None,
+    }
+}
+
 fn prerequisite(command: &LandscapeCommand) -> impl Fn(&DispatchError) -> Option<Wait> + use<> {
     let host = match command {
         LandscapeCommand::Host { host_id, .. } => Some(*host_id),

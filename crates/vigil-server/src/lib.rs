@@ -11,7 +11,8 @@
 //! * [`policies`], [`decisions`], [`tokens`], [`audited`]: policies in force, decision
 //!   records, API tokens, and the audit log's feeds.
 //! * [`readmodel`] holds the projections and the queries the API serves; [`tags`] the
-//!   tags on landscape resources (plain CRUD).
+//!   tags on landscape resources and [`cib`] when each cluster's CIB was last written
+//!   (plain CRUD).
 //! * [`http`] translates requests into calls and errors into statuses, in one place each;
 //!   [`serve`] is the accept loop that runs it, with the connection limits and deadlines.
 //!
@@ -22,6 +23,7 @@
 pub mod app;
 pub mod audit_inbox;
 pub mod audited;
+pub mod cib;
 pub mod commands;
 pub mod config;
 pub mod decisions;

@@ -42,12 +42,13 @@ struct Cluster {
 }
 
 /// A database: the SAP system discovery entry's `Id`, SID, tenants, instances as (agent id,
-/// instance number, `Primary`/`Secondary`/``) and health.
+/// instance number, `Primary`/`Secondary`, or `None` for Trento's `null` when the instance
+/// does not replicate) and health.
 struct Database {
     entry_id: &'static str,
     sid: &'static str,
     tenants: &'static [&'static str],
-    instances: &'static [(&'static str, &'static str, &'static str)],
+    instances: &'static [(&'static str, &'static str, Option<&'static str>)],
     health: &'static str,
 }
 
@@ -121,8 +122,8 @@ const SCENARIOS: &[Scenario] = &[
             sid: "H3S",
             tenants: &["H3S"],
             instances: &[
-                ("0f6e6491-21f2-495e-9f2d-bc50b872efaf", "00", "Primary"),
-                ("5f2632a9-7b18-4c37-955a-fe16cadaaef4", "00", "Secondary"),
+                ("0f6e6491-21f2-495e-9f2d-bc50b872efaf", "00", Some("Primary")),
+                ("5f2632a9-7b18-4c37-955a-fe16cadaaef4", "00", Some("Secondary")),
             ],
             health: "passing",
         }],
@@ -163,8 +164,8 @@ const SCENARIOS: &[Scenario] = &[
             sid: "HN9",
             tenants: &["HN9"],
             instances: &[
-                ("4b67842f-ccf7-46a4-a344-9e918648b117", "09", "Secondary"),
-                ("851a4dd3-9693-44c3-a40b-b32d22872e74", "09", "Primary"),
+                ("4b67842f-ccf7-46a4-a344-9e918648b117", "09", Some("Secondary")),
+                ("851a4dd3-9693-44c3-a40b-b32d22872e74", "09", Some("Primary")),
             ],
             health: "passing",
         }],
@@ -209,8 +210,8 @@ const SCENARIOS: &[Scenario] = &[
                 sid: "HDC",
                 tenants: &["HDC"],
                 instances: &[
-                    ("2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4", "10", "Secondary"),
-                    ("fa7a5602-232b-5389-96a6-f5f5de6ff9a2", "10", "Primary"),
+                    ("2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4", "10", Some("Secondary")),
+                    ("fa7a5602-232b-5389-96a6-f5f5de6ff9a2", "10", Some("Primary")),
                 ],
                 health: "passing",
             },
@@ -218,7 +219,7 @@ const SCENARIOS: &[Scenario] = &[
                 entry_id: "359b9a561ea0fdac5f52a5014523b7bf",
                 sid: "QAS",
                 tenants: &["QAS"],
-                instances: &[("2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4", "20", "")],
+                instances: &[("2372b24f-3d7a-5d01-9b1a-a2c4c95c53d4", "20", None)],
                 health: "passing",
             },
         ],
@@ -269,9 +270,9 @@ const SCENARIOS: &[Scenario] = &[
             sid: "TG5",
             tenants: &["TG5"],
             instances: &[
-                ("219bf05b-c6a7-4de3-bcf8-852b42fc6a4f", "30", "Primary"),
-                ("2b64f956-a49c-4652-ae03-3c24b570eb17", "30", "Secondary"),
-                ("42f15836-de3e-4bda-936f-1af85f683c08", "30", "Secondary"),
+                ("219bf05b-c6a7-4de3-bcf8-852b42fc6a4f", "30", Some("Primary")),
+                ("2b64f956-a49c-4652-ae03-3c24b570eb17", "30", Some("Secondary")),
+                ("42f15836-de3e-4bda-936f-1af85f683c08", "30", Some("Secondary")),
             ],
             health: "passing",
         }],
@@ -324,7 +325,7 @@ const SCENARIOS: &[Scenario] = &[
             entry_id: "e058aaacf42f039937c4a43bf3df350b",
             sid: "PRD",
             tenants: &["PRD"],
-            instances: &[("c4914bd4-efa3-553a-9a52-e9b562e210e5", "00", "")],
+            instances: &[("c4914bd4-efa3-553a-9a52-e9b562e210e5", "00", None)],
             health: "passing",
         }],
         sap_systems: &[SapSystem {
@@ -575,7 +576,7 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
         let tenants: Vec<&str> =
             database["tenants"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(tenants, expected.tenants, "{what}: tenants");
-        let instances: Vec<(&str, &str, &str)> = database["database_instances"]
+        let instances: Vec<(&str, &str, Option<&str>)> = database["database_instances"]
             .as_array()
             .unwrap()
             .iter()
@@ -583,7 +584,7 @@ async fn check(scenario: &Scenario, landscape: &Value, s: &Server, order: &str) 
                 (
                     i["host_id"].as_str().unwrap(),
                     i["instance_number"].as_str().unwrap(),
-                    i["system_replication"].as_str().unwrap(),
+                    i["system_replication"].as_str(),
                 )
             })
             .collect();

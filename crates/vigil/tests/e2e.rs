@@ -290,7 +290,11 @@ fn the_agent_registers_its_host_and_keeps_it_alive_and_waits_for_a_server_that_i
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(host["hostname"], hostname.trim());
     assert!(host["cpu_count"].as_u64().unwrap() >= 1);
-    assert!(host["ip_addresses"].as_array().unwrap().iter().any(|ip| ip == "127.0.0.1/8"));
+    // Trento lists only the IPv4 addresses that are not loopback; the agent reports them all.
+    let addresses: Vec<&str> = host["ip_addresses"].as_array().unwrap().iter().map(|ip| ip.as_str().unwrap()).collect();
+    assert!(!addresses.contains(&"127.0.0.1/8"), "{addresses:?}");
+    assert!(addresses.iter().all(|ip| !ip.contains(':') && ip.contains('/')), "{addresses:?}");
+    assert_eq!(host["netmasks"].as_array().unwrap().len(), addresses.len());
     assert!(host["last_heartbeat_timestamp"].is_string());
 }
 

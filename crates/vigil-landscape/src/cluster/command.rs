@@ -20,6 +20,12 @@ pub enum ClusterCommand {
         /// Everything the discovery said about the cluster (boxed: it dwarfs the other
         /// commands).
         details: Box<ClusterDetails>,
+        /// When the CIB was last written (crm_mon's last change, e.g. `Mon Jun 10 13:03:57
+        /// 2024`), Trento's `cib_last_written`. Every member reports it, and it changes with
+        /// every write of the CIB, so it is no part of the cluster's state and the decider
+        /// ignores it: the server keeps the latest outside the event store, as Trento keeps
+        /// it outside its event stream.
+        cib_last_written: Option<String>,
     },
     /// A member host whose cluster stack is stopped reported only the cluster's identity.
     RegisterOfflineClusterHost {

@@ -3,7 +3,7 @@ use uuid::Uuid;
 use vigil_kernel::decider::DomainEvent;
 
 use super::rules::DiscoveredHealth;
-use super::state::{ClusterDetails, ClusterHostStatus};
+use super::state::{ClusterDetails, ClusterHostStatus, ClusterRunState};
 use crate::health::Health;
 
 /// What happened to a cluster. The variant name is the stored event type (Trento's name
@@ -26,6 +26,9 @@ pub enum ClusterEvent {
     ClusterDetailsUpdated(ClusterDetailsUpdated),
     /// The health parts derived from the details changed.
     ClusterDiscoveredHealthChanged(ClusterDiscoveredHealthChanged),
+    /// The cluster's state changed other than by new details: every member's cluster stack
+    /// stopped, or the designated controller reported again, unchanged, after that.
+    ClusterStateChanged(ClusterStateChanged),
     /// A checks execution changed the checks health.
     ClusterChecksHealthChanged(ClusterChecksHealthChanged),
     /// The cluster's health changed.
@@ -116,6 +119,16 @@ pub struct ClusterDiscoveredHealthChanged {
     pub discovered_health: DiscoveredHealth,
 }
 
+/// See [`ClusterEvent::ClusterStateChanged`]. `ClusterRegistered` and
+/// `ClusterDetailsUpdated` set the state too: the one their details report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterStateChanged {
+    /// The cluster.
+    pub cluster_id: Uuid,
+    /// The new state.
+    pub state: ClusterRunState,
+}
+
 /// See [`ClusterEvent::ClusterChecksHealthChanged`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterChecksHealthChanged {
@@ -174,6 +187,7 @@ impl DomainEvent for ClusterEvent {
             ClusterEvent::ClusterHostMarkedInSync(_) => "ClusterHostMarkedInSync",
             ClusterEvent::ClusterDetailsUpdated(_) => "ClusterDetailsUpdated",
             ClusterEvent::ClusterDiscoveredHealthChanged(_) => "ClusterDiscoveredHealthChanged",
+            ClusterEvent::ClusterStateChanged(_) => "ClusterStateChanged",
             ClusterEvent::ClusterChecksHealthChanged(_) => "ClusterChecksHealthChanged",
             ClusterEvent::ClusterHealthChanged(_) => "ClusterHealthChanged",
             ClusterEvent::HostRemovedFromCluster(_) => "HostRemovedFromCluster",
@@ -192,6 +206,7 @@ impl DomainEvent for ClusterEvent {
             | "ClusterHostMarkedInSync"
             | "ClusterDetailsUpdated"
             | "ClusterDiscoveredHealthChanged"
+            | "ClusterStateChanged"
             | "ClusterChecksHealthChanged"
             | "ClusterHealthChanged"
             | "HostRemovedFromCluster"
@@ -214,6 +229,7 @@ impl ClusterEvent {
             ClusterEvent::ClusterHostMarkedInSync(e) => e.cluster_id,
             ClusterEvent::ClusterDetailsUpdated(e) => e.cluster_id,
             ClusterEvent::ClusterDiscoveredHealthChanged(e) => e.cluster_id,
+            ClusterEvent::ClusterStateChanged(e) => e.cluster_id,
             ClusterEvent::ClusterChecksHealthChanged(e) => e.cluster_id,
             ClusterEvent::ClusterHealthChanged(e) => e.cluster_id,
             ClusterEvent::HostRemovedFromCluster(e) => e.cluster_id,
@@ -234,6 +250,7 @@ impl ClusterEvent {
             ClusterEvent::ClusterRegistered(_)
             | ClusterEvent::ClusterDetailsUpdated(_)
             | ClusterEvent::ClusterDiscoveredHealthChanged(_)
+            | ClusterEvent::ClusterStateChanged(_)
             | ClusterEvent::ClusterChecksHealthChanged(_)
             | ClusterEvent::ClusterHealthChanged(_)
             | ClusterEvent::ClusterDeregistered(_)

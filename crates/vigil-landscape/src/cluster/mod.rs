@@ -4,9 +4,13 @@
 //! Rules (as Trento):
 //! * Any member's discovery registers the cluster and adds the host; only the designated
 //!   controller's discovery fills in or updates the details (type, SIDs, replication,
-//!   fencing, nodes…) and with them the discovered health. A host whose cluster stack is
-//!   stopped joins as offline and says nothing about the cluster. An unchanged discovery
-//!   decides nothing.
+//!   fencing, nodes…) and with them the discovered health and the cluster's state. A host
+//!   whose cluster stack is stopped joins as offline and says nothing about the cluster. An
+//!   unchanged discovery decides nothing.
+//! * When an offline registration leaves every member of a registered cluster offline, the
+//!   cluster is `stopped` and the health parts that apply become unknown
+//!   ([`rules::stopped_health`]), so its health is unknown; the designated controller's next
+//!   report brings its own state and health back (Trento's rule).
 //! * Health is the worst of the applicable parts ([`rules::cluster_health`]): HANA
 //!   replication, ASCS/ERS distribution, SBD devices and the last checks execution.
 //! * When the last host leaves the cluster is deregistered and tombstoned; a host
@@ -29,13 +33,15 @@ pub use command::{ClusterCommand, ClusterRejection};
 pub use event::{
     ClusterChecksHealthChanged, ClusterDeregistered, ClusterDetailsUpdated, ClusterDiscoveredHealthChanged,
     ClusterEvent, ClusterHealthChanged, ClusterHostMarkedInSync, ClusterHostMarkedStale, ClusterHostStatusChanged,
-    ClusterRegistered, ClusterRestored, ClusterTombstoned, HostAddedToCluster, HostRemovedFromCluster,
+    ClusterRegistered, ClusterRestored, ClusterStateChanged, ClusterTombstoned, HostAddedToCluster,
+    HostRemovedFromCluster,
 };
 pub use rules::DiscoveredHealth;
 pub use state::{
     AscsErsInstance, AscsErsRole, AscsErsSapSystem, ClusterDetails, ClusterHost, ClusterHostStatus, ClusterNode,
-    ClusterResource, ClusterState, ClusterType, HanaArchitecture, HanaDetails, HanaScenario, HanaSite, HanaStatus,
-    InstanceMount, NodeStatus, Provider, ResourceStatus, SbdDevice, SbdDeviceStatus, StoppedResource,
+    ClusterResource, ClusterRunState, ClusterSapInstance, ClusterState, ClusterType, HanaArchitecture, HanaDetails,
+    HanaScenario, HanaSite, HanaStatus, InstanceMount, NodeStatus, Provider, ResourceStatus, SapInstanceResourceType,
+    SbdDevice, SbdDeviceStatus, StoppedResource,
 };
 
 use uuid::Uuid;
@@ -61,7 +67,14 @@ impl Decider for Cluster {
 
     fn decide(state: &ClusterState, command: ClusterCommand) -> Result<Vec<ClusterEvent>, ClusterRejection> {
         match command {
-            ClusterCommand::RegisterOnlineClusterHost { cluster_id, host_id, name, designated_controller, details } => {
+            ClusterCommand::RegisterOnlineClusterHost {
+                cluster_id,
+                host_id,
+                name,
+                designated_controller,
+                details,
+                ..
+            } => {
                 let view = designated_controller.then_some(*details);
                 Ok(register(state, cluster_id, host_id, ClusterHostStatus::Online, name, view))
             }
@@ -116,6 +129,7 @@ impl Decider for Cluster {
             ClusterEvent::ClusterRegistered(e) => {
                 state.cluster_id = Some(e.cluster_id);
                 state.name = e.name.clone();
+                state.run_state = e.details.as_ref().map_or(ClusterRunState::Unknown, ClusterDetails::reported_state);
                 state.details = e.details.clone();
                 state.discovered_health = e.discovered_health;
                 state.health = e.health;
@@ -140,9 +154,11 @@ impl Decider for Cluster {
             }
             ClusterEvent::ClusterDetailsUpdated(e) => {
                 state.name = e.name.clone();
+                state.run_state = e.details.reported_state();
                 state.details = Some(e.details.clone());
             }
             ClusterEvent::ClusterDiscoveredHealthChanged(e) => state.discovered_health = e.discovered_health,
+            ClusterEvent::ClusterStateChanged(e) => state.run_state = e.state,
             ClusterEvent::ClusterChecksHealthChanged(e) => state.checks_health = e.checks_health,
             ClusterEvent::ClusterHealthChanged(e) => state.health = e.health,
             ClusterEvent::HostRemovedFromCluster(e) => {
@@ -203,21 +219,38 @@ fn register(
             }
         }
     }
-    if let Some(details) = view {
+    let (discovered_health, health) = if let Some(details) = view {
         let discovered_health = rules::discovered_health(&details);
-        let health = rules::cluster_health(&discovered_health, state.checks_health);
+        let reported_state = details.reported_state();
         if state.name != name || state.details.as_ref() != Some(&details) {
             events.push(ClusterEvent::ClusterDetailsUpdated(ClusterDetailsUpdated { cluster_id, name, details }));
+        } else if state.run_state != reported_state {
+            // Unchanged details after the cluster was stopped: only the state comes back.
+            events.push(ClusterEvent::ClusterStateChanged(ClusterStateChanged { cluster_id, state: reported_state }));
         }
-        if discovered_health != state.discovered_health {
-            events.push(ClusterEvent::ClusterDiscoveredHealthChanged(ClusterDiscoveredHealthChanged {
-                cluster_id,
-                discovered_health,
-            }));
-        }
-        if health != state.health {
-            events.push(ClusterEvent::ClusterHealthChanged(ClusterHealthChanged { cluster_id, health }));
-        }
+        (discovered_health, rules::cluster_health(&discovered_health, state.checks_health))
+    } else if status == ClusterHostStatus::Offline
+        && !state.deregistered
+        && state.run_state != ClusterRunState::Stopped
+        && state.hosts.iter().all(|(id, host)| *id == host_id || host.status == ClusterHostStatus::Offline)
+    {
+        events.push(ClusterEvent::ClusterStateChanged(ClusterStateChanged {
+            cluster_id,
+            state: ClusterRunState::Stopped,
+        }));
+        let discovered_health = rules::stopped_health(&state.discovered_health);
+        (discovered_health, rules::cluster_health(&discovered_health, state.checks_health))
+    } else {
+        return events;
+    };
+    if discovered_health != state.discovered_health {
+        events.push(ClusterEvent::ClusterDiscoveredHealthChanged(ClusterDiscoveredHealthChanged {
+            cluster_id,
+            discovered_health,
+        }));
+    }
+    if health != state.health {
+        events.push(ClusterEvent::ClusterHealthChanged(ClusterHealthChanged { cluster_id, health }));
     }
     events
 }

@@ -50,6 +50,17 @@ pub fn sbd_health(devices: &[SbdDevice]) -> Health {
     }
 }
 
+/// The health parts of a cluster whose every member's cluster stack is stopped (Trento's
+/// rule): nothing is known of its replication, distribution or SBD devices any more, so the
+/// parts that apply become unknown and those that do not stay absent.
+pub fn stopped_health(current: &DiscoveredHealth) -> DiscoveredHealth {
+    DiscoveredHealth {
+        replication: current.replication.map(|_| Health::Unknown),
+        distributed: current.distributed.map(|_| Health::Unknown),
+        sbd: Health::Unknown,
+    }
+}
+
 /// The cluster's health: the worst of the discovered replication and distribution parts
 /// that apply, and of the SBD and checks parts when they are known (Trento leaves only
 /// these optional parts out when unknown, so missing replication data shows). A cluster
@@ -86,6 +97,14 @@ mod tests {
     fn a_cluster_without_replication_or_distribution_is_unknown() {
         assert_eq!(cluster_health(&parts(None, None, Passing), Passing), Unknown);
         assert_eq!(cluster_health(&DiscoveredHealth::default(), Critical), Unknown);
+    }
+
+    #[test]
+    fn a_stopped_cluster_knows_none_of_its_parts() {
+        assert_eq!(stopped_health(&parts(Some(Passing), None, Passing)), parts(Some(Unknown), None, Unknown));
+        assert_eq!(stopped_health(&parts(None, Some(Critical), Critical)), parts(None, Some(Unknown), Unknown));
+        assert_eq!(stopped_health(&DiscoveredHealth::default()), DiscoveredHealth::default());
+        assert_eq!(cluster_health(&stopped_health(&parts(Some(Passing), None, Passing)), Passing), Unknown);
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct ClusterState {
     pub checks_health: Health,
     /// The cluster's health: see [`super::rules::cluster_health`].
     pub health: Health,
+    /// The cluster's state (Trento's `state`): what the designated controller last
+    /// reported, or `stopped` once every member's cluster stack is stopped.
+    #[serde(default)]
+    pub run_state: ClusterRunState,
     /// Set when the last host left; cleared when a host registers again.
     pub deregistered: bool,
 }
@@ -81,6 +85,7 @@ pub struct ClusterDetails {
     /// The platform the nodes run on.
     pub provider: Provider,
     /// Pacemaker's controller state as reported (e.g. `S_IDLE`); absent from older agents.
+    /// Trento's name for it is [`ClusterDetails::reported_state`].
     pub state: Option<String>,
     /// Nodes configured, from the crm_mon summary.
     pub hosts_number: u32,
@@ -101,6 +106,131 @@ pub struct ClusterDetails {
     pub hana: Option<HanaDetails>,
     /// The ASCS/ERS SAP systems, for clusters that manage them.
     pub sap_systems: Vec<AscsErsSapSystem>,
+    /// The SAP instances the cluster manages, Trento's `sap_instances`: one per
+    /// `SAPHanaTopology` resource, then one per `SAPInstance` resource, each in CIB order.
+    /// Empty in details stored before Vigil derived it.
+    #[serde(default)]
+    pub sap_instances: Vec<ClusterSapInstance>,
+}
+
+impl ClusterDetails {
+    /// The reported Pacemaker state with Trento's names (`S_IDLE` is `idle`).
+    pub fn reported_state(&self) -> ClusterRunState {
+        ClusterRunState::from_pacemaker(self.state.as_deref())
+    }
+}
+
+/// A SAP instance a cluster manages, as Trento's `SapInstance` value object has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterSapInstance {
+    /// `HDB<nr>` for a HANA instance, else the instance part of `InstanceName`
+    /// (`ASCS00` of `NWP_ASCS00_sapnwpas`).
+    pub name: String,
+    /// The SID.
+    pub sid: String,
+    /// The instance number, e.g. `00`.
+    pub instance_number: String,
+    /// The host part of `InstanceName` (`sapnwpas`); HANA instances name none.
+    pub hostname: Option<String>,
+    /// The resource the instance was found in.
+    pub resource_type: SapInstanceResourceType,
+}
+
+/// The resource agent a clustered SAP instance was found in, with Trento's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SapInstanceResourceType {
+    /// A `SAPHanaTopology` resource (`SID` and `InstanceNumber` attributes).
+    SapHanaTopology,
+    /// A `SAPInstance` resource (`InstanceName` attribute, `<SID>_<instance>_<host>`).
+    SapInstance,
+}
+
+/// The state of a cluster, with Trento's names: Pacemaker's controller state without `S_`
+/// and in lower case, plus Trento's own `stopped` (every member's cluster stack is stopped)
+/// and `unknown` (no designated controller reported one, or one this build does not know).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterRunState {
+    /// `S_IDLE`: nothing to do.
+    Idle,
+    /// `S_ELECTION`: electing a designated controller.
+    Election,
+    /// `S_INTEGRATION`: integrating the nodes.
+    Integration,
+    /// `S_FINALIZE_JOIN`: finalizing the join of the nodes.
+    FinalizeJoin,
+    /// `S_NOT_DC`: the reporting node is not the designated controller.
+    NotDc,
+    /// `S_POLICY_ENGINE`: computing the next transition.
+    PolicyEngine,
+    /// `S_RECOVERY`: recovering from an error.
+    Recovery,
+    /// `S_RELEASE_DC`: giving up the designated controller role.
+    ReleaseDc,
+    /// `S_STARTING`: the controller is starting.
+    Starting,
+    /// `S_PENDING`: waiting to join.
+    Pending,
+    /// `S_STOPPING`: the controller is stopping.
+    Stopping,
+    /// `S_TERMINATE`: the controller is terminating.
+    Terminate,
+    /// `S_TRANSITION_ENGINE`: carrying out a transition.
+    TransitionEngine,
+    /// Every member's cluster stack is stopped (Trento's).
+    Stopped,
+    /// Not known (Trento's).
+    #[default]
+    Unknown,
+}
+
+impl ClusterRunState {
+    /// Pacemaker's state as the agent reports it (`S_IDLE`), with Trento's names; missing,
+    /// empty or unrecognised is `Unknown`.
+    pub fn from_pacemaker(reported: Option<&str>) -> ClusterRunState {
+        let Some(reported) = reported else {
+            return ClusterRunState::Unknown;
+        };
+        let name = reported.trim().to_ascii_lowercase();
+        match name.strip_prefix("s_").unwrap_or(&name) {
+            "idle" => ClusterRunState::Idle,
+            "election" => ClusterRunState::Election,
+            "integration" => ClusterRunState::Integration,
+            "finalize_join" => ClusterRunState::FinalizeJoin,
+            "not_dc" => ClusterRunState::NotDc,
+            "policy_engine" => ClusterRunState::PolicyEngine,
+            "recovery" => ClusterRunState::Recovery,
+            "release_dc" => ClusterRunState::ReleaseDc,
+            "starting" => ClusterRunState::Starting,
+            "pending" => ClusterRunState::Pending,
+            "stopping" => ClusterRunState::Stopping,
+            "terminate" => ClusterRunState::Terminate,
+            "transition_engine" => ClusterRunState::TransitionEngine,
+            _ => ClusterRunState::Unknown,
+        }
+    }
+
+    /// The wire name, e.g. `idle`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterRunState::Idle => "idle",
+            ClusterRunState::Election => "election",
+            ClusterRunState::Integration => "integration",
+            ClusterRunState::FinalizeJoin => "finalize_join",
+            ClusterRunState::NotDc => "not_dc",
+            ClusterRunState::PolicyEngine => "policy_engine",
+            ClusterRunState::Recovery => "recovery",
+            ClusterRunState::ReleaseDc => "release_dc",
+            ClusterRunState::Starting => "starting",
+            ClusterRunState::Pending => "pending",
+            ClusterRunState::Stopping => "stopping",
+            ClusterRunState::Terminate => "terminate",
+            ClusterRunState::TransitionEngine => "transition_engine",
+            ClusterRunState::Stopped => "stopped",
+            ClusterRunState::Unknown => "unknown",
+        }
+    }
 }
 
 /// What a cluster runs, as Trento classifies it.
@@ -246,6 +376,13 @@ pub struct ClusterNode {
     pub majority_maker: bool,
     /// The resources running on the node.
     pub resources: Vec<ClusterResource>,
+    /// The node's attributes as crm_mon lists them (`hana_<sid>_roles`,
+    /// `hana_<sid>_clone_state`, `master-rsc_…`), by name. Of a HANA scale-up cluster
+    /// `lpa_<sid>_lpt` is left out, as Trento leaves it out: SAPHanaSR rewrites that
+    /// timestamp on the primary as it monitors it, and keeping it would store new details
+    /// each time. Empty in details stored before Vigil kept them.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// Pacemaker's view of a node, the first that applies in this order (Trento's).

@@ -49,6 +49,7 @@ fn hana(sr_health_state: &str, secondary_sync_state: &str) -> ClusterDetails {
             sites: vec![],
         }),
         sap_systems: vec![],
+        sap_instances: vec![],
     }
 }
 
@@ -80,6 +81,7 @@ fn online(host_id: Uuid, designated_controller: bool, details: ClusterDetails) -
         name: Some("hana_cluster".into()),
         designated_controller,
         details: Box::new(details),
+        cib_last_written: Some("Fri Oct 18 11:48:22 2019".into()),
     }
 }
 
@@ -162,6 +164,10 @@ fn discovered_changed(discovered_health: DiscoveredHealth) -> ClusterEvent {
     })
 }
 
+fn state_changed(state: ClusterRunState) -> ClusterEvent {
+    ClusterEvent::ClusterStateChanged(ClusterStateChanged { cluster_id: cluster(), state })
+}
+
 fn health_changed(health: Health) -> ClusterEvent {
     ClusterEvent::ClusterHealthChanged(ClusterHealthChanged { cluster_id: cluster(), health })
 }
@@ -238,8 +244,12 @@ fn a_repeated_identical_registration_decides_nothing() {
     let given = two_member_cluster();
     assert_eq!(given_when::<Cluster>(&given, online(dc_host(), true, healthy())).unwrap(), vec![]);
     assert_eq!(given_when::<Cluster>(&given, online(other_host(), false, healthy())).unwrap(), vec![]);
-    let offline_member = [registered_without_details(), added(dc_host(), ClusterHostStatus::Offline)];
-    assert_eq!(given_when::<Cluster>(&offline_member, offline(dc_host())).unwrap(), vec![]);
+    let stopped = [
+        registered_without_details(),
+        added(dc_host(), ClusterHostStatus::Offline),
+        state_changed(ClusterRunState::Stopped),
+    ];
+    assert_eq!(given_when::<Cluster>(&stopped, offline(dc_host())).unwrap(), vec![]);
 }
 
 #[test]
@@ -371,6 +381,140 @@ fn a_member_going_offline_and_back_changes_its_status() {
     assert_eq!(
         given_when::<Cluster>(&went_offline, online(other_host(), false, healthy())).unwrap(),
         vec![status_changed(other_host(), ClusterHostStatus::Online)]
+    );
+}
+
+/// Two members, the other one already offline.
+fn one_member_left_online() -> Vec<ClusterEvent> {
+    let mut given = two_member_cluster();
+    given.push(status_changed(other_host(), ClusterHostStatus::Offline));
+    given
+}
+
+fn stopped_parts() -> DiscoveredHealth {
+    DiscoveredHealth { replication: Some(Unknown), distributed: None, sbd: Unknown }
+}
+
+#[test]
+fn the_state_is_what_the_designated_controller_reports_with_trentos_names() {
+    assert_eq!(Cluster::fold(&two_member_cluster()).run_state, ClusterRunState::Idle);
+    assert_eq!(Cluster::fold(&[registered_without_details()]).run_state, ClusterRunState::Unknown);
+    let transition = ClusterDetails { state: Some("S_TRANSITION_ENGINE".into()), ..healthy() };
+    let mut given = two_member_cluster();
+    assert_eq!(
+        given_when::<Cluster>(&given, online(dc_host(), true, transition.clone())).unwrap(),
+        vec![details_updated(transition.clone())]
+    );
+    given.push(details_updated(transition));
+    assert_eq!(Cluster::fold(&given).run_state, ClusterRunState::TransitionEngine);
+}
+
+#[test]
+fn pacemaker_states_take_trentos_names() {
+    let cases = [
+        (Some("S_IDLE"), ClusterRunState::Idle),
+        (Some("S_NOT_DC"), ClusterRunState::NotDc),
+        (Some("S_FINALIZE_JOIN"), ClusterRunState::FinalizeJoin),
+        (Some("S_POLICY_ENGINE"), ClusterRunState::PolicyEngine),
+        (Some("s_transition_engine"), ClusterRunState::TransitionEngine),
+        (Some("S_MADE_UP"), ClusterRunState::Unknown),
+        (Some(""), ClusterRunState::Unknown),
+        (None, ClusterRunState::Unknown),
+    ];
+    for (reported, expected) in cases {
+        assert_eq!(ClusterRunState::from_pacemaker(reported), expected, "{reported:?}");
+    }
+    assert_eq!(serde_json::to_value(ClusterRunState::FinalizeJoin).unwrap(), json!("finalize_join"));
+    assert_eq!(ClusterRunState::Stopped.as_str(), "stopped");
+}
+
+#[test]
+fn a_cluster_whose_every_member_goes_offline_is_stopped_with_unknown_health() {
+    let given = one_member_left_online();
+    assert_eq!(
+        given_when::<Cluster>(&given, offline(dc_host())).unwrap(),
+        vec![
+            status_changed(dc_host(), ClusterHostStatus::Offline),
+            state_changed(ClusterRunState::Stopped),
+            discovered_changed(stopped_parts()),
+            health_changed(Unknown),
+        ]
+    );
+    // An ASCS/ERS cluster loses its distribution part the same way.
+    let ascs_parts = DiscoveredHealth { replication: None, distributed: Some(Passing), sbd: Passing };
+    let ascs = [
+        ClusterEvent::ClusterRegistered(ClusterRegistered {
+            cluster_id: cluster(),
+            name: Some("hana_cluster".into()),
+            details: Some(ascs_ers(true)),
+            discovered_health: ascs_parts,
+            health: Passing,
+        }),
+        added(dc_host(), ClusterHostStatus::Online),
+    ];
+    assert_eq!(
+        given_when::<Cluster>(&ascs, offline(dc_host())).unwrap(),
+        vec![
+            status_changed(dc_host(), ClusterHostStatus::Offline),
+            state_changed(ClusterRunState::Stopped),
+            discovered_changed(DiscoveredHealth { replication: None, distributed: Some(Unknown), sbd: Unknown }),
+            health_changed(Unknown),
+        ]
+    );
+}
+
+#[test]
+fn a_stopped_cluster_stays_stopped_until_its_designated_controller_reports() {
+    let mut stopped = one_member_left_online();
+    stopped.extend(given_when::<Cluster>(&stopped, offline(dc_host())).unwrap());
+    assert_eq!(Cluster::fold(&stopped).run_state, ClusterRunState::Stopped);
+    assert_eq!(given_when::<Cluster>(&stopped, offline(dc_host())).unwrap(), vec![], "already stopped");
+    assert_eq!(given_when::<Cluster>(&stopped, offline(other_host())).unwrap(), vec![], "already stopped");
+
+    // Another member's stack starting brings back nothing but its membership.
+    let member_back = given_when::<Cluster>(&stopped, online(other_host(), false, healthy())).unwrap();
+    assert_eq!(member_back, vec![status_changed(other_host(), ClusterHostStatus::Online)]);
+
+    // The designated controller, reporting what it reported before, brings back its state
+    // and the health it implies.
+    assert_eq!(
+        given_when::<Cluster>(&stopped, online(dc_host(), true, healthy())).unwrap(),
+        vec![
+            status_changed(dc_host(), ClusterHostStatus::Online),
+            state_changed(ClusterRunState::Idle),
+            discovered_changed(passing_parts()),
+            health_changed(Passing),
+        ]
+    );
+    // With new details, the details bring the state.
+    let failed = hana("1", "SFAIL");
+    let critical_parts = DiscoveredHealth { replication: Some(Critical), ..passing_parts() };
+    let mut back = stopped.clone();
+    let events = given_when::<Cluster>(&back, online(dc_host(), true, failed.clone())).unwrap();
+    assert_eq!(
+        events,
+        vec![
+            status_changed(dc_host(), ClusterHostStatus::Online),
+            details_updated(failed),
+            discovered_changed(critical_parts),
+            health_changed(Critical),
+        ]
+    );
+    back.extend(events);
+    assert_eq!(Cluster::fold(&back).run_state, ClusterRunState::Idle);
+}
+
+#[test]
+fn a_cluster_with_a_member_online_is_not_stopped() {
+    let given = two_member_cluster();
+    assert_eq!(
+        given_when::<Cluster>(&given, offline(other_host())).unwrap(),
+        vec![status_changed(other_host(), ClusterHostStatus::Offline)]
+    );
+    // A cluster first registered by an offline host is not known to be stopped (Trento).
+    assert_eq!(
+        Cluster::fold(&[registered_without_details(), added(dc_host(), ClusterHostStatus::Offline)]).run_state,
+        ClusterRunState::Unknown
     );
 }
 
@@ -511,6 +655,10 @@ fn golden_event_json() {
         indexserver_actual_role: Some("master".into()),
         virtual_ip: Some("10.74.1.12".into()),
         majority_maker: false,
+        attributes: [("hana_prd_roles", "4:P:master1:master:worker:master"), ("hana_prd_clone_state", "PROMOTED")]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
         resources: vec![ClusterResource {
             id: "rsc_ip_PRD_HDB00".into(),
             agent: "ocf::heartbeat:IPaddr2".into(),
@@ -552,6 +700,22 @@ fn golden_event_json() {
         }],
         cluster_type: ClusterType::HanaAscsErs,
         additional_sids: vec!["NWP".into()],
+        sap_instances: vec![
+            ClusterSapInstance {
+                name: "HDB00".into(),
+                sid: "PRD".into(),
+                instance_number: "00".into(),
+                hostname: None,
+                resource_type: SapInstanceResourceType::SapHanaTopology,
+            },
+            ClusterSapInstance {
+                name: "ASCS00".into(),
+                sid: "NWP".into(),
+                instance_number: "00".into(),
+                hostname: Some("sapnwpas".into()),
+                resource_type: SapInstanceResourceType::SapInstance,
+            },
+        ],
         ..healthy()
     };
     let details_json = json!({
@@ -565,7 +729,8 @@ fn golden_event_json() {
             "hana_status": "primary", "nameserver_actual_role": "master", "indexserver_actual_role": "master",
             "virtual_ip": "10.74.1.12", "majority_maker": false,
             "resources": [{"id": "rsc_ip_PRD_HDB00", "agent": "ocf::heartbeat:IPaddr2", "role": "Started",
-                           "status": "active", "fail_count": 2, "managed": true, "parent": "g_ip_PRD_HDB00"}]
+                           "status": "active", "fail_count": 2, "managed": true, "parent": "g_ip_PRD_HDB00"}],
+            "attributes": {"hana_prd_clone_state": "PROMOTED", "hana_prd_roles": "4:P:master1:master:worker:master"}
         }],
         "hana": {
             "architecture": "classic", "scenario": "performance_optimized", "system_replication_mode": "sync",
@@ -578,7 +743,13 @@ fn golden_event_json() {
             "instances": [{"role": "ascs", "instance_name": "NWP_ASCS00_sapnwpas", "instance_number": "00",
                            "node": "node01", "virtual_ip": "10.80.1.25", "mount": "filesystem_resource",
                            "filesystem": "/usr/sap/NWP/ASCS00"}]
-        }]
+        }],
+        "sap_instances": [
+            {"name": "HDB00", "sid": "PRD", "instance_number": "00", "hostname": null,
+             "resource_type": "sap_hana_topology"},
+            {"name": "ASCS00", "sid": "NWP", "instance_number": "00", "hostname": "sapnwpas",
+             "resource_type": "sap_instance"}
+        ]
     });
     let parts_json = json!({"replication": "passing", "distributed": null, "sbd": "passing"});
     let c = cluster();
@@ -616,6 +787,7 @@ fn golden_event_json() {
             json!({"cluster_id": c, "name": null, "details": details_json}),
         ),
         (discovered_changed(passing_parts()), json!({"cluster_id": c, "discovered_health": parts_json})),
+        (state_changed(ClusterRunState::Stopped), json!({"cluster_id": c, "state": "stopped"})),
         (checks_changed(Warning), json!({"cluster_id": c, "checks_health": "warning"})),
         (health_changed(Critical), json!({"cluster_id": c, "health": "critical"})),
         (removed(h), json!({"cluster_id": c, "host_id": h})),
@@ -638,5 +810,39 @@ fn golden_event_json() {
         };
         assert_eq!(recorded.decode::<ClusterEvent>().unwrap(), event, "must read back as written");
     }
-    assert_eq!(types.len(), 13, "every event type has a golden case");
+    assert_eq!(types.len(), 14, "every event type has a golden case");
+}
+
+/// Details stored before nodes kept their attributes and the details their SAP instances
+/// read back with those empty: the fields were added with `#[serde(default)]`, so schema
+/// version 1 still holds.
+#[test]
+fn details_stored_before_attributes_and_sap_instances_still_decode() {
+    let mut stored = serde_json::to_value(ClusterDetailsUpdated {
+        cluster_id: cluster(),
+        name: None,
+        details: ClusterDetails {
+            nodes: vec![ClusterNode {
+                name: "node01".into(),
+                status: NodeStatus::Online,
+                designated_controller: true,
+                site: None,
+                hana_status: None,
+                nameserver_actual_role: None,
+                indexserver_actual_role: None,
+                virtual_ip: None,
+                majority_maker: false,
+                resources: vec![],
+                attributes: Default::default(),
+            }],
+            ..healthy()
+        },
+    })
+    .unwrap();
+    stored["details"].as_object_mut().unwrap().remove("sap_instances");
+    stored["details"]["nodes"][0].as_object_mut().unwrap().remove("attributes");
+    let event: ClusterDetailsUpdated = serde_json::from_value(stored).unwrap();
+    assert!(event.details.sap_instances.is_empty());
+    assert!(event.details.nodes[0].attributes.is_empty());
+    assert_eq!(event.details.reported_state(), ClusterRunState::Idle);
 }

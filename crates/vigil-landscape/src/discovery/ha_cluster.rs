@@ -8,6 +8,10 @@
 //! node attributes (classic scale-up) or cluster properties (scale-out and angi), ASCS/ERS
 //! systems from the CIB groups crossed with where crm_mon runs them.
 //!
+//! As in Trento's policy, each node keeps its attributes, the details list the clustered
+//! SAP instances (`sap_instances`), and the command carries the crm_mon summary's last
+//! change as `cib_last_written`.
+//!
 //! A `null` payload means the host is in no cluster. `"Online": false` means the host is
 //! configured as a member but its cluster stack is stopped: only `Id` and `Name` are read.
 //! A payload without `Online` comes from an agent that predates the field and only sends
@@ -25,8 +29,9 @@ use super::{DiscoveryContext, InvalidDiscovery, parse_payload};
 use crate::LandscapeCommand;
 use crate::cluster::{
     AscsErsInstance, AscsErsRole, AscsErsSapSystem, ClusterCommand, ClusterDetails, ClusterNode, ClusterResource,
-    ClusterType, HanaArchitecture, HanaDetails, HanaScenario, HanaSite, HanaStatus, InstanceMount, NodeStatus,
-    Provider, ResourceStatus, SbdDevice, SbdDeviceStatus, StoppedResource, cluster_id,
+    ClusterSapInstance, ClusterType, HanaArchitecture, HanaDetails, HanaScenario, HanaSite, HanaStatus, InstanceMount,
+    NodeStatus, Provider, ResourceStatus, SapInstanceResourceType, SbdDevice, SbdDeviceStatus, StoppedResource,
+    cluster_id,
 };
 
 /// Just enough to tell an online payload from an offline one (or `null`).
@@ -159,6 +164,15 @@ struct Crmmon {
 struct Summary {
     nodes: Count,
     resources: Count,
+    #[serde(default)]
+    last_change: Option<LastChange>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LastChange {
+    #[serde(default)]
+    time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -327,6 +341,15 @@ pub(super) fn detect(
             name: p.name.clone().filter(|n| !n.trim().is_empty()),
             designated_controller: p.dc,
             details: Box::new(details),
+            cib_last_written: p
+                .crmmon
+                .summary
+                .last_change
+                .as_ref()
+                .and_then(|c| c.time.as_deref())
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
         };
         (cluster_id, command)
     };
@@ -453,8 +476,40 @@ impl<'a> Reading<'a> {
             stopped_resources: self.stopped_resources(),
             hana: hana.as_ref().map(|h| self.hana_details(h, &nodes)),
             sap_systems: if manages_ascs_ers { self.sap_systems() } else { Vec::new() },
+            sap_instances: self.sap_instances(),
             nodes,
         })
+    }
+
+    /// Trento's `sap_instances`: each `SAPHanaTopology` resource (`SID`, `InstanceNumber`)
+    /// as the HANA instance `HDB<nr>`, then each `SAPInstance` resource, whose
+    /// `InstanceName` is `<SID>_<instance>_<host>` and whose number ends the instance part.
+    /// Resources that do not name their SID and number are left out.
+    fn sap_instances(&self) -> Vec<ClusterSapInstance> {
+        let hana = self.primitives.iter().filter(|p| p.kind == "SAPHanaTopology").filter_map(|p| {
+            let sid = p.attribute("SID").filter(|s| !s.is_empty())?;
+            let number = p.attribute("InstanceNumber").filter(|n| !n.is_empty())?;
+            Some(ClusterSapInstance {
+                name: format!("HDB{number}"),
+                sid: sid.to_owned(),
+                instance_number: number.to_owned(),
+                hostname: None,
+                resource_type: SapInstanceResourceType::SapHanaTopology,
+            })
+        });
+        let sap = self.sap_instance_names().filter_map(|instance_name| {
+            let mut parts = instance_name.splitn(3, '_');
+            let sid = parts.next().filter(|s| !s.is_empty())?;
+            let instance = parts.next().filter(|i| !i.is_empty())?;
+            Some(ClusterSapInstance {
+                name: instance.to_owned(),
+                sid: sid.to_owned(),
+                instance_number: last_two_chars(instance),
+                hostname: parts.next().filter(|h| !h.is_empty()).map(str::to_owned),
+                resource_type: SapInstanceResourceType::SapInstance,
+            })
+        });
+        hana.chain(sap).collect()
     }
 
     /// Trento's classification: HANA from the crm_mon clones (SAPHanaTopology with SAPHana
@@ -593,6 +648,10 @@ impl<'a> Reading<'a> {
     }
 
     fn nodes(&self, hana: Option<&Hana<'_>>) -> Vec<ClusterNode> {
+        // Trento drops the last primary timestamp of a scale-up cluster's nodes: SAPHanaSR
+        // rewrites it on the primary as it monitors it, and each rewrite would otherwise be
+        // new details.
+        let volatile = hana.filter(|h| h.scale == Scale::Up).map(|h| format!("lpa_{}_lpt", h.sid.to_lowercase()));
         self.payload
             .crmmon
             .nodes
@@ -625,6 +684,11 @@ impl<'a> Reading<'a> {
                     virtual_ip,
                     majority_maker: false,
                     resources,
+                    attributes: attributes
+                        .iter()
+                        .filter(|(name, _)| volatile.as_deref() != Some(**name))
+                        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                        .collect(),
                 };
                 if let Some(hana) = hana {
                     let sid = hana.sid.to_lowercase();

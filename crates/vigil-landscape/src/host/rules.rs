@@ -1,5 +1,5 @@
-//! The host's rules that are formulas, as Trento has them: the health grades and the
-//! deregistration window.
+//! The host's rules that are formulas, as Trento has them: the health grades, the
+//! deregistration window and the addresses Trento lists.
 
 use std::time::Duration;
 
@@ -76,6 +76,22 @@ pub fn heartbeat_alive_until(
 ) -> Option<DateTime<Utc>> {
     let from = deregistrable_from(last_heartbeat_at?, heartbeat, debounce);
     (at < from).then_some(from)
+}
+
+/// Trento's `build_ip_addresses`: of the addresses a host discovery reports (`ip/prefix` or
+/// bare), only the IPv4 ones that are not loopback, kept in their form and order. IPv6
+/// addresses (`::1`, link-local `fe80::…`, global ones) and `127.0.0.0/8` are left out.
+/// Trento leaves out only `127.0.0.1`; no other loopback address is configured on an
+/// interface in practice, so the two agree on real payloads.
+pub fn trento_ip_addresses(addresses: &[String]) -> Vec<String> {
+    addresses
+        .iter()
+        .filter(|address| {
+            let ip = address.split_once('/').map_or(address.as_str(), |(ip, _)| ip).trim();
+            ip.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| !ip.is_loopback())
+        })
+        .cloned()
+        .collect()
 }
 
 /// `major.minor.patch` of a version such as `3.1.0` or `3.2.1-1.2`; missing parts count as

@@ -70,7 +70,8 @@ pub struct HostDetails {
     pub hostname: String,
     /// Fully qualified domain name, when the agent could resolve one.
     pub fully_qualified_domain_name: Option<String>,
-    /// Addresses as `ip/prefix` when the agent sent netmasks, else bare.
+    /// Every address the agent reported (loopback and IPv6 included), as `ip/prefix` when
+    /// it sent netmasks, else bare. What Trento lists is [`HostDetails::trento_ip_addresses`].
     pub ip_addresses: Vec<String>,
     /// Agent version.
     pub agent_version: String,
@@ -94,6 +95,14 @@ pub struct HostDetails {
     pub prometheus_targets: BTreeMap<String, String>,
     /// Whether metrics are pulled by Prometheus or pushed by the host.
     pub prometheus_mode: PrometheusMode,
+}
+
+impl HostDetails {
+    /// The addresses Trento lists for the host: the IPv4 ones that are not loopback, in the
+    /// agent's order and form (`ip/prefix` or bare). See [`super::rules::trento_ip_addresses`].
+    pub fn trento_ip_addresses(&self) -> Vec<String> {
+        super::rules::trento_ip_addresses(&self.ip_addresses)
+    }
 }
 
 /// A systemd unit and whether it is enabled.

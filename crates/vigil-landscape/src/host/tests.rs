@@ -95,6 +95,20 @@ fn the_heartbeat_window_is_trentos() {
 /// The stored shape of each event type is a contract: a change here breaks every stored
 /// event. Add a new schema version and an upcaster instead of editing these.
 #[test]
+fn trento_lists_only_the_ipv4_addresses_that_are_not_loopback() {
+    let reported: Vec<String> = ["127.0.0.1/8", "10.1.1.4/16", "::1/128", "fe80::f9:9cff:fe45:2cde/64", "10.1.1.5"]
+        .into_iter()
+        .chain(["2001:db8::4/64", "127.0.1.1/8", "192.168.0.7/24"])
+        .map(str::to_owned)
+        .collect();
+    let trento = rules::trento_ip_addresses(&reported);
+    assert_eq!(trento, ["10.1.1.4/16", "10.1.1.5", "192.168.0.7/24"]);
+    let host = HostDetails { ip_addresses: reported.clone(), ..details() };
+    assert_eq!(host.trento_ip_addresses(), trento);
+    assert_eq!(host.ip_addresses, reported, "the details keep every address the agent reported");
+}
+
+#[test]
 fn golden_event_json() {
     let meta = EventMetadata {
         time: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),

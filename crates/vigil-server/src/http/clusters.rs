@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderName;
 use serde::Serialize;
-use vigil_landscape::cluster::{ClusterDetails, DiscoveredHealth};
+use vigil_landscape::cluster::{ClusterDetails, ClusterSapInstance, DiscoveredHealth};
 
 use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
@@ -23,9 +23,17 @@ pub(super) struct ClusterView {
     cluster_type: String,
     sid: Option<String>,
     additional_sids: Vec<String>,
+    /// The SAP instances the cluster manages (HANA from `SAPHanaTopology`, the others from
+    /// `SAPInstance` resources), Trento's `sap_instances`.
+    #[schema(value_type = Vec<Object>)]
+    sap_instances: Vec<ClusterSapInstance>,
     #[schema(value_type = Option<String>)]
     provider: Option<vigil_landscape::cluster::Provider>,
-    state: Option<String>,
+    /// Trento's names: `idle` (Pacemaker's `S_IDLE`), …, `stopped` when every member's
+    /// cluster stack is stopped, `unknown`.
+    state: String,
+    /// When the CIB was last written, as the members last reported it.
+    cib_last_written: Option<String>,
     hosts_number: Option<u32>,
     resources_number: Option<u32>,
     health: String,
@@ -87,8 +95,10 @@ fn view(cluster: ClusterRow) -> ClusterView {
         cluster_type: cluster.cluster_type,
         sid: details.as_ref().and_then(|d| d.sid.clone()),
         additional_sids: details.as_ref().map(|d| d.additional_sids.clone()).unwrap_or_default(),
+        sap_instances: details.as_ref().map(|d| d.sap_instances.clone()).unwrap_or_default(),
         provider: details.as_ref().map(|d| d.provider),
-        state: details.as_ref().and_then(|d| d.state.clone()),
+        state: cluster.state,
+        cib_last_written: cluster.cib_last_written,
         hosts_number: details.as_ref().map(|d| d.hosts_number),
         resources_number: details.as_ref().map(|d| d.resources_number),
         health: cluster.health,

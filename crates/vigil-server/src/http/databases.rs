@@ -47,8 +47,9 @@ pub(super) struct DatabaseInstanceView {
     https_port: Option<u16>,
     start_priority: Option<String>,
     health: String,
-    /// `Primary`, `Secondary`, or empty when the instance does not replicate (Trento's).
-    system_replication: &'static str,
+    /// `Primary`, `Secondary`, or null when the instance does not replicate: Trento's policy
+    /// says `""`, which its command's cast stores as `nil`.
+    system_replication: Option<&'static str>,
     system_replication_status: Option<String>,
     system_replication_site: Option<String>,
     system_replication_mode: Option<String>,
@@ -154,11 +155,10 @@ pub(super) fn instance_view(instance: DatabaseInstanceRow) -> DatabaseInstanceVi
         https_port: instance.https_port,
         start_priority: instance.start_priority,
         health: instance.health,
-        system_replication: match replication.role {
-            Some(ReplicationRole::Primary) => "Primary",
-            Some(ReplicationRole::Secondary) => "Secondary",
-            None => "",
-        },
+        system_replication: replication.role.map(|role| match role {
+            ReplicationRole::Primary => "Primary",
+            ReplicationRole::Secondary => "Secondary",
+        }),
         system_replication_status: replication.status,
         system_replication_site: replication.site,
         system_replication_mode: replication.mode,

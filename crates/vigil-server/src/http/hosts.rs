@@ -30,7 +30,11 @@ pub(super) struct HostView {
     id: String,
     hostname: String,
     fully_qualified_domain_name: Option<String>,
+    /// Trento's list: the IPv4 addresses that are not loopback, as `ip/prefix`.
     ip_addresses: Vec<String>,
+    /// The prefix length of each of `ip_addresses` (null for a bare address), as Trento's
+    /// host projection splits them out.
+    netmasks: Vec<Option<u8>>,
     agent_version: String,
     #[schema(value_type = String, example = "x86_64")]
     arch: Architecture,
@@ -47,6 +51,7 @@ pub(super) struct HostView {
     #[schema(value_type = String, example = "pull")]
     prometheus_mode: PrometheusMode,
     cluster_id: Option<String>,
+    cluster_host_status: Option<String>,
     heartbeat: String,
     last_heartbeat_timestamp: Option<String>,
     provider: Option<&'static str>,
@@ -149,7 +154,8 @@ fn view(app: &App, host: HostRow) -> HostView {
         id: host.id,
         hostname: details.hostname,
         fully_qualified_domain_name: details.fully_qualified_domain_name,
-        ip_addresses: details.ip_addresses,
+        netmasks: host.ip_addresses.iter().map(String::as_str).map(netmask).collect(),
+        ip_addresses: host.ip_addresses,
         agent_version: details.agent_version,
         arch: details.arch,
         os_version: details.os_version,
@@ -162,6 +168,7 @@ fn view(app: &App, host: HostRow) -> HostView {
         prometheus_targets: details.prometheus_targets,
         prometheus_mode: details.prometheus_mode,
         cluster_id: host.cluster_id,
+        cluster_host_status: host.cluster_host_status,
         heartbeat: host.heartbeat,
         last_heartbeat_timestamp: last.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
         provider,
@@ -177,6 +184,11 @@ fn view(app: &App, host: HostRow) -> HostView {
         registered_at: host.registered_at,
         updated_at: host.updated_at,
     }
+}
+
+/// The prefix length of an `ip/prefix` address; `None` for a bare one.
+fn netmask(address: &str) -> Option<u8> {
+    address.split_once('/').and_then(|(_, prefix)| prefix.trim().parse().ok())
 }
 
 /// Trento's `provider` (a name) and `provider_data` (the cloud's metadata, or null).
@@ -218,7 +230,15 @@ fn saptune_view(status: Option<&SaptuneStatus>) -> Value {
         view["applied_notes"] = json!(tuning.applied_notes);
         view["enabled_solution"] = json!(tuning.enabled_solution);
         view["applied_solution"] = json!(tuning.applied_solution);
-        view["staging"] = json!(tuning.staging);
+        // Trento's key for the staged solutions is `solutions_ids`.
+        view["staging"] = match &tuning.staging {
+            None => Value::Null,
+            Some(staging) => json!({
+                "enabled": staging.enabled,
+                "notes": staging.notes,
+                "solutions_ids": staging.solution_ids,
+            }),
+        };
     }
     view
 }

@@ -2,11 +2,15 @@
 //!
 //! `cluster_hosts` is also where a host's current cluster is looked up (the discovery
 //! context of a cluster discovery, the `cluster_id` of a host).
+//!
+//! A cluster's `state` is the one its details report (`ClusterRegistered`,
+//! `ClusterDetailsUpdated`) until a `ClusterStateChanged` says otherwise. When its CIB was
+//! last written is not an event: reads join it from `cluster_cib` ([`crate::cib`]).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use vigil_kernel::envelope::RecordedEvent;
-use vigil_landscape::cluster::{ClusterDetails, ClusterEvent, ClusterHostStatus, DiscoveredHealth};
+use vigil_landscape::cluster::{ClusterDetails, ClusterEvent, ClusterHostStatus, ClusterRunState, DiscoveredHealth};
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
@@ -28,6 +32,7 @@ impl TableProjection for ClustersProjection {
             discovered_health TEXT NOT NULL,
             checks_health     TEXT NOT NULL DEFAULT 'unknown',
             health            TEXT NOT NULL,
+            state             TEXT NOT NULL DEFAULT 'unknown',
             deregistered_at   TEXT,
             registered_at     TEXT NOT NULL,
             updated_at        TEXT NOT NULL
@@ -41,6 +46,8 @@ impl TableProjection for ClustersProjection {
         );
         CREATE INDEX IF NOT EXISTS cluster_hosts_by_host ON cluster_hosts (host_id);";
     const RESET: &'static str = "DELETE FROM clusters; DELETE FROM cluster_hosts;";
+    /// 2: the `state` column.
+    const VERSION: u32 = 2;
     const DROP: &'static str = "DROP TABLE IF EXISTS clusters; DROP TABLE IF EXISTS cluster_hosts;";
     const CATEGORIES: Option<&'static [&'static str]> = Some(&["cluster"]);
 
@@ -63,10 +70,11 @@ impl TableProjection for ClustersProjection {
         match &event {
             ClusterEvent::ClusterRegistered(e) => {
                 let (cluster_type, sid, additional_sids) = summary(e.details.as_ref());
+                let state = e.details.as_ref().map_or(ClusterRunState::Unknown, ClusterDetails::reported_state);
                 conn.prepare_cached(
                     "INSERT INTO clusters (id, name, cluster_type, sid, additional_sids, details, discovered_health,
-                                           health, registered_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                                           health, state, registered_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
                      ON CONFLICT (id) DO NOTHING",
                 )?
                 .execute(params![
@@ -78,6 +86,7 @@ impl TableProjection for ClustersProjection {
                     e.details.as_ref().map(to_json).transpose()?,
                     to_json(&e.discovered_health)?,
                     e.health.as_str(),
+                    state.as_str(),
                     at
                 ])?;
             }
@@ -85,7 +94,7 @@ impl TableProjection for ClustersProjection {
                 let (cluster_type, sid, additional_sids) = summary(Some(&e.details));
                 conn.prepare_cached(
                     "UPDATE clusters SET name = ?2, cluster_type = ?3, sid = ?4, additional_sids = ?5, details = ?6,
-                                         updated_at = ?7
+                                         state = ?7, updated_at = ?8
                      WHERE id = ?1",
                 )?
                 .execute(params![
@@ -95,12 +104,14 @@ impl TableProjection for ClustersProjection {
                     sid,
                     additional_sids,
                     to_json(&e.details)?,
+                    e.details.reported_state().as_str(),
                     at
                 ])?;
             }
             ClusterEvent::ClusterDiscoveredHealthChanged(e) => {
                 set("discovered_health = ?2", to_json(&e.discovered_health)?.into())?
             }
+            ClusterEvent::ClusterStateChanged(e) => set("state = ?2", e.state.as_str().to_owned().into())?,
             ClusterEvent::ClusterChecksHealthChanged(e) => {
                 set("checks_health = ?2", e.checks_health.as_str().to_owned().into())?
             }
@@ -169,6 +180,11 @@ pub struct ClusterRow {
     pub checks_health: String,
     /// The cluster's health.
     pub health: String,
+    /// Its state with Trento's names (`idle`, `stopped`, `unknown`, …).
+    pub state: String,
+    /// When its CIB was last written, as its members last reported it (Trento's
+    /// `cib_last_written`, e.g. `Mon Jun 10 13:03:57 2024`).
+    pub cib_last_written: Option<String>,
     /// RFC 3339.
     pub deregistered_at: Option<String>,
     /// RFC 3339.
@@ -203,7 +219,9 @@ const SELECT: &str = "
            (SELECT json_group_array(json_object('host_id', host_id, 'status', status, 'stale', stale))
               FROM (SELECT * FROM cluster_hosts ch WHERE ch.cluster_id = c.id ORDER BY ch.host_id)),
            (SELECT json_group_array(value) FROM (SELECT value FROM tags t
-             WHERE t.resource_type = 'cluster' AND t.resource_id = c.id ORDER BY value))
+             WHERE t.resource_type = 'cluster' AND t.resource_id = c.id ORDER BY value)),
+           c.state,
+           (SELECT cib.cib_last_written FROM cluster_cib cib WHERE cib.cluster_id = c.id)
     FROM clusters c";
 
 /// Queries on the clusters tables.
@@ -287,5 +305,7 @@ fn row_to_cluster(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClusterRow> {
         updated_at: r.get(9)?,
         hosts: from_json(10, &r.get::<_, String>(10)?)?,
         tags: from_json(11, &r.get::<_, String>(11)?)?,
+        state: r.get(12)?,
+        cib_last_written: r.get(13)?,
     })
 }

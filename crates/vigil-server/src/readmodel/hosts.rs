@@ -165,8 +165,11 @@ fn heartbeat_name(heartbeat: Heartbeat) -> &'static str {
 pub struct HostRow {
     /// The agent id.
     pub id: String,
-    /// Everything the host discovery said.
+    /// Everything the host discovery said, every reported address included.
     pub details: HostDetails,
+    /// The addresses Trento lists for the host: IPv4 and not loopback
+    /// ([`HostDetails::trento_ip_addresses`]).
+    pub ip_addresses: Vec<String>,
     /// `unknown`, `passing` or `critical`.
     pub heartbeat: String,
     /// The platform, once a cloud discovery arrived.
@@ -193,6 +196,8 @@ pub struct HostRow {
     pub updated_at: String,
     /// The cluster it is a member of (from the clusters read model).
     pub cluster_id: Option<String>,
+    /// Whether its cluster stack runs (`online`) or not (`offline`), when it is a member.
+    pub cluster_host_status: Option<String>,
     /// Its tags, sorted.
     pub tags: Vec<String>,
 }
@@ -222,7 +227,8 @@ const SELECT: &str = "
            s.deregistered_at, h.registered_at, s.updated_at,
            (SELECT MIN(ch.cluster_id) FROM cluster_hosts ch WHERE ch.host_id = h.id),
            (SELECT json_group_array(value) FROM (SELECT value FROM tags t
-             WHERE t.resource_type = 'host' AND t.resource_id = h.id ORDER BY value))
+             WHERE t.resource_type = 'host' AND t.resource_id = h.id ORDER BY value)),
+           (SELECT ch.status FROM cluster_hosts ch WHERE ch.host_id = h.id ORDER BY ch.cluster_id LIMIT 1)
     FROM host_details h JOIN host_status s ON s.id = h.id";
 
 impl HostViews {
@@ -340,9 +346,11 @@ impl HostViews {
 
 fn row_to_host(r: &rusqlite::Row<'_>) -> rusqlite::Result<HostRow> {
     let optional_json = |column: usize| -> rusqlite::Result<Option<String>> { r.get(column) };
+    let details: HostDetails = from_json(1, &r.get::<_, String>(1)?)?;
     Ok(HostRow {
         id: r.get(0)?,
-        details: from_json(1, &r.get::<_, String>(1)?)?,
+        ip_addresses: details.trento_ip_addresses(),
+        details,
         heartbeat: r.get(2)?,
         provider: optional_json(3)?.map(|p| from_json(3, &p)).transpose()?,
         sles_subscriptions: from_json(4, &r.get::<_, String>(4)?)?,
@@ -357,5 +365,6 @@ fn row_to_host(r: &rusqlite::Row<'_>) -> rusqlite::Result<HostRow> {
         updated_at: r.get(13)?,
         cluster_id: r.get(14)?,
         tags: from_json(15, &r.get::<_, String>(15)?)?,
+        cluster_host_status: r.get(16)?,
     })
 }

@@ -585,6 +585,7 @@ impl World {
                     name,
                     designated_controller: false,
                     details: Box::new(cluster.details.clone().unwrap_or_else(empty_cluster_details)),
+                    cib_last_written: None,
                 },
                 _ => ClusterCommand::RegisterOfflineClusterHost { cluster_id, host_id, name },
             };
