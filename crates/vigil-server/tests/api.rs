@@ -358,3 +358,70 @@ async fn a_stored_discovery_that_does_not_decode_is_listed_with_a_marker() {
     let good = items.iter().find(|e| e["id"] != corrupted_id).unwrap();
     assert!(good["payload"].is_object() && good["payload_error"].is_null(), "{good}");
 }
+
+/// The hostile requests of issue #18, one after the other against one server holding an
+/// accepted landscape: each gets a 4xx, never a 5xx, and afterwards every listing still
+/// answers and nothing accepted is lost.
+#[tokio::test]
+async fn the_hostile_requests_of_the_review_get_only_4xx_and_lose_nothing() {
+    let s = Server::start().await;
+    let (status, accepted) = s.collect(fixture("host_discovery.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    s.settle(&accepted["last_position"]).await;
+    let events_before = s.events("").await.len();
+
+    let post = |uri: &str, body: Body| {
+        Request::post(uri)
+            .header("authorization", format!("Bearer {}", s.token))
+            .header("content-type", "application/json")
+            .body(body)
+            .unwrap()
+    };
+    let huge_number =
+        fixture("host_discovery.json").replacen("\"payload\": {", "\"payload\": {\"x_unknown\": 1e999, ", 1);
+    assert!(huge_number.contains("1e999"), "the fixture's payload object is where the test expects it");
+    let deep = format!("package fuzz.deep\nx := {}1{}", "[".repeat(22), "]".repeat(22));
+    let policy = |path: &str, source: &str| Body::from(json!({"path": path, "source": source}).to_string());
+    let mut requests: Vec<(&str, Request<Body>)> = vec![
+        ("a number no reader holds", {
+            let mut r = post("/api/v1/collect", Body::from(huge_number));
+            r.headers_mut().insert("x-trento-apikey", s.key.parse().unwrap());
+            r
+        }),
+        ("a module nesting 22 deep", post("/api/v1/policies", policy("fuzz/deep.rego", &deep))),
+        ("a path out of the set", post("/api/v1/policies", policy("../../etc/passwd", "package x"))),
+        ("an absolute path", post("/api/v1/policies", policy("/abs.rego", "package x"))),
+        ("an empty path", post("/api/v1/policies", policy("", "package x"))),
+        ("a NUL in the path", post("/api/v1/policies", policy("a\u{0}b.rego", "package x"))),
+        ("a 5,000-character path", post("/api/v1/policies", policy(&"a".repeat(5000), "package x"))),
+        ("invalid UTF-8", post("/api/v1/policies", Body::from(vec![b'{', 0xff, b'}']))),
+        ("malformed JSON", post("/api/v1/hosts/00000000-0000-4000-8000-000000000000/tags", Body::from("{\"value\":"))),
+    ];
+    for uri in [
+        "/api/v1/hosts?min_position=abc",
+        "/api/v1/hosts?min_position=99999999999",
+        "/api/v1/hosts?health=sick",
+        "/api/v1/clusters?heartbeat=maybe",
+        "/api/v1/hosts/not-a-uuid",
+        "/api/v1/audit/records/-1",
+        "/api/v1/events?after=99999999999999999999",
+    ] {
+        requests.push((
+            uri,
+            Request::get(uri).header("authorization", format!("Bearer {}", s.token)).body(Body::empty()).unwrap(),
+        ));
+    }
+    for (what, request) in requests {
+        let (status, body) = s.send(request).await;
+        assert!(status.is_client_error(), "{what}: {status} {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: says what is wrong: {body}");
+    }
+
+    for uri in ["/api/v1/hosts", "/api/v1/discoveries?with_payload=true", "/api/v1/events", "/api/v1/policies"] {
+        let (status, body) = s.get(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    }
+    let (_, host) = s.get(&format!("/api/v1/hosts/{HOST_ID}")).await;
+    assert_eq!(host["hostname"], "suse", "the accepted host is still there: {host}");
+    assert_eq!(s.events("").await.len(), events_before, "no hostile request stored an event");
+}
