@@ -141,7 +141,23 @@ impl<D: Decider> CommandHandler<D> {
         let stream_id = D::stream_id(id);
         for _ in 0..self.config.max_attempts {
             let loaded = self.load(&stream_id).await?;
-            let events = D::decide(&loaded.state, command.clone()).map_err(CommandError::Rejected)?;
+            let events = match D::decide(&loaded.state, command.clone()) {
+                Ok(events) => events,
+                Err(rejection) => {
+                    // An acceptance decided on a stale state is caught by the expected version
+                    // of its append; a rejection appends nothing, so it is checked here: the
+                    // cached state may lag an append another task made and has not remembered
+                    // yet (the store announces an event before its writer returns). A
+                    // rejection is final only against the stream as stored.
+                    match self.catch_up(&stream_id, loaded).await? {
+                        Some(newer) => {
+                            self.remember(&stream_id, newer);
+                            continue;
+                        }
+                        None => return Err(CommandError::Rejected(rejection)),
+                    }
+                }
+            };
             if events.is_empty() {
                 return Ok(Handled { events, stream_version: loaded.version, last_position: None });
             }
@@ -191,6 +207,22 @@ impl<D: Decider> CommandHandler<D> {
         let loaded = Loaded { state: Arc::new(state), version };
         self.remember(stream_id, loaded.clone());
         Ok(loaded)
+    }
+
+    /// `loaded` with the events stored after its version, or `None` when there are none.
+    async fn catch_up(
+        &self,
+        stream_id: &str,
+        loaded: Loaded<D::State>,
+    ) -> Result<Option<Loaded<D::State>>, CommandError<D::Rejection>> {
+        let recorded = self.store.read_stream(stream_id, loaded.version).await?;
+        let Some(last) = recorded.last() else { return Ok(None) };
+        let version = last.stream_version;
+        let mut state = Arc::unwrap_or_clone(loaded.state);
+        for r in &recorded {
+            state = D::evolve(state, &r.decode::<D::Event>()?);
+        }
+        Ok(Some(Loaded { state: Arc::new(state), version }))
     }
 
     async fn load_snapshot(&self, stream_id: &str) -> (D::State, u64) {
