@@ -495,10 +495,6 @@ impl DiscoveryIngest {
     }
 }
 
-/// What a refused command's refusal means it waits for, when it means "not yet": a host
-/// command refused because the host is not registered waits for the host; a database
-/// instance's registration can only be refused as a secondary before its primary, and waits
-/// for the database. Any other refusal is final.
 /// The cluster and CIB time an online member's registration reports, which [`CibWrites`]
 /// keeps once the command is admitted.
 fn cib_last_written(command: &LandscapeCommand) -> Option<(Uuid, String)> {
@@ -511,6 +507,10 @@ fn cib_last_written(command: &LandscapeCommand) -> Option<(Uuid, String)> {
     }
 }
 
+/// What a refused command's refusal means it waits for, when it means "not yet": a host
+/// command refused because the host is not registered waits for the host; a database
+/// instance's registration can only be refused as a secondary before its primary, and waits
+/// for the database. Any other refusal is final.
 fn prerequisite(command: &LandscapeCommand) -> impl Fn(&DispatchError) -> Option<Wait> + use<> {
     let host = match command {
         LandscapeCommand::Host { host_id, .. } => Some(*host_id),
