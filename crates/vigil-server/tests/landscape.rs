@@ -10,23 +10,10 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::Server;
-use replaying::{delete_as, envelope, items, landscape, replay, scenario_file, scenario_files, settle};
+use replaying::corpus::*;
+use replaying::{TRENTO, delete_as, envelope, get_ok, items, landscape, replay, scenario_file, scenario_files, settle};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const TRENTO: Uuid = Uuid::from_u128(0xfb92284e_aa5e_47f6_a883_bf9469e7a0dc);
-
-// single-hana-single-app
-const HANA01: &str = "c4914bd4-efa3-553a-9a52-e9b562e210e5";
-const NETWEAVER01: &str = "e77ab524-c4e4-5381-bb59-5af8639d52a4";
-const PRD_ENTRY: &str = "e058aaacf42f039937c4a43bf3df350b";
-// hana-scale-up-angi
-const VMANGI01: &str = "851a4dd3-9693-44c3-a40b-b32d22872e74";
-const VMANGI02: &str = "4b67842f-ccf7-46a4-a344-9e918648b117";
-const ANGI_CLUSTER: &str = "04dcf01eefda0e3b4cc897968150169e";
-const HN9_ENTRY: &str = "b5e2378f560d932d1b8ceafa86751169";
-// sap-system-java
-const VMNWJAVA01: &str = "a18a203d-4f2f-4d21-b9a5-e300a9c5eeee";
 
 fn database_id(entry_id: &str) -> Uuid {
     Uuid::new_v5(&TRENTO, entry_id.as_bytes())
@@ -54,12 +41,6 @@ async fn token(s: &Server, role: &str) -> String {
 async fn replay_scenario(s: &Server, dir: &str) {
     replay(s, &scenario_files(dir), dir).await;
     settle(s).await;
-}
-
-async fn get_ok(s: &Server, uri: &str) -> Value {
-    let (status, body) = s.get(uri).await;
-    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
-    body
 }
 
 async fn resend(s: &Server, dir: &str, agent_id: &str, discovery_type: &str) -> Value {

@@ -10,12 +10,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{Server, fixtures};
-use replaying::{envelope, landscape, landscape_with, replay, scenario_files};
+use replaying::{TRENTO, envelope, landscape, landscape_with, replay, scenario_files};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// Trento's namespace for cluster and database ids.
-const TRENTO: Uuid = Uuid::from_u128(0xfb92284e_aa5e_47f6_a883_bf9469e7a0dc);
 
 /// A host: agent id, hostname, cloud provider, number of SLES subscriptions listed, the
 /// name of its cluster (if its cluster discovery names one) and its health.

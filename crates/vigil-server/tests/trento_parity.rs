@@ -10,26 +10,10 @@ mod replaying;
 
 use axum::http::StatusCode;
 use common::Server;
-use replaying::{replay, scenario_file, scenario_files, settle};
+use replaying::corpus::*;
+use replaying::{TRENTO, get_ok, replay, scenario_file, scenario_files, settle};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const TRENTO: Uuid = Uuid::from_u128(0xfb92284e_aa5e_47f6_a883_bf9469e7a0dc);
-
-// hana-scale-up-angi: vmangi02 is the designated controller.
-const VMANGI01: &str = "851a4dd3-9693-44c3-a40b-b32d22872e74";
-const VMANGI02: &str = "4b67842f-ccf7-46a4-a344-9e918648b117";
-const ANGI_CLUSTER: &str = "04dcf01eefda0e3b4cc897968150169e";
-// single-hana-single-app
-const HANA01: &str = "c4914bd4-efa3-553a-9a52-e9b562e210e5";
-const NETWEAVER01: &str = "e77ab524-c4e4-5381-bb59-5af8639d52a4";
-const PRD_ENTRY: &str = "e058aaacf42f039937c4a43bf3df350b";
-
-async fn get_ok(s: &Server, uri: &str) -> Value {
-    let (status, body) = s.get(uri).await;
-    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
-    body
-}
 
 async fn collect(s: &Server, agent_id: &str, payload: Value) -> Value {
     let body = json!({"agent_id": agent_id, "discovery_type": "ha_cluster_discovery", "payload": payload});

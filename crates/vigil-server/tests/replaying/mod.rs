@@ -10,6 +10,31 @@ use serde_json::{Value, json};
 
 use crate::common::{Server, fixtures};
 
+/// Trento's UUID namespace for the ids it derives from a discovery (databases, clusters).
+pub const TRENTO: uuid::Uuid = uuid::Uuid::from_u128(0xfb92284e_aa5e_47f6_a883_bf9469e7a0dc);
+
+/// Hosts and entries of the corpus's scenarios, by the names the tests give them.
+pub mod corpus {
+    // single-hana-single-app
+    pub const HANA01: &str = "c4914bd4-efa3-553a-9a52-e9b562e210e5";
+    pub const NETWEAVER01: &str = "e77ab524-c4e4-5381-bb59-5af8639d52a4";
+    pub const PRD_ENTRY: &str = "e058aaacf42f039937c4a43bf3df350b";
+    // hana-scale-up-angi: vmangi02 is the designated controller.
+    pub const VMANGI01: &str = "851a4dd3-9693-44c3-a40b-b32d22872e74";
+    pub const VMANGI02: &str = "4b67842f-ccf7-46a4-a344-9e918648b117";
+    pub const ANGI_CLUSTER: &str = "04dcf01eefda0e3b4cc897968150169e";
+    pub const HN9_ENTRY: &str = "b5e2378f560d932d1b8ceafa86751169";
+    // sap-system-java
+    pub const VMNWJAVA01: &str = "a18a203d-4f2f-4d21-b9a5-e300a9c5eeee";
+}
+
+/// `GET uri` as the admin, which must answer 200.
+pub async fn get_ok(s: &Server, uri: &str) -> Value {
+    let (status, body) = s.get(uri).await;
+    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    body
+}
+
 /// The scenario's discovery files, in name order.
 pub fn scenario_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join("scenarios").join(dir))
