@@ -388,6 +388,14 @@ async fn the_hostile_requests_of_the_review_get_only_4xx_and_lose_nothing() {
             r.headers_mut().insert("x-trento-apikey", s.key.parse().unwrap());
             r
         }),
+        ("JSON nested 200 deep", {
+            let nested = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+            let body =
+                format!(r#"{{"agent_id": "{HOST_ID}", "discovery_type": "host_discovery", "payload": {nested}}}"#);
+            let mut r = post("/api/v1/collect", Body::from(body));
+            r.headers_mut().insert("x-trento-apikey", s.key.parse().unwrap());
+            r
+        }),
         ("a module nesting 22 deep", post("/api/v1/policies", policy("fuzz/deep.rego", &deep))),
         ("a path out of the set", post("/api/v1/policies", policy("../../etc/passwd", "package x"))),
         ("an absolute path", post("/api/v1/policies", policy("/abs.rego", "package x"))),
