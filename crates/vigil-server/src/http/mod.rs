@@ -43,8 +43,25 @@ pub fn router(app: Arc<App>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), ingest::admit))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_failure(log_failure))
         .with_state(app)
+}
+
+/// A 503 is the server shedding load or waiting for a dependency: it says so to the client
+/// and counts it in `/metrics`; logged at ERROR it would flood the log exactly when the
+/// server is busiest. Other failures (a 500: a bug) stay errors.
+fn log_failure(
+    failure: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass::StatusCode as Status;
+    match failure {
+        Status(status) if status == axum::http::StatusCode::SERVICE_UNAVAILABLE => {
+            tracing::debug!(?latency, "answered 503")
+        }
+        failure => tracing::error!(%failure, ?latency, "response failed"),
+    }
 }
 
 /// The routes and their OpenAPI operations, in one list.

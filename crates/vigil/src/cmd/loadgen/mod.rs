@@ -215,7 +215,9 @@ impl Recorder {
         if !self.measuring.load(Ordering::Relaxed) {
             *self.warmup_statuses.lock().expect("recorder").entry(format!("{} {status}", KINDS[kind])).or_default() +=
                 1;
-            if !ok {
+            // A 503 is the server shedding load and saying when to come back (the agents
+            // do, at their next tick), not a server that refuses the fleet.
+            if !ok && !status.starts_with("503") {
                 self.warmup_errors.fetch_add(1, Ordering::Relaxed);
             }
             return;
