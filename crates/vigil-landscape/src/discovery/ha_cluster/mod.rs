@@ -1,11 +1,10 @@
 //! `ha_cluster_discovery` → `RegisterOnlineClusterHost` or `RegisterOfflineClusterHost`,
 //! preceded by `DeregisterClusterHost` when the host left the cluster it was in.
 //!
-//! The payload is the agent's view of Pacemaker: the CIB (configuration), crm_mon (runtime
-//! state), SBD and the cluster id (md5 of the corosync authkey). What is read from it, and
-//! how, follows Trento's cluster policy and discovery payload: the cluster type from the
-//! crm_mon clones and groups and the SAPHanaSR-angi topology property, HANA replication from
-//! node attributes (classic scale-up) or cluster properties (scale-out and angi), ASCS/ERS
+//! `payload.rs` mirrors the agent's JSON; this module is what Vigil reads from it, following
+//! Trento's cluster policy and discovery payload: the cluster type from the crm_mon clones
+//! and groups and the SAPHanaSR-angi topology property, HANA replication from node
+//! attributes (classic scale-up) or cluster properties (scale-out and angi), ASCS/ERS
 //! systems from the CIB groups crossed with where crm_mon runs them.
 //!
 //! As in Trento's policy, each node keeps its attributes, the details list the clustered
@@ -16,15 +15,16 @@
 //! configured as a member but its cluster stack is stopped: only `Id` and `Name` are read.
 //! A payload without `Online` comes from an agent that predates the field and only sends
 //! full payloads, so it is online (Trento: offline only when `online` is `false`).
-//! Lists that agents send as `null` (crm_mon groups, a clone's resources…) are empty lists,
-//! as Trento reads them.
+
+mod payload;
 
 use std::collections::BTreeMap;
 
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Deserializer};
 use uuid::Uuid;
 
+use self::payload::{
+    CibGroup, CibResources, CrmNode, CrmResource, NameValue, OfflinePayload, OnlinePayload, Primitive, Probe,
+};
 use super::{DiscoveryContext, InvalidDiscovery, parse_payload};
 use crate::LandscapeCommand;
 use crate::cluster::{
@@ -33,281 +33,6 @@ use crate::cluster::{
     NodeStatus, Provider, ResourceStatus, SapInstanceResourceType, SbdDevice, SbdDeviceStatus, StoppedResource,
     cluster_id,
 };
-
-/// Just enough to tell an online payload from an offline one (or `null`).
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(rename = "Online", default)]
-    online: Option<bool>,
-}
-
-/// What an agent whose cluster stack is stopped sends.
-#[derive(Deserialize)]
-struct OfflinePayload {
-    #[serde(rename = "Id")]
-    id: String,
-    #[serde(rename = "Name", default)]
-    name: Option<String>,
-}
-
-/// What an agent whose cluster stack runs sends.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct OnlinePayload {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(rename = "DC")]
-    dc: bool,
-    #[serde(default)]
-    provider: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    cib: Cib,
-    crmmon: Crmmon,
-    #[serde(rename = "SBD", default)]
-    sbd: Option<Sbd>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Cib {
-    configuration: CibConfiguration,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CibConfiguration {
-    #[serde(default)]
-    crm_config: Option<CrmConfig>,
-    #[serde(default)]
-    resources: Option<CibResources>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CrmConfig {
-    #[serde(default, deserialize_with = "list")]
-    cluster_properties: Vec<NameValue>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CibResources {
-    #[serde(default, deserialize_with = "list")]
-    primitives: Vec<Primitive>,
-    #[serde(default, deserialize_with = "list")]
-    groups: Vec<CibGroup>,
-    #[serde(default, deserialize_with = "list")]
-    clones: Vec<CibClone>,
-    #[serde(default, deserialize_with = "list")]
-    masters: Vec<CibClone>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Primitive {
-    id: String,
-    #[serde(rename = "Type")]
-    kind: String,
-    #[serde(default, deserialize_with = "list")]
-    instance_attributes: Vec<NameValue>,
-}
-
-impl Primitive {
-    fn attribute(&self, name: &str) -> Option<&str> {
-        self.instance_attributes.iter().find(|a| a.name == name).map(|a| a.value.as_str())
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CibGroup {
-    #[serde(default, deserialize_with = "list")]
-    primitives: Vec<Primitive>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CibClone {
-    #[serde(default)]
-    primitive: Option<Primitive>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct NameValue {
-    name: String,
-    value: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Crmmon {
-    summary: Summary,
-    #[serde(default, deserialize_with = "list")]
-    nodes: Vec<CrmNode>,
-    #[serde(default, deserialize_with = "list")]
-    resources: Vec<CrmResource>,
-    #[serde(default, deserialize_with = "list")]
-    groups: Vec<CrmGroup>,
-    #[serde(default, deserialize_with = "list")]
-    clones: Vec<CrmGroup>,
-    #[serde(default)]
-    node_history: Option<NodeHistory>,
-    #[serde(default)]
-    node_attributes: Option<NodeAttributes>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Summary {
-    nodes: Count,
-    resources: Count,
-    #[serde(default)]
-    last_change: Option<LastChange>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct LastChange {
-    #[serde(default)]
-    time: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Count {
-    number: u32,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CrmNode {
-    name: String,
-    #[serde(default)]
-    online: Option<bool>,
-    #[serde(rename = "DC", default)]
-    dc: bool,
-    #[serde(default)]
-    unclean: bool,
-    #[serde(default)]
-    standby: bool,
-    #[serde(default)]
-    standby_on_fail: bool,
-    #[serde(default)]
-    maintenance: bool,
-    #[serde(default)]
-    pending: bool,
-    #[serde(default)]
-    shutdown: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CrmResource {
-    id: String,
-    agent: String,
-    role: String,
-    active: bool,
-    nodes_running_on: u32,
-    #[serde(default)]
-    blocked: bool,
-    #[serde(default)]
-    failed: bool,
-    #[serde(default)]
-    failure_ignored: bool,
-    #[serde(default)]
-    orphaned: bool,
-    #[serde(default = "managed_by_default")]
-    managed: bool,
-    #[serde(default)]
-    node: Option<ResourceNode>,
-}
-
-fn managed_by_default() -> bool {
-    true
-}
-
-impl CrmResource {
-    fn node_name(&self) -> Option<&str> {
-        self.node.as_ref().map(|n| n.name.as_str())
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResourceNode {
-    name: String,
-}
-
-/// A crm_mon group or clone: an id and the resources in it.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CrmGroup {
-    id: String,
-    #[serde(default, deserialize_with = "list")]
-    resources: Vec<CrmResource>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct NodeHistory {
-    #[serde(default, deserialize_with = "list")]
-    nodes: Vec<HistoryNode>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct HistoryNode {
-    name: String,
-    #[serde(default, deserialize_with = "list")]
-    resource_history: Vec<HistoryEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct HistoryEntry {
-    name: String,
-    fail_count: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct NodeAttributes {
-    #[serde(default, deserialize_with = "list")]
-    nodes: Vec<AttributeNode>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AttributeNode {
-    name: String,
-    #[serde(default, deserialize_with = "list")]
-    attributes: Vec<NameValue>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Sbd {
-    #[serde(default, deserialize_with = "list")]
-    devices: Vec<SbdDeviceEntry>,
-    /// Only which settings are present matters (for the fencing type).
-    #[serde(default)]
-    config: Option<BTreeMap<String, IgnoredAny>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SbdDeviceEntry {
-    device: String,
-    status: String,
-}
-
-/// A list an agent may send as `null`.
-fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
-}
 
 pub(super) fn detect(
     agent_id: Uuid,
