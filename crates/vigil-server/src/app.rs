@@ -29,13 +29,12 @@ use crate::keys::AgentKeys;
 use crate::parking::Parking;
 use crate::policies::Policies;
 use crate::process::ProcessManager;
-use crate::readmodel::SqliteProjection;
-use crate::readmodel::clusters::{ClusterViews, ClustersProjection};
-use crate::readmodel::databases::{DatabaseViews, DatabasesProjection};
-use crate::readmodel::host_addresses::HostAddressesProjection;
-use crate::readmodel::hosts::{HostViews, HostsProjection};
+use crate::readmodel::clusters::ClusterViews;
+use crate::readmodel::databases::DatabaseViews;
+use crate::readmodel::hosts::HostViews;
 use crate::readmodel::landscape::LandscapeViews;
-use crate::readmodel::sap_systems::{SapSystemViews, SapSystemsProjection};
+use crate::readmodel::sap_systems::SapSystemViews;
+use crate::readmodel::{READ_MODELS, ReadModel};
 use crate::tags::Tags;
 
 /// Why the server could not start.
@@ -67,8 +66,10 @@ impl From<vigil_kernel::store::StoreError> for StartError {
     }
 }
 
-/// The names of the projections, for `vigil projections rebuild NAME`.
-pub const PROJECTIONS: &[&str] = &["hosts", "host_addresses", "clusters", "databases", "sap_systems"];
+/// The names of the read models, for `vigil projections rebuild NAME`.
+pub fn read_model_names() -> impl Iterator<Item = &'static str> {
+    READ_MODELS.iter().map(|m| m.name)
+}
 
 /// A running Vigil: state shared by every request and background task.
 pub struct App {
@@ -158,33 +159,10 @@ impl App {
 
         let mut tasks = Vec::new();
         let mut projections = Vec::new();
-        let read_models: [(&'static str, &'static str, Arc<dyn Projection>); 5] = [
-            ("hosts", "projection hosts", Arc::new(SqliteProjection::<HostsProjection>::open(db.clone()).await?)),
-            (
-                "host_addresses",
-                "projection host_addresses",
-                Arc::new(SqliteProjection::<HostAddressesProjection>::open(db.clone()).await?),
-            ),
-            (
-                "clusters",
-                "projection clusters",
-                Arc::new(SqliteProjection::<ClustersProjection>::open(db.clone()).await?),
-            ),
-            (
-                "databases",
-                "projection databases",
-                Arc::new(SqliteProjection::<DatabasesProjection>::open(db.clone()).await?),
-            ),
-            (
-                "sap_systems",
-                "projection sap_systems",
-                Arc::new(SqliteProjection::<SapSystemsProjection>::open(db.clone()).await?),
-            ),
-        ];
-        for (name, task, projection) in read_models {
-            let runner = ProjectionRunner::new(store.clone(), projection, 1000);
-            projections.push((name, runner.progress()));
-            tasks.push((task, tokio::spawn(runner.run(shutdown_rx.clone()))));
+        for model in READ_MODELS {
+            let runner = ProjectionRunner::new(store.clone(), model.open(db.clone()).await?, 1000);
+            projections.push((model.name, runner.progress()));
+            tasks.push((model.task, tokio::spawn(runner.run(shutdown_rx.clone()))));
         }
         let progress_of = |name: &str| {
             projections.iter().find(|(n, _)| *n == name).map(|(_, p)| p.clone()).expect("every read model was started")
@@ -198,7 +176,7 @@ impl App {
                 landscape.clone(),
                 crate::ingest::ReadModels {
                     head: store.head(),
-                    progress: PROJECTIONS.iter().map(|name| progress_of(name)).collect(),
+                    progress: read_model_names().map(progress_of).collect(),
                 },
             )
             .await?,
@@ -217,7 +195,7 @@ impl App {
                 landscape.clone(),
                 ingest.clone(),
                 heartbeats.clone(),
-                PROJECTIONS.iter().map(|name| (*name, progress_of(name))).collect(),
+                read_model_names().map(|name| (name, progress_of(name))).collect(),
                 shutdown_rx.clone(),
             )
             .await?,
@@ -351,7 +329,7 @@ impl App {
                 return false;
             }
             let head = (*self.store.head().borrow()).max(target);
-            for name in PROJECTIONS {
+            for name in read_model_names() {
                 if !reach(name, head).await {
                     return false;
                 }
@@ -437,16 +415,11 @@ pub async fn rebuild_projection(
 ) -> Result<u64, StartError> {
     let db = open_db(config)?;
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(db.clone()).await?);
-    let projection: Arc<dyn Projection> = match name {
-        "hosts" => Arc::new(SqliteProjection::<HostsProjection>::open(db).await?),
-        "host_addresses" => Arc::new(SqliteProjection::<HostAddressesProjection>::open(db).await?),
-        "clusters" => Arc::new(SqliteProjection::<ClustersProjection>::open(db).await?),
-        "databases" => Arc::new(SqliteProjection::<DatabasesProjection>::open(db).await?),
-        "sap_systems" => Arc::new(SqliteProjection::<SapSystemsProjection>::open(db).await?),
-        other => {
-            return Err(StartError(format!("no projection `{other}`; known: {}", PROJECTIONS.join(", "))));
-        }
+    let Some(model) = ReadModel::named(name) else {
+        let known: Vec<_> = read_model_names().collect();
+        return Err(StartError(format!("no projection `{name}`; known: {}", known.join(", "))));
     };
+    let projection = model.open(db).await?;
     projection.reset().await.map_err(|e| StartError(e.to_string()))?;
     let head = *store.head().borrow();
     // Large batches: each commits once, and a commit writes every page the batch touched,

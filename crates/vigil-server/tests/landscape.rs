@@ -564,7 +564,7 @@ async fn every_read_model_rebuilds_to_what_it_was() {
     drop(app);
     {
         let _lock = vigil_server::app::lock_data_dir(dir.path()).unwrap();
-        for name in vigil_server::app::PROJECTIONS {
+        for name in vigil_server::app::read_model_names() {
             vigil_server::app::rebuild_projection(&config, name, |_, _| ())
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}"));

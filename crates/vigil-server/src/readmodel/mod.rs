@@ -24,7 +24,10 @@ pub mod hosts;
 pub mod landscape;
 pub mod sap_systems;
 
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -34,6 +37,50 @@ use vigil_kernel::store::in_categories;
 use vigil_store::Db;
 use vigil_store::sqlite::Commit;
 use vigil_store::sqlite::DbError;
+
+/// An opened projection, on its way.
+type Opening = Pin<Box<dyn Future<Output = Result<Arc<dyn Projection>, DbError>> + Send>>;
+/// Opening a projection, as a plain function a `const` list can hold.
+type Open = fn(Db) -> Opening;
+
+/// One read model of the server: its name and how to open its projection.
+pub struct ReadModel {
+    /// The projection's name, also of its checkpoint (`TableProjection::NAME`).
+    pub name: &'static str,
+    /// The name of its task, as `/readyz` reports a stopped one.
+    pub task: &'static str,
+    open: Open,
+}
+
+impl ReadModel {
+    const fn of<P: TableProjection>(task: &'static str) -> ReadModel {
+        ReadModel { name: P::NAME, task, open: open_table::<P> }
+    }
+
+    /// Opens the projection (creating its tables, or rebuilding them if its layout changed).
+    pub async fn open(&self, db: Db) -> Result<Arc<dyn Projection>, DbError> {
+        (self.open)(db).await
+    }
+
+    /// The read model called `name`.
+    pub fn named(name: &str) -> Option<&'static ReadModel> {
+        READ_MODELS.iter().find(|m| m.name == name)
+    }
+}
+
+fn open_table<P: TableProjection>(db: Db) -> Opening {
+    Box::pin(async move { Ok(Arc::new(SqliteProjection::<P>::open(db).await?) as Arc<dyn Projection>) })
+}
+
+/// Every read model the server keeps, in one list: what `App::start` runs, what `vigil
+/// projections rebuild` rebuilds and what `min_position` and the ingest wait for.
+pub const READ_MODELS: &[ReadModel] = &[
+    ReadModel::of::<hosts::HostsProjection>("projection hosts"),
+    ReadModel::of::<host_addresses::HostAddressesProjection>("projection host_addresses"),
+    ReadModel::of::<clusters::ClustersProjection>("projection clusters"),
+    ReadModel::of::<databases::DatabasesProjection>("projection databases"),
+    ReadModel::of::<sap_systems::SapSystemsProjection>("projection sap_systems"),
+];
 
 const CHECKPOINTS: &str = "
     CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL);

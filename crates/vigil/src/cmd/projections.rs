@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use vigil_server::app::{PROJECTIONS, lock_data_dir, rebuild_projection};
+use vigil_server::app::{lock_data_dir, read_model_names, rebuild_projection};
 use vigil_server::config::ServerConfig;
 
 use crate::args::ProjectionsCommand;
@@ -29,7 +29,7 @@ pub async fn run(file: &FileConfig, command: ProjectionsCommand) -> anyhow::Resu
                     Ok(rows.collect::<Result<Vec<_>, _>>()?)
                 })
                 .await?;
-            for name in PROJECTIONS {
+            for name in read_model_names() {
                 let position = positions.iter().find(|(n, _)| n == name).map(|(_, p)| *p).unwrap_or(0);
                 println!("{name}\t{position}");
             }

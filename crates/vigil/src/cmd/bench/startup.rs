@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use vigil_server::app::{PROJECTIONS, lock_data_dir, rebuild_projection};
+use vigil_server::app::{lock_data_dir, read_model_names, rebuild_projection};
 use vigil_server::config::ServerConfig;
 
 use super::{Figure, machine, scratch, write_json};
@@ -29,12 +29,12 @@ use crate::args::BenchStartupArgs;
 pub async fn run(args: BenchStartupArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.runs >= 1, "--runs must be at least 1");
     let rebuilds: Vec<String> = match args.rebuild.as_slice() {
-        [] => PROJECTIONS.iter().map(|p| (*p).to_owned()).collect(),
+        [] => read_model_names().map(str::to_owned).collect(),
         [none] if none == "none" => Vec::new(),
         names => names.to_vec(),
     };
-    if let Some(unknown) = rebuilds.iter().find(|n| !PROJECTIONS.contains(&n.as_str())) {
-        anyhow::bail!("no projection `{unknown}`; known: {}", PROJECTIONS.join(", "));
+    if let Some(unknown) = rebuilds.iter().find(|n| !read_model_names().any(|known| known == n.as_str())) {
+        anyhow::bail!("no projection `{unknown}`; known: {}", read_model_names().collect::<Vec<_>>().join(", "));
     }
     let mut scratch_dir = None;
     let (data_dir, generated) = match &args.reuse {

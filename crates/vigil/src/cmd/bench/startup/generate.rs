@@ -40,7 +40,7 @@ use vigil_landscape::cluster::{Cluster, ClusterCommand, ClusterHostStatus};
 use vigil_landscape::database::{Database, DatabaseCommand};
 use vigil_landscape::host::{Heartbeat, Host, HostCommand};
 use vigil_landscape::sap_system::{SapSystem, SapSystemCommand};
-use vigil_server::app::{PROJECTIONS, open_db, rebuild_projection};
+use vigil_server::app::{open_db, read_model_names, rebuild_projection};
 use vigil_server::config::ServerConfig;
 use vigil_server::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
 use vigil_server::principal::{Principal, agent, system};
@@ -128,7 +128,7 @@ pub async fn generate(data_dir: &Path, fixtures: &Path, hosts: usize, events: u6
     let audit_records = audit.tree_size();
     drop((audit, store, db));
 
-    for name in PROJECTIONS {
+    for name in read_model_names() {
         let bar = progress_bar(head, &format!("read model {name}"));
         rebuild_projection(&config, name, |position, _| bar.set_position(position)).await?;
         bar.finish_and_clear();
