@@ -82,7 +82,11 @@ fn the_domain_crates_read_no_clock_and_draw_no_random_ids() {
             }
         }
     }
-    assert!(found.is_empty(), "clock, randomness or I/O in the domain (it arrives on the command):\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "clock, randomness or I/O in the domain (it arrives on the command):\n{}",
+        found.join("\n")
+    );
 }
 
 /// The names of every crate `package` depends on when built, build and dev dependencies left out.
