@@ -5,6 +5,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
+use uuid::Uuid;
 
 use crate::decider::Decider;
 use crate::envelope::{EventMetadata, NewEvent};
@@ -161,7 +162,10 @@ impl<D: Decider> CommandHandler<D> {
             if events.is_empty() {
                 return Ok(Handled { events, stream_version: loaded.version, last_position: None });
             }
-            let new_events: Vec<NewEvent> = events.iter().map(|e| NewEvent::encode(e, id, meta)).collect();
+            // Ids are minted here, in the runtime half, and not by the pure envelope: a
+            // UUIDv7 reads the clock. One per event, in order, so they sort as they happened.
+            let new_events: Vec<NewEvent> =
+                events.iter().map(|e| NewEvent::encode(e, id, meta, Uuid::now_v7())).collect();
             match self.store.append(&stream_id, ExpectedVersion::Exactly(loaded.version), new_events).await {
                 Ok(Appended { stream_version, last_position }) => {
                     let before = loaded.version;

@@ -46,10 +46,15 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    /// Encodes a domain event for the aggregate `subject`, with a fresh time-ordered id.
-    pub fn encode<E: DomainEvent>(event: &E, subject: &str, meta: &EventMetadata) -> Self {
+    /// Encodes a domain event for the aggregate `subject` under the id `id`.
+    ///
+    /// The id is a parameter, as the time is (on `meta`), so that this half of the kernel
+    /// reads no clock and draws no randomness: a UUIDv7 is both. The caller that appends is
+    /// an adapter and mints it: the runtime's `command::CommandHandler` takes `Uuid::now_v7()`
+    /// for each event, so ids stay time-ordered; a test passes a fixed one.
+    pub fn encode<E: DomainEvent>(event: &E, subject: &str, meta: &EventMetadata, id: Uuid) -> Self {
         NewEvent {
-            id: Uuid::now_v7(),
+            id,
             event_type: event.event_type().to_owned(),
             schema_version: event.schema_version(),
             source: meta.source.clone(),

@@ -797,7 +797,7 @@ fn golden_event_json() {
     ];
     let mut types = std::collections::BTreeSet::new();
     for (event, expected) in cases {
-        let stored = NewEvent::encode(&event, &c.to_string(), &meta);
+        let stored = NewEvent::encode(&event, &c.to_string(), &meta, Uuid::nil());
         assert_eq!(stored.schema_version, 1);
         types.insert(stored.event_type.clone());
         let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();

@@ -129,7 +129,7 @@ fn golden_event_json() {
         (HostEvent::HeartbeatFailed(HeartbeatFailed { host_id: host_id() }), json!({"host_id": host_id()})),
     ];
     for (event, expected) in cases {
-        let stored = NewEvent::encode(&event, &host_id().to_string(), &meta);
+        let stored = NewEvent::encode(&event, &host_id().to_string(), &meta, Uuid::nil());
         assert_eq!(stored.schema_version, 1);
         let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
         assert_eq!(data, expected, "{}", stored.event_type);
@@ -586,7 +586,7 @@ fn a_host_discovery_restores_a_deregistered_host() {
 
 fn assert_golden(event: HostEvent, expected: serde_json::Value) {
     let meta = EventMetadata { time: at(0), source: "/test".into(), correlation_id: None, causation_id: None };
-    let stored = NewEvent::encode(&event, &host_id().to_string(), &meta);
+    let stored = NewEvent::encode(&event, &host_id().to_string(), &meta, Uuid::nil());
     assert_eq!(stored.schema_version, 1, "{}", stored.event_type);
     let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
     assert_eq!(data, expected, "{}", stored.event_type);

@@ -594,7 +594,7 @@ fn golden_event_json() {
     let types: std::collections::BTreeSet<&str> = cases.iter().map(|(e, _)| e.event_type()).collect();
     assert_eq!(types.len(), 13, "one case per event type");
     for (event, expected) in cases {
-        let stored = NewEvent::encode(&event, &system().to_string(), &meta);
+        let stored = NewEvent::encode(&event, &system().to_string(), &meta, Uuid::nil());
         assert_eq!(stored.schema_version, 1);
         let data: serde_json::Value = serde_json::from_str(&stored.data).unwrap();
         assert_eq!(data, expected, "{}", stored.event_type);

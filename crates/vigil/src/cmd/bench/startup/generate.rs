@@ -316,7 +316,7 @@ where
         let loaded = self.states.entry(id).or_insert_with(|| Loaded { state: D::State::default(), version: 0 });
         let Ok(events) = D::decide(&loaded.state, command) else { return false };
         let subject = id.to_string();
-        let encoded = events.iter().map(|e| NewEvent::encode(e, &subject, meta)).collect();
+        let encoded = events.iter().map(|e| NewEvent::encode(e, &subject, meta, Uuid::now_v7())).collect();
         self.add(id, &events, encoded, round);
         !events.is_empty()
     }
