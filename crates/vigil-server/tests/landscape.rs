@@ -574,3 +574,33 @@ async fn every_read_model_rebuilds_to_what_it_was() {
     settle(&s).await;
     assert_eq!(landscape(&s).await, before);
 }
+
+/// One read-model row that no longer decodes (its stored JSON damaged) is left out of the
+/// landscape lists, and every other row is still listed: one bad row never fails a list.
+#[tokio::test]
+async fn a_read_model_row_that_does_not_decode_is_left_out_of_the_list_not_fatal() {
+    let s = Server::start().await;
+    replay(&s, &scenario_files("single-hana-single-app"), "single-hana-single-app").await;
+    settle(&s).await;
+    let before = get_ok(&s, "/api/v1/hosts").await;
+    assert_eq!(before["items"].as_array().unwrap().len(), 2, "{before}");
+
+    let db = rusqlite::Connection::open(s.dir.path().join("vigil.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    let changed = db.execute("UPDATE host_details SET details = '{\"cut\": ' WHERE id = ?1", [HANA01]).unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+
+    let after = get_ok(&s, "/api/v1/hosts").await;
+    let items = after["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "the damaged row is left out: {after}");
+    assert_eq!(items[0]["id"], NETWEAVER01, "{after}");
+    // The other lists are not affected; the damaged host itself is a 503 that says what
+    // failed to decode, not a panic or a dropped connection.
+    get_ok(&s, "/api/v1/clusters").await;
+    get_ok(&s, "/api/v1/databases").await;
+    get_ok(&s, "/api/v1/sap_systems").await;
+    let (status, body) = s.get(&format!("/api/v1/hosts/{HANA01}")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("Conversion error"), "{body}");
+}

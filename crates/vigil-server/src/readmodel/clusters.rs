@@ -14,7 +14,7 @@ use vigil_landscape::cluster::{ClusterDetails, ClusterEvent, ClusterHostStatus, 
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use super::{Filter, ListQuery, TableProjection, decode, from_json, stamp, to_json};
+use super::{ListQuery, Listing, TableProjection, decode, from_json, stamp, to_json};
 
 /// The projection feeding `clusters` and `cluster_hosts`.
 pub struct ClustersProjection;
@@ -224,6 +224,17 @@ const SELECT: &str = "
            (SELECT cib.cib_last_written FROM cluster_cib cib WHERE cib.cluster_id = c.id)
     FROM clusters c";
 
+/// How the clusters are listed (the shared filters, count and page).
+const LISTING: Listing = Listing {
+    resource_type: "cluster",
+    from: "clusters c",
+    id: "c.id",
+    health: "c.health",
+    sid: Some("(c.sid = ? OR EXISTS (SELECT 1 FROM json_each(c.additional_sids) s WHERE s.value = ?))"),
+    deregistered_at: "c.deregistered_at",
+    order_by: "c.name, c.id",
+};
+
 /// Queries on the clusters tables.
 #[derive(Clone)]
 pub struct ClusterViews {
@@ -240,39 +251,11 @@ impl ClusterViews {
     pub async fn list(&self, query: ListQuery) -> Result<(Vec<ClusterRow>, u64), DbError> {
         self.db
             .read(move |conn| {
-                let mut filter = Filter::new();
-                if let Some(health) = query.health {
-                    filter.and("c.health = ?", health);
+                let mut filter = LISTING.filter(&query);
+                if let Some(cluster_type) = &query.cluster_type {
+                    filter.and("c.cluster_type = ?", cluster_type.clone());
                 }
-                if let Some(cluster_type) = query.cluster_type {
-                    filter.and("c.cluster_type = ?", cluster_type);
-                }
-                if let Some(sid) = query.sid {
-                    filter.and(
-                        "(c.sid = ? OR EXISTS (SELECT 1 FROM json_each(c.additional_sids) s WHERE s.value = ?))",
-                        sid,
-                    );
-                }
-                if let Some(tag) = query.tag {
-                    filter.and(
-                        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = 'cluster' AND t.resource_id = c.id
-                                 AND t.value = ?)",
-                        tag,
-                    );
-                }
-                if !query.include_deregistered {
-                    filter.and_plain("c.deregistered_at IS NULL");
-                }
-                let total: i64 = conn.query_row(
-                    &format!("SELECT COUNT(*) FROM clusters c{}", filter.sql),
-                    rusqlite::params_from_iter(filter.args.iter()),
-                    |r| r.get(0),
-                )?;
-                let (page, args) = filter.paged(query.limit, query.offset);
-                let sql = format!("{SELECT}{} ORDER BY c.name, c.id{page}", filter.sql);
-                let mut stmt = conn.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_cluster)?;
-                Ok((rows.collect::<Result<Vec<_>, _>>()?, total as u64))
+                Ok(LISTING.page(conn, SELECT, &filter, &query, row_to_cluster)?)
             })
             .await
     }

@@ -8,7 +8,7 @@ use vigil_landscape::database::{DatabaseEvent, SystemReplication, Tenant};
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use super::{Filter, ListQuery, TableProjection, decode, from_json, stamp, to_json};
+use super::{ListQuery, Listing, TableProjection, decode, from_json, stamp, to_json};
 
 /// The projection feeding `databases` and `database_instances`.
 pub struct DatabasesProjection;
@@ -224,6 +224,17 @@ fn select() -> String {
     )
 }
 
+/// How the databases are listed (the shared filters, count and page).
+const LISTING: Listing = Listing {
+    resource_type: "database",
+    from: "databases d",
+    id: "d.id",
+    health: "d.health",
+    sid: Some("d.sid = ?"),
+    deregistered_at: "d.deregistered_at",
+    order_by: "d.sid, d.id",
+};
+
 /// Queries on the databases tables.
 #[derive(Clone)]
 pub struct DatabaseViews {
@@ -240,33 +251,8 @@ impl DatabaseViews {
     pub async fn list(&self, query: ListQuery) -> Result<(Vec<DatabaseRow>, u64), DbError> {
         self.db
             .read(move |conn| {
-                let mut filter = Filter::new();
-                if let Some(health) = query.health {
-                    filter.and("d.health = ?", health);
-                }
-                if let Some(sid) = query.sid {
-                    filter.and("d.sid = ?", sid);
-                }
-                if let Some(tag) = query.tag {
-                    filter.and(
-                        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = 'database' AND t.resource_id = d.id
-                                 AND t.value = ?)",
-                        tag,
-                    );
-                }
-                if !query.include_deregistered {
-                    filter.and_plain("d.deregistered_at IS NULL");
-                }
-                let total: i64 = conn.query_row(
-                    &format!("SELECT COUNT(*) FROM databases d{}", filter.sql),
-                    rusqlite::params_from_iter(filter.args.iter()),
-                    |r| r.get(0),
-                )?;
-                let (page, args) = filter.paged(query.limit, query.offset);
-                let sql = format!("{}{} ORDER BY d.sid, d.id{page}", select(), filter.sql);
-                let mut stmt = conn.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_database)?;
-                Ok((rows.collect::<Result<Vec<_>, _>>()?, total as u64))
+                let filter = LISTING.filter(&query);
+                Ok(LISTING.page(conn, &select(), &filter, &query, row_to_database)?)
             })
             .await
     }

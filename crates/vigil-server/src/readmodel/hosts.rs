@@ -18,7 +18,7 @@ use vigil_landscape::host::{Heartbeat, HostDetails, HostEvent, Provider, Saptune
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use super::{Filter, ListQuery, TableProjection, decode, from_json, stamp, to_json};
+use super::{ListQuery, Listing, TableProjection, decode, from_json, stamp, to_json};
 
 /// The projection feeding the `host_details` and `host_status` tables.
 pub struct HostsProjection;
@@ -215,6 +215,17 @@ pub struct HostQuery {
     pub list: ListQuery,
 }
 
+/// How the hosts are listed (the shared filters, count and page).
+const LISTING: Listing = Listing {
+    resource_type: "host",
+    from: "host_details h JOIN host_status s ON s.id = h.id",
+    id: "h.id",
+    health: "s.health",
+    sid: None,
+    deregistered_at: "s.deregistered_at",
+    order_by: "h.hostname, h.id",
+};
+
 /// Queries on the hosts table.
 #[derive(Clone)]
 pub struct HostViews {
@@ -241,7 +252,7 @@ impl HostViews {
     pub async fn list(&self, query: HostQuery) -> Result<(Vec<HostRow>, u64), DbError> {
         self.db
             .read(move |conn| {
-                let mut filter = Filter::new();
+                let mut filter = LISTING.filter(&query.list);
                 if let Some(hostname) = query.hostname {
                     filter.and("h.hostname = ?", hostname);
                 }
@@ -254,29 +265,7 @@ impl HostViews {
                         cluster_id,
                     );
                 }
-                if let Some(health) = query.list.health {
-                    filter.and("s.health = ?", health);
-                }
-                if let Some(tag) = query.list.tag {
-                    filter.and(
-                        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = 'host' AND t.resource_id = h.id
-                                 AND t.value = ?)",
-                        tag,
-                    );
-                }
-                if !query.list.include_deregistered {
-                    filter.and_plain("s.deregistered_at IS NULL");
-                }
-                let total: i64 = conn.query_row(
-                    &format!("SELECT COUNT(*) FROM host_details h JOIN host_status s ON s.id = h.id{}", filter.sql),
-                    rusqlite::params_from_iter(filter.args.iter()),
-                    |r| r.get(0),
-                )?;
-                let (page, args) = filter.paged(query.list.limit, query.list.offset);
-                let sql = format!("{SELECT}{} ORDER BY h.hostname, h.id{page}", filter.sql);
-                let mut stmt = conn.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_host)?;
-                Ok((rows.collect::<Result<Vec<_>, _>>()?, total as u64))
+                Ok(LISTING.page(conn, SELECT, &filter, &query.list, row_to_host)?)
             })
             .await
     }

@@ -275,6 +275,82 @@ pub struct ListQuery {
 
 /// A `WHERE` clause being built, with its positional arguments.
 #[derive(Default)]
+/// What the landscape lists share, written once: the common filters (`health`, `sid`, `tag`,
+/// `include_deregistered`), the count, the page, and rows that do not decode. Each read model
+/// names its own tables and columns.
+pub(crate) struct Listing {
+    /// The resource type tags are stored under (`host`, `cluster`, ...).
+    pub(crate) resource_type: &'static str,
+    /// The tables the count reads, with the aliases the columns below use.
+    pub(crate) from: &'static str,
+    /// The column of the resource's id.
+    pub(crate) id: &'static str,
+    /// The column of its health.
+    pub(crate) health: &'static str,
+    /// The condition a `sid` filter adds (`?` for the SID), if the resource has one.
+    pub(crate) sid: Option<&'static str>,
+    /// The column of its deregistration time.
+    pub(crate) deregistered_at: &'static str,
+    /// The page's order: stable, ending in the id.
+    pub(crate) order_by: &'static str,
+}
+
+impl Listing {
+    /// The conditions of `query`'s common filters; a read model adds its own to it.
+    pub(crate) fn filter(&self, query: &ListQuery) -> Filter {
+        let mut filter = Filter::new();
+        if let Some(health) = &query.health {
+            filter.and(&format!("{} = ?", self.health), health.clone());
+        }
+        if let (Some(sid), Some(condition)) = (&query.sid, self.sid) {
+            filter.and(condition, sid.clone());
+        }
+        if let Some(tag) = &query.tag {
+            let condition = format!(
+                "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = '{}' AND t.resource_id = {} AND t.value = ?)",
+                self.resource_type, self.id
+            );
+            filter.and(&condition, tag.clone());
+        }
+        if !query.include_deregistered {
+            filter.and_plain(&format!("{} IS NULL", self.deregistered_at));
+        }
+        filter
+    }
+
+    /// The page of `query` among the rows `select` (a `SELECT ... FROM` of the same tables)
+    /// returns under `filter`, and how many match in all. A row whose stored JSON does not
+    /// decode is left out and logged: one bad row never fails a listing.
+    pub(crate) fn page<T>(
+        &self,
+        conn: &Connection,
+        select: &str,
+        filter: &Filter,
+        query: &ListQuery,
+        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<(Vec<T>, u64)> {
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM {}{}", self.from, filter.sql),
+            rusqlite::params_from_iter(filter.args.iter()),
+            |r| r.get(0),
+        )?;
+        let (page, args) = filter.paged(query.limit, query.offset);
+        let sql = format!("{select}{} ORDER BY {}{page}", filter.sql, self.order_by);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut items = Vec::new();
+        for decoded in stmt.query_map(rusqlite::params_from_iter(args), row)? {
+            match decoded {
+                Ok(item) => items.push(item),
+                Err(error @ rusqlite::Error::FromSqlConversionFailure(..)) => {
+                    tracing::warn!(resource_type = self.resource_type, %error, "a stored row does not decode; left out of the list");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok((items, total as u64))
+    }
+}
+
 pub(crate) struct Filter {
     pub(crate) sql: String,
     pub(crate) args: Vec<rusqlite::types::Value>,

@@ -13,7 +13,7 @@ use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
 use super::databases::{DatabaseInstanceRow, INSTANCES_OF, int_bool};
-use super::{Filter, ListQuery, TableProjection, decode, from_json, stamp};
+use super::{ListQuery, Listing, TableProjection, decode, from_json, stamp};
 
 /// The projection feeding `sap_systems` and `application_instances`.
 pub struct SapSystemsProjection;
@@ -267,6 +267,17 @@ fn select() -> String {
     )
 }
 
+/// How the sap systems are listed (the shared filters, count and page).
+const LISTING: Listing = Listing {
+    resource_type: "sap_system",
+    from: "sap_systems s",
+    id: "s.id",
+    health: "s.health",
+    sid: Some("s.sid = ?"),
+    deregistered_at: "s.deregistered_at",
+    order_by: "s.sid, s.id",
+};
+
 /// Queries on the SAP systems tables.
 #[derive(Clone)]
 pub struct SapSystemViews {
@@ -283,34 +294,9 @@ impl SapSystemViews {
     pub async fn list(&self, query: ListQuery) -> Result<(Vec<SapSystemRow>, u64), DbError> {
         self.db
             .read(move |conn| {
-                let mut filter = Filter::new();
+                let mut filter = LISTING.filter(&query);
                 filter.and_plain("s.registered = 1");
-                if let Some(health) = query.health {
-                    filter.and("s.health = ?", health);
-                }
-                if let Some(sid) = query.sid {
-                    filter.and("s.sid = ?", sid);
-                }
-                if let Some(tag) = query.tag {
-                    filter.and(
-                        "EXISTS (SELECT 1 FROM tags t WHERE t.resource_type = 'sap_system' AND t.resource_id = s.id
-                                 AND t.value = ?)",
-                        tag,
-                    );
-                }
-                if !query.include_deregistered {
-                    filter.and_plain("s.deregistered_at IS NULL");
-                }
-                let total: i64 = conn.query_row(
-                    &format!("SELECT COUNT(*) FROM sap_systems s{}", filter.sql),
-                    rusqlite::params_from_iter(filter.args.iter()),
-                    |r| r.get(0),
-                )?;
-                let (page, args) = filter.paged(query.limit, query.offset);
-                let sql = format!("{}{} ORDER BY s.sid, s.id{page}", select(), filter.sql);
-                let mut stmt = conn.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(args), row_to_sap_system)?;
-                Ok((rows.collect::<Result<Vec<_>, _>>()?, total as u64))
+                Ok(LISTING.page(conn, &select(), &filter, &query, row_to_sap_system)?)
             })
             .await
     }
