@@ -663,3 +663,38 @@ fn the_api_answers_as_its_openapi_document_says() {
     assert_eq!(operations.trim(), format!("Tested: {}", n - 1), "{report}");
     server.terminate();
 }
+
+/// The reference page renders in a real browser from what the binary serves alone, under
+/// its Content-Security-Policy: headless Chromium loads `/api/docs` and the rendered page
+/// lists every path of the document. Skipped, saying so, where Chromium is not installed
+/// (`.ci/run` installs Debian's `chromium`).
+#[test]
+fn the_reference_page_renders_every_operation_in_a_real_browser() {
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let Some(chromium) = chromium else {
+        eprintln!("SKIPPED: no chromium on this machine to render /api/docs (apt-get install chromium)");
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), free_port(), &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let rendered = Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--virtual-time-budget=10000"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--dump-dom", &format!("{}/api/docs", server.base)])
+        .output()
+        .unwrap();
+    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
+    let dom = String::from_utf8_lossy(&rendered.stdout);
+    let log = String::from_utf8_lossy(&rendered.stderr);
+    assert!(!log.contains("Content Security Policy"), "the page broke its own policy: {log}");
+    let document = get(&format!("{}/api/openapi.json", server.base), None).unwrap();
+    let paths: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
+    assert!(paths.len() >= 30, "{paths:?}");
+    for path in paths {
+        assert!(dom.contains(&format!("data-path=\"{path}\"")), "{path} is not on the rendered page");
+    }
+    server.terminate();
+}
