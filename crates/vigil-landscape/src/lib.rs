@@ -20,6 +20,7 @@ pub mod database;
 pub mod discovery;
 pub mod health;
 pub mod host;
+pub mod prerequisite;
 pub mod sap_system;
 
 /// Trento's namespace for deriving cluster and database ids (UUIDv5), so that Vigil's ids

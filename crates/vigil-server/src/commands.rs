@@ -15,6 +15,7 @@ use vigil_landscape::LandscapeCommand;
 use vigil_landscape::cluster::{Cluster, ClusterRejection, ClusterState};
 use vigil_landscape::database::{Database, DatabaseRejection, DatabaseState};
 use vigil_landscape::host::{Host, HostRejection, HostState};
+use vigil_landscape::prerequisite::Prerequisite;
 use vigil_landscape::sap_system::{SapSystem, SapSystemRejection, SapSystemState, resolve};
 
 use crate::readmodel::landscape::LandscapeViews;
@@ -33,50 +34,93 @@ pub struct Dispatched {
 pub enum DispatchError {
     /// A business rule refused it; the reason is for the caller.
     #[error("{0}")]
-    Rejected(String),
+    Rejected(Refusal),
     /// Refused because the target does not exist.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Refusal),
     /// The store or a stored event failed; not the caller's fault.
     #[error("{0}")]
     Failed(String),
 }
 
+impl DispatchError {
+    /// What the command waits for, when it was refused for "not yet".
+    pub fn waits_for(&self) -> Option<Prerequisite> {
+        match self {
+            DispatchError::Rejected(refusal) | DispatchError::NotFound(refusal) => refusal.waits_for,
+            DispatchError::Failed(_) => None,
+        }
+    }
+}
+
+/// A refusal as the caller sees it: what it says, and (from the domain, typed until here)
+/// what it waits for when it means "not yet", so the ingest knows whether to park.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The rejection's message.
+    pub message: String,
+    /// What would let the command through, if anything.
+    pub waits_for: Option<Prerequisite>,
+}
+
+impl Refusal {
+    /// A final refusal (nothing to wait for).
+    pub fn final_(message: impl Into<String>) -> Self {
+        Refusal { message: message.into(), waits_for: None }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Maps a handler's error: `not_found` rejections become 404s, the others 422s, and
-/// failures of the store 503s.
-fn dispatch_error<R: std::error::Error + 'static>(e: CommandError<R>, not_found: impl Fn(&R) -> bool) -> DispatchError {
+/// failures of the store 503s; `waits_for` is the domain's reading of a rejection.
+fn dispatch_error<R: std::error::Error + 'static>(
+    e: CommandError<R>,
+    not_found: impl Fn(&R) -> bool,
+    waits_for: impl Fn(&R) -> Option<Prerequisite>,
+) -> DispatchError {
     match e {
-        CommandError::Rejected(r) if not_found(&r) => DispatchError::NotFound(r.to_string()),
-        CommandError::Rejected(r) => DispatchError::Rejected(r.to_string()),
+        CommandError::Rejected(r) => {
+            let refusal = Refusal { message: r.to_string(), waits_for: waits_for(&r) };
+            if not_found(&r) { DispatchError::NotFound(refusal) } else { DispatchError::Rejected(refusal) }
+        }
         other => DispatchError::Failed(other.to_string()),
     }
 }
 
 impl From<CommandError<HostRejection>> for DispatchError {
     fn from(e: CommandError<HostRejection>) -> Self {
-        dispatch_error(e, |r| matches!(r, HostRejection::NotRegistered(_)))
+        dispatch_error(e, |r| matches!(r, HostRejection::NotRegistered(_)), HostRejection::prerequisite)
     }
 }
 
 impl From<CommandError<ClusterRejection>> for DispatchError {
     fn from(e: CommandError<ClusterRejection>) -> Self {
-        dispatch_error(e, |r| matches!(r, ClusterRejection::NotRegistered(_)))
+        dispatch_error(e, |r| matches!(r, ClusterRejection::NotRegistered(_)), |_| None)
     }
 }
 
 impl From<CommandError<DatabaseRejection>> for DispatchError {
     fn from(e: CommandError<DatabaseRejection>) -> Self {
-        dispatch_error(e, |r| {
-            matches!(r, DatabaseRejection::NotRegistered | DatabaseRejection::InstanceNotRegistered { .. })
-        })
+        dispatch_error(
+            e,
+            |r| matches!(r, DatabaseRejection::NotRegistered | DatabaseRejection::InstanceNotRegistered { .. }),
+            DatabaseRejection::prerequisite,
+        )
     }
 }
 
 impl From<CommandError<SapSystemRejection>> for DispatchError {
     fn from(e: CommandError<SapSystemRejection>) -> Self {
-        dispatch_error(e, |r| {
-            matches!(r, SapSystemRejection::NotRegistered | SapSystemRejection::InstanceNotRegistered { .. })
-        })
+        dispatch_error(
+            e,
+            |r| matches!(r, SapSystemRejection::NotRegistered | SapSystemRejection::InstanceNotRegistered { .. }),
+            |_| None,
+        )
     }
 }
 
@@ -130,7 +174,7 @@ impl Commands {
                     .map_err(|e| DispatchError::Failed(e.to_string()))?;
                 match resolve(registration, &directory) {
                     Ok(resolved) => Box::pin(self.dispatch(resolved, meta)).await,
-                    Err(unresolved) => Err(DispatchError::Rejected(unresolved.to_string())),
+                    Err(unresolved) => Err(DispatchError::Rejected(Refusal::final_(unresolved.to_string()))),
                 }
             }
         }

@@ -15,7 +15,7 @@ use vigil_policy::publication::PolicyCommand;
 use vigil_policy::sla::SlaCommand;
 use vigil_policy::{AuthzInput, CommandInput, Decision, TargetInput};
 
-use crate::commands::{Commands, DispatchError, Dispatched};
+use crate::commands::{Commands, DispatchError, Dispatched, Refusal};
 use crate::decisions::DecisionLog;
 use crate::policies::{Policies, PolicyServiceError};
 use crate::principal::Principal;
@@ -185,7 +185,7 @@ impl CommandGate {
                 .map(|(_, n_events, last_position)| Dispatched { n_events, last_position })
                 .map_err(|e| match e {
                     PolicyServiceError::Failed(m) => DispatchError::Failed(m),
-                    other => DispatchError::Rejected(other.to_string()),
+                    other => DispatchError::Rejected(Refusal::final_(other.to_string())),
                 }),
             GateCommand::Sla(c) => self
                 .policies

@@ -28,7 +28,6 @@ use uuid::Uuid;
 use vigil_kernel::envelope::EventMetadata;
 use vigil_landscape::LandscapeCommand;
 use vigil_landscape::cluster::ClusterCommand;
-use vigil_landscape::database::DatabaseCommand;
 use vigil_landscape::discovery::{Discovery, DiscoveryContext, DiscoveryType, InvalidDiscovery, ScenarioDetector};
 use vigil_landscape::sap_system::resolve;
 
@@ -370,7 +369,6 @@ impl DiscoveryIngest {
                 }
                 other => other,
             };
-            let waits_for = prerequisite(&command);
             let cib_last_written = cib_last_written(&command);
             let via = Via::Discovery(discovery_type.as_str());
             match self.gate.submit(&agent, GateCommand::Landscape(command), via, meta).await {
@@ -382,7 +380,7 @@ impl DiscoveryIngest {
                     }
                 }
                 Err(GateError::Dispatch(refusal @ (DispatchError::Rejected(_) | DispatchError::NotFound(_)))) => {
-                    match waits_for(&refusal) {
+                    match refusal.waits_for().map(Wait::from) {
                         Some(wait) => {
                             evaluation.waits.push(wait);
                             evaluation.parked_reasons.push(refusal.to_string());
@@ -503,28 +501,6 @@ fn cib_last_written(command: &LandscapeCommand) -> Option<(Uuid, String)> {
             cluster_id,
             command: ClusterCommand::RegisterOnlineClusterHost { cib_last_written: Some(written), .. },
         } => Some((*cluster_id, written.clone())),
-        _ => None,
-    }
-}
-
-/// What a refused command's refusal means it waits for, when it means "not yet": a host
-/// command refused because the host is not registered waits for the host; a database
-/// instance's registration can only be refused as a secondary before its primary, and waits
-/// for the database. Any other refusal is final.
-fn prerequisite(command: &LandscapeCommand) -> impl Fn(&DispatchError) -> Option<Wait> + use<> {
-    let host = match command {
-        LandscapeCommand::Host { host_id, .. } => Some(*host_id),
-        _ => None,
-    };
-    let database = match command {
-        LandscapeCommand::Database { database_id, command: DatabaseCommand::RegisterDatabaseInstance { .. } } => {
-            Some(*database_id)
-        }
-        _ => None,
-    };
-    move |refusal| match (refusal, host, database) {
-        (DispatchError::NotFound(_), Some(host_id), _) => Some(Wait::Host(host_id)),
-        (DispatchError::Rejected(_), _, Some(database_id)) => Some(Wait::Database(database_id)),
         _ => None,
     }
 }

@@ -57,6 +57,15 @@ pub enum Wait {
     },
 }
 
+impl From<vigil_landscape::prerequisite::Prerequisite> for Wait {
+    fn from(prerequisite: vigil_landscape::prerequisite::Prerequisite) -> Self {
+        match prerequisite {
+            vigil_landscape::prerequisite::Prerequisite::Host(host_id) => Wait::Host(host_id),
+            vigil_landscape::prerequisite::Prerequisite::Database(database_id) => Wait::Database(database_id),
+        }
+    }
+}
+
 /// What happened that may let parked discoveries through, with the addresses it concerns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Trigger {

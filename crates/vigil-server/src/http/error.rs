@@ -106,8 +106,8 @@ impl From<crate::gate::GateError> for ApiError {
         use crate::gate::GateError;
         match e {
             denied @ GateError::Denied { .. } => ApiError::Forbidden(denied.to_string()),
-            GateError::Dispatch(DispatchError::NotFound(m)) => ApiError::NotFound(m),
-            GateError::Dispatch(DispatchError::Rejected(m)) => ApiError::Unprocessable(m),
+            GateError::Dispatch(DispatchError::NotFound(refusal)) => ApiError::NotFound(refusal.message),
+            GateError::Dispatch(DispatchError::Rejected(refusal)) => ApiError::Unprocessable(refusal.message),
             GateError::Dispatch(DispatchError::Failed(m)) | GateError::Unavailable(m) => ApiError::Unavailable(m),
         }
     }

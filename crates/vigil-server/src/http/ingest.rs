@@ -123,8 +123,8 @@ pub(super) async fn heartbeat(
 
 pub(super) fn dispatch_error(e: DispatchError) -> ApiError {
     match e {
-        DispatchError::NotFound(m) => ApiError::NotFound(m),
-        DispatchError::Rejected(m) => ApiError::Unprocessable(m),
+        DispatchError::NotFound(refusal) => ApiError::NotFound(refusal.message),
+        DispatchError::Rejected(refusal) => ApiError::Unprocessable(refusal.message),
         DispatchError::Failed(m) => ApiError::Unavailable(m),
     }
 }
