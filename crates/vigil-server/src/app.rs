@@ -17,7 +17,6 @@ use vigil_store::sqlite::{Db, DbError, DbOptions};
 use vigil_audit::{AuditLog, HeadPolicy};
 
 use crate::audited::{AuditedEvents, run_audit_keeper};
-use crate::cib::CibWrites;
 use crate::commands::Commands;
 use crate::config::ServerConfig;
 use crate::decisions::DecisionLog;
@@ -29,13 +28,14 @@ use crate::keys::AgentKeys;
 use crate::parking::Parking;
 use crate::policies::Policies;
 use crate::process::ProcessManager;
-use crate::readmodel::clusters::ClusterViews;
-use crate::readmodel::databases::DatabaseViews;
-use crate::readmodel::hosts::HostViews;
-use crate::readmodel::landscape::LandscapeViews;
-use crate::readmodel::sap_systems::SapSystemViews;
-use crate::readmodel::{READ_MODELS, ReadModel};
-use crate::tags::Tags;
+use vigil_readmodel::cib::CibWrites;
+use vigil_readmodel::clusters::ClusterViews;
+use vigil_readmodel::databases::DatabaseViews;
+use vigil_readmodel::hosts::HostViews;
+use vigil_readmodel::landscape::LandscapeViews;
+use vigil_readmodel::sap_systems::SapSystemViews;
+use vigil_readmodel::tags::Tags;
+use vigil_readmodel::{READ_MODELS, ReadModel};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -149,7 +149,7 @@ impl App {
             gate_config,
         ));
         crate::tokens::ensure_schema(&db).await?;
-        crate::readmodel::ensure_checkpoints(&db).await?;
+        vigil_readmodel::ensure_checkpoints(&db).await?;
         let tags = Tags::open(db.clone()).await?;
         let discovery_log = DiscoveryLog::open(db.clone()).await?;
         let parking = Parking::open(db.clone()).await?;

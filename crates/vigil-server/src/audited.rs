@@ -11,7 +11,7 @@ use vigil_kernel::projection::{Projection, ProjectionError};
 use vigil_store::Db;
 
 use crate::audit_inbox;
-use crate::readmodel::{load_checkpoint, save_checkpoint};
+use vigil_readmodel::{load_checkpoint, save_checkpoint};
 
 /// A subscription appending one `event` record per stored event, in store order.
 ///

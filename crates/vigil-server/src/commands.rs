@@ -18,7 +18,7 @@ use vigil_landscape::host::{Host, HostRejection, HostState};
 use vigil_landscape::prerequisite::Prerequisite;
 use vigil_landscape::sap_system::{SapSystem, SapSystemRejection, SapSystemState, resolve};
 
-use crate::readmodel::landscape::LandscapeViews;
+use vigil_readmodel::landscape::LandscapeViews;
 
 /// What a dispatched command did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

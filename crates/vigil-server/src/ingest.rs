@@ -31,13 +31,13 @@ use vigil_landscape::cluster::ClusterCommand;
 use vigil_landscape::discovery::{Discovery, DiscoveryContext, DiscoveryType, InvalidDiscovery, ScenarioDetector};
 use vigil_landscape::sap_system::resolve;
 
-use crate::cib::CibWrites;
 use crate::commands::DispatchError;
 use crate::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
 use crate::gate::{CommandGate, GateCommand, GateError, Via};
 use crate::parking::{ParkedDiscovery, Parking, Wait};
 use crate::principal;
-use crate::readmodel::landscape::LandscapeViews;
+use vigil_readmodel::cib::CibWrites;
+use vigil_readmodel::landscape::LandscapeViews;
 
 /// What became of a discovery, as told to the agent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -299,7 +299,7 @@ impl DiscoveryIngest {
                 continue;
             }
             let reason =
-                format!("parked since {} and expired: {}", crate::readmodel::stamp(parked.parked_at), parked.reason);
+                format!("parked since {} and expired: {}", vigil_readmodel::stamp(parked.parked_at), parked.reason);
             self.log
                 .record(NewDiscoveryEntry {
                     agent_id: parked.agent_id,

@@ -10,9 +10,8 @@
 //! * [`commands`] dispatches landscape commands to their aggregates.
 //! * [`policies`], [`decisions`], [`tokens`], [`audited`]: policies in force, decision
 //!   records, API tokens, and the audit log's feeds.
-//! * [`readmodel`] holds the projections and the queries the API serves; [`tags`] the
-//!   tags on landscape resources and [`cib`] when each cluster's CIB was last written
-//!   (plain CRUD).
+//! * The read models (projections, the queries the API serves, tags and CIB times) are
+//!   the crate `vigil-readmodel`, re-exported here as [`readmodel`].
 //! * [`http`] translates requests into calls and errors into statuses, in one place each;
 //!   [`serve`] is the accept loop that runs it, with the connection limits and deadlines.
 //!
@@ -23,7 +22,6 @@
 pub mod app;
 pub mod audit_inbox;
 pub mod audited;
-pub mod cib;
 pub mod commands;
 pub mod config;
 pub mod decisions;
@@ -37,8 +35,9 @@ pub mod parking;
 pub mod policies;
 pub mod principal;
 pub mod process;
-pub mod readmodel;
 pub mod serve;
 pub mod sla_monitor;
-pub mod tags;
 pub mod tokens;
+
+/// The read models, their own crate; re-exported for the binary's commands and tests.
+pub use vigil_readmodel as readmodel;

@@ -17,7 +17,7 @@ use vigil_landscape::discovery::DiscoveryType;
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use crate::readmodel::stamp;
+use vigil_readmodel::stamp;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS parked_discoveries (

@@ -51,8 +51,8 @@ use crate::heartbeats::Heartbeats;
 use crate::ingest::DiscoveryIngest;
 use crate::parking::Trigger;
 use crate::principal::{self, Principal};
-use crate::readmodel::landscape::LandscapeViews;
-use crate::readmodel::{load_checkpoint, save_checkpoint};
+use vigil_readmodel::landscape::LandscapeViews;
+use vigil_readmodel::{load_checkpoint, save_checkpoint};
 
 /// The subscription's name, also of its checkpoint.
 pub const NAME: &str = "process_manager";

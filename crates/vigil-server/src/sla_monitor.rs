@@ -16,7 +16,7 @@ use crate::gate::{CommandGate, GateCommand, Via};
 use crate::heartbeats::Heartbeats;
 use crate::policies::Policies;
 use crate::principal;
-use crate::readmodel::hosts::HostViews;
+use vigil_readmodel::hosts::HostViews;
 
 /// What the SLA timer reads and where it reports.
 pub struct SlaMonitorTask {

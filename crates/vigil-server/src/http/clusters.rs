@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
 use super::{LandscapeParams, Page, TagView, authorize_read, tag_views};
 use crate::app::App;
-use crate::readmodel::clusters::{ClusterMember, ClusterRow};
+use vigil_readmodel::clusters::{ClusterMember, ClusterRow};
 
 /// A cluster as the API shows it, with Trento's field names.
 #[derive(Serialize, utoipa::ToSchema)]

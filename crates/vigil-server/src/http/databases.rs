@@ -17,7 +17,7 @@ use super::extract::{Caller, QueryParams, parse_id};
 use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
 use crate::app::App;
 use crate::gate::{GateCommand, Via};
-use crate::readmodel::databases::{DatabaseInstanceRow, DatabaseRow};
+use vigil_readmodel::databases::{DatabaseInstanceRow, DatabaseRow};
 
 /// A database as the API shows it, with Trento's field names.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -22,7 +22,7 @@ use super::extract::{Caller, QueryParams, parse_id};
 use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
 use crate::app::App;
 use crate::gate::{GateCommand, Via};
-use crate::readmodel::hosts::{HostQuery, HostRow};
+use vigil_readmodel::hosts::{HostQuery, HostRow};
 
 /// A host as the API shows it, with Trento's field names.
 #[derive(Serialize, utoipa::ToSchema)]

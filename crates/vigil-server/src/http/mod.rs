@@ -30,9 +30,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::app::App;
-use crate::readmodel::ListQuery;
 use error::ApiError;
 use extract::Caller;
+use vigil_readmodel::ListQuery;
 
 /// Every route of the API, with its description: a route is added only through
 /// `routes!`, which also puts it in the OpenAPI document.

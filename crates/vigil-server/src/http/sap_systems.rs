@@ -18,8 +18,8 @@ use super::extract::{Caller, QueryParams, parse_id};
 use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
 use crate::app::App;
 use crate::gate::{GateCommand, Via};
-use crate::readmodel::hosts::HostRow;
-use crate::readmodel::sap_systems::{ApplicationInstanceRow, SapSystemRow};
+use vigil_readmodel::hosts::HostRow;
+use vigil_readmodel::sap_systems::{ApplicationInstanceRow, SapSystemRow};
 
 /// A SAP system as the API shows it, with Trento's field names.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::extract::{Caller, JsonBody, parse_id};
 use super::{DECISION_HEADER, TagView};
 use crate::app::App;
-use crate::tags::{TagTarget, validate};
+use vigil_readmodel::tags::{TagTarget, validate};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct NewTag {

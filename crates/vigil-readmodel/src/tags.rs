@@ -13,7 +13,7 @@ use rusqlite::params;
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use crate::readmodel::stamp;
+use crate::stamp;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tags (

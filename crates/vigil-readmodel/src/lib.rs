@@ -1,4 +1,5 @@
-//! Read models: SQLite tables kept current by projections, and the queries the API serves.
+//! Vigil's read models: SQLite tables kept current by projections, the queries the API
+//! serves, and the plain CRUD tables read with them ([`tags`], [`cib`]).
 //!
 //! A projection is a [`TableProjection`]: how to create and empty its tables and how to
 //! apply one event. [`SqliteProjection`] turns it into a kernel
@@ -17,12 +18,14 @@
 //! * [`landscape`]: the cross-model queries the ingest and the process manager need (a
 //!   host's discovery context, the database directory, a host's instances).
 
+pub mod cib;
 pub mod clusters;
 pub mod databases;
 pub mod host_addresses;
 pub mod hosts;
 pub mod landscape;
 pub mod sap_systems;
+pub mod tags;
 
 use std::future::Future;
 use std::marker::PhantomData;
