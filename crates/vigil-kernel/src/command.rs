@@ -150,13 +150,12 @@ impl<D: Decider> CommandHandler<D> {
                     // cached state may lag an append another task made and has not remembered
                     // yet (the store announces an event before its writer returns). A
                     // rejection is final only against the stream as stored.
-                    match self.catch_up(&stream_id, loaded).await? {
-                        Some(newer) => {
-                            self.remember(&stream_id, newer);
-                            continue;
-                        }
-                        None => return Err(CommandError::Rejected(rejection)),
+                    let (newer, changed) = self.catch_up(&stream_id, loaded).await?;
+                    if !changed {
+                        return Err(CommandError::Rejected(rejection));
                     }
+                    self.remember(&stream_id, newer);
+                    continue;
                 }
             };
             if events.is_empty() {
@@ -202,31 +201,26 @@ impl<D: Decider> CommandHandler<D> {
         if let Some(hit) = self.cache.lock().expect("cache lock").get(stream_id).cloned() {
             return Ok(hit);
         }
-        let (mut state, mut version) = self.load_snapshot(stream_id).await;
-        let recorded = self.store.read_stream(stream_id, version).await?;
-        for r in &recorded {
-            state = D::evolve(state, &r.decode::<D::Event>()?);
-            version = r.stream_version;
-        }
-        let loaded = Loaded { state: Arc::new(state), version };
+        let (state, version) = self.load_snapshot(stream_id).await;
+        let (loaded, _) = self.catch_up(stream_id, Loaded { state: Arc::new(state), version }).await?;
         self.remember(stream_id, loaded.clone());
         Ok(loaded)
     }
 
-    /// `loaded` with the events stored after its version, or `None` when there are none.
+    /// `loaded` with the events stored after its version applied, and whether there were any.
     async fn catch_up(
         &self,
         stream_id: &str,
         loaded: Loaded<D::State>,
-    ) -> Result<Option<Loaded<D::State>>, CommandError<D::Rejection>> {
+    ) -> Result<(Loaded<D::State>, bool), CommandError<D::Rejection>> {
         let recorded = self.store.read_stream(stream_id, loaded.version).await?;
-        let Some(last) = recorded.last() else { return Ok(None) };
+        let Some(last) = recorded.last() else { return Ok((loaded, false)) };
         let version = last.stream_version;
         let mut state = Arc::unwrap_or_clone(loaded.state);
         for r in &recorded {
             state = D::evolve(state, &r.decode::<D::Event>()?);
         }
-        Ok(Some(Loaded { state: Arc::new(state), version }))
+        Ok((Loaded { state: Arc::new(state), version }, true))
     }
 
     async fn load_snapshot(&self, stream_id: &str) -> (D::State, u64) {
