@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{HttpMethod, KnownFormat, ObjectBuilder, OpenApi, RefOr, ResponseBuilder, SchemaFormat, Type};
+use utoipa::openapi::{KnownFormat, ObjectBuilder, OpenApi, RefOr, ResponseBuilder, SchemaFormat, Type};
 
 use super::error::ApiError;
 
@@ -77,27 +77,28 @@ impl Modify for Conventions {
         );
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (method, operation) in operations(item) {
-                operation.operation_id = Some(operation_id(&method, path));
+                operation.operation_id = Some(operation_id(method, path));
                 conventions(method, operation);
             }
         }
     }
 }
 
-fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(HttpMethod, &mut Operation)> {
+/// The operations of a path, with their method's name as OpenAPI spells it.
+fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut Operation)> {
     [
-        (HttpMethod::Get, item.get.as_mut()),
-        (HttpMethod::Post, item.post.as_mut()),
-        (HttpMethod::Delete, item.delete.as_mut()),
-        (HttpMethod::Put, item.put.as_mut()),
-        (HttpMethod::Patch, item.patch.as_mut()),
+        ("get", item.get.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("put", item.put.as_mut()),
+        ("patch", item.patch.as_mut()),
     ]
     .into_iter()
     .filter_map(|(method, operation)| operation.map(|o| (method, o)))
     .collect()
 }
 
-fn conventions(method: HttpMethod, operation: &mut Operation) {
+fn conventions(method: &str, operation: &mut Operation) {
     // `security(())` on an operation makes it public; no list means the document's default.
     let public = operation.security.as_ref().is_some_and(|s| s.iter().all(is_empty_requirement));
     let mut errors = vec![
@@ -109,7 +110,7 @@ fn conventions(method: HttpMethod, operation: &mut Operation) {
         errors.push(("401", "Missing or invalid credential"));
         errors.push(("403", "The policy denies it (the reasons are the message)"));
     }
-    if method != HttpMethod::Get {
+    if method != "get" {
         errors.push(("422", "Well-formed but refused: names the field or the business rule"));
     }
     if operation.request_body.is_some() {
@@ -141,22 +142,21 @@ fn conventions(method: HttpMethod, operation: &mut Operation) {
             }
         }
     }
-    if method == HttpMethod::Get {
+    if method == "get" {
         operation.parameters.get_or_insert_with(Vec::new).push(RefOr::T(min_position()));
     }
 }
 
 /// A unique, readable operation id from the method and the path
 /// (`get_api_v1_hosts_id`): the handlers' own names (`list`, `get`) repeat across modules.
-fn operation_id(method: &HttpMethod, path: &str) -> String {
-    let method = serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+fn operation_id(method: &str, path: &str) -> String {
     let words: Vec<&str> =
         path.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').filter(|w| !w.is_empty()).collect();
     format!("{method}_{}", words.join("_"))
 }
 
 fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
-    serde_json::to_value(requirement).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+    *requirement == utoipa::openapi::security::SecurityRequirement::default()
 }
 
 fn error_schema() -> RefOr<utoipa::openapi::schema::Schema> {
