@@ -43,6 +43,7 @@
 #![deny(missing_docs)]
 
 mod compiled;
+mod condition;
 mod decision;
 mod engine;
 mod error;
@@ -57,6 +58,7 @@ pub mod publication;
 pub mod sla;
 
 pub use compiled::{CompiledPolicies, EvaluationPoint};
+pub use condition::Condition;
 pub use decision::{Decision, SlaReport, Violation};
 pub use error::PolicyError;
 pub use guard::{MAX_ENGINE_THREADS, MAX_PATH_BYTES, PolicyLimits, check_source, nesting_depth, validate_policy_path};

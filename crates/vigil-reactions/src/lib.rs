@@ -15,8 +15,14 @@
 //! service's `Idempotency-Key`), which stays the same across attempts.
 
 pub mod action;
+pub mod book;
 pub mod cloudevents;
+pub mod dispatch;
+pub mod execution;
 pub mod kinds;
+pub mod ports;
 pub mod rule;
+pub mod store;
 pub mod template;
 pub mod topic;
+pub mod worker;

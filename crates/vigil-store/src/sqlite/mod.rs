@@ -1,5 +1,6 @@
 //! The SQLite event store.
 
+pub mod checkpoints;
 mod db;
 mod event_store;
 mod recent;
