@@ -92,6 +92,8 @@ pub struct RuleBook {
     file: Option<PathBuf>,
     /// Serialises changes (file reloads, API edits) so none is lost between read and swap.
     sources: Mutex<Sources>,
+    /// Held across a change's store write, so changes apply in order.
+    edit: tokio::sync::Mutex<()>,
     limits: PolicyLimits,
     kinds: Arc<dyn ActionKinds>,
 }
@@ -129,6 +131,7 @@ impl RuleBook {
                 api: BTreeMap::new(),
                 conditions: HashMap::new(),
             }),
+            edit: tokio::sync::Mutex::new(()),
             limits,
             kinds,
         };
@@ -156,8 +159,9 @@ impl RuleBook {
     /// Reads the rules file again if it changed; `Ok(true)` when the rules in force changed.
     /// A change that does not parse or conflicts is refused and remembered
     /// ([`RuleBook::file_error`]); the rules in force stay as they were.
-    pub fn reload_file(&self) -> Result<bool, RuleError> {
+    pub async fn reload_file(&self) -> Result<bool, RuleError> {
         let Some(path) = &self.file else { return Ok(false) };
+        let _edit = self.edit.lock().await;
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         let mut sources = self.sources.lock().expect("rules lock");
         if modified == sources.file.modified {
@@ -188,53 +192,52 @@ impl RuleBook {
 
     /// Adds a rule through the API: `store` persists it (called only when the rule fits
     /// beside the others), then the new set is put in force.
-    pub fn add<E>(&self, rule: Rule, store: impl FnOnce(&Rule) -> Result<(), E>) -> Result<(), AddError<E>> {
-        let mut sources = self.sources.lock().expect("rules lock");
-        if sources.api.contains_key(&rule.name) {
-            return Err(AddError::Rule(RuleError::DuplicateName(rule.name)));
-        }
-        sources.api.insert(rule.name.clone(), rule.clone());
-        let armed = match self.arm(&mut sources) {
-            Ok(armed) => armed,
-            Err(error) => {
-                sources.api.remove(&rule.name);
-                return Err(AddError::Rule(error));
+    pub async fn add<E, F>(&self, rule: Rule, store: impl FnOnce(Rule) -> F) -> Result<(), AddError<E>>
+    where
+        F: std::future::Future<Output = Result<(), E>>,
+    {
+        let _edit = self.edit.lock().await;
+        let armed = {
+            let mut sources = self.sources.lock().expect("rules lock");
+            if sources.api.contains_key(&rule.name) {
+                return Err(AddError::Rule(RuleError::DuplicateName(rule.name)));
             }
-        };
-        if let Err(error) = store(&rule) {
+            sources.api.insert(rule.name.clone(), rule.clone());
+            let armed = self.arm(&mut sources);
             sources.api.remove(&rule.name);
-            return Err(AddError::Store(error));
-        }
+            armed.map_err(AddError::Rule)?
+        };
+        store(rule.clone()).await.map_err(AddError::Store)?;
+        self.sources.lock().expect("rules lock").api.insert(rule.name.clone(), rule);
         *self.armed.write().expect("rules lock") = Arc::new(armed);
         Ok(())
     }
 
     /// Removes a rule added through the API: `store` deletes it, then the new set is put
     /// in force. Rules from the file or the defaults are removed where they are defined.
-    pub fn remove<E>(&self, name: &str, store: impl FnOnce(&str) -> Result<(), E>) -> Result<(), AddError<E>> {
-        let mut sources = self.sources.lock().expect("rules lock");
-        let Some(rule) = sources.api.remove(name) else {
-            let current = self.current();
-            let message = match current.get(name).map(|r| r.source) {
-                Some(RuleSource::File) => "comes from the rules file; remove it there".to_owned(),
-                Some(RuleSource::Default) => {
-                    "is a default rule; set default_rules = false to turn the defaults off".to_owned()
-                }
-                _ => "does not exist".to_owned(),
+    pub async fn remove<E, F>(&self, name: &str, store: impl FnOnce(String) -> F) -> Result<(), AddError<E>>
+    where
+        F: std::future::Future<Output = Result<(), E>>,
+    {
+        let _edit = self.edit.lock().await;
+        let armed = {
+            let mut sources = self.sources.lock().expect("rules lock");
+            let Some(rule) = sources.api.remove(name) else {
+                let message = match self.current().get(name).map(|r| r.source) {
+                    Some(RuleSource::File) => "comes from the rules file; remove it there".to_owned(),
+                    Some(RuleSource::Default) => {
+                        "is a default rule; set default_rules = false to turn the defaults off".to_owned()
+                    }
+                    _ => return Err(AddError::NoSuchRule(name.to_owned())),
+                };
+                return Err(AddError::NotRemovable { rule: name.to_owned(), message });
             };
-            return Err(AddError::NotRemovable { rule: name.to_owned(), message });
-        };
-        let armed = match self.arm(&mut sources) {
-            Ok(armed) => armed,
-            Err(error) => {
-                sources.api.insert(name.to_owned(), rule);
-                return Err(AddError::Rule(error));
-            }
-        };
-        if let Err(error) = store(name) {
+            let armed = self.arm(&mut sources);
             sources.api.insert(name.to_owned(), rule);
-            return Err(AddError::Store(error));
-        }
+            armed.map_err(AddError::Rule)?
+        };
+        store(name.to_owned()).await.map_err(AddError::Store)?;
+        self.sources.lock().expect("rules lock").api.remove(name);
         *self.armed.write().expect("rules lock") = Arc::new(armed);
         Ok(())
     }
@@ -334,6 +337,9 @@ pub enum AddError<E> {
         /// Why.
         message: String,
     },
+    /// There is no such rule.
+    #[error("there is no rule {0}")]
+    NoSuchRule(String),
     /// Storing the change failed.
     #[error("storing the rule failed")]
     Store(E),

@@ -17,6 +17,7 @@
 pub mod action;
 pub mod book;
 pub mod cloudevents;
+pub mod defaults;
 pub mod dispatch;
 pub mod execution;
 pub mod kinds;

@@ -483,7 +483,7 @@ async fn rules_reloaded_from_their_file_while_events_flow_lose_no_event() {
             // A new modification time for every write, whatever the file system's resolution.
             let later = std::time::SystemTime::now() + Duration::from_secs(u64::from(n));
             std::fs::File::options().write(true).open(&file).unwrap().set_modified(later).unwrap();
-            if book.reload_file().unwrap() {
+            if book.reload_file().await.unwrap() {
                 reloaded += 1;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;

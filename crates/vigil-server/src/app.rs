@@ -109,6 +109,8 @@ pub struct App {
     pub landscape: LandscapeViews,
     /// Tags on hosts, clusters, SAP systems and databases.
     pub tags: Tags,
+    /// Rules, executions and the worker that runs them.
+    pub actions: crate::reactions::ActionsService,
     /// One permit per discovery being handled (`max_inflight_discoveries`).
     pub(crate) discovery_slots: tokio::sync::Semaphore,
     projections: Vec<(&'static str, watch::Receiver<u64>)>,
@@ -231,12 +233,26 @@ impl App {
                 tokio::spawn(sync_policy_dir(policies.clone(), gate.clone(), dir, shutdown_rx.clone())),
             ));
         }
+        let actions = crate::reactions::ActionsService::open(
+            &config,
+            db.clone(),
+            &store,
+            gate.clone(),
+            policies.clone(),
+            decisions.clone(),
+            Arc::new(crate::reactions::ServerKinds),
+        )
+        .await?;
+        let (progress, action_tasks) = actions.spawn(store.clone(), crate::reactions::encoder(), shutdown_rx.clone());
+        projections.push((vigil_reactions::dispatch::NAME, progress));
+        tasks.extend(action_tasks);
         tasks.push((
             "discovery log pruning",
             tokio::spawn(prune_discovery_log(discovery_log.clone(), config.clone(), shutdown_rx)),
         ));
 
-        Ok(Arc::new(App {
+        let app = Arc::new(App {
+            actions,
             host_views: HostViews::new(db.clone()),
             cluster_views: ClusterViews::new(db.clone()),
             database_views: DatabaseViews::new(db.clone()),
@@ -262,7 +278,9 @@ impl App {
             shutdown,
             metrics: metrics_handle(),
             _lock: lock,
-        }))
+        });
+        app.actions.attach(&app);
+        Ok(app)
     }
 
     /// The API.

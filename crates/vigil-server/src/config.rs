@@ -78,6 +78,42 @@ pub struct ServerConfig {
     /// it answers 503 with `Retry-After`.
     #[serde(with = "humantime_serde")]
     pub read_wait: Duration,
+    /// `[server.actions]`: the actions service.
+    pub actions: ActionsConfig,
+    /// `[server.smtp]`: how alert mails leave; without it, email actions cannot be built and
+    /// the default (mail) rules are off.
+    pub smtp: Option<vigil_reactions::kinds::SmtpSettings>,
+}
+
+/// The actions service's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActionsConfig {
+    /// The rules file (`actions.toml`), read again within two seconds of a change; a change
+    /// that does not parse or conflicts is refused and the rules in force stay.
+    pub rules_file: Option<PathBuf>,
+    /// Whether Trento's alert rules (mail on critical health and failed heartbeats) are in
+    /// force; they need `[server.smtp]`.
+    pub default_rules: bool,
+    /// Whether `program` actions may run at all (they are also subject to admission).
+    pub allow_programs: bool,
+    /// How long an attempt holds its execution; it is cut off a tenth before.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    /// Attempts running at once.
+    pub concurrency: usize,
+}
+
+impl Default for ActionsConfig {
+    fn default() -> Self {
+        ActionsConfig {
+            rules_file: None,
+            default_rules: true,
+            allow_programs: false,
+            lease: Duration::from_secs(300),
+            concurrency: 256,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -104,6 +140,8 @@ impl Default for ServerConfig {
             parked_expiry: Duration::from_secs(3600),
             deregistration_debounce: Duration::ZERO,
             read_wait: Duration::from_secs(5),
+            actions: ActionsConfig::default(),
+            smtp: None,
         }
     }
 }
@@ -137,8 +175,11 @@ impl ServerConfig {
     /// once, a timeout of zero) or that a semaphore cannot count.
     pub fn check_limits(&self) -> Result<(), String> {
         let max = tokio::sync::Semaphore::MAX_PERMITS;
-        let counts =
-            [("max_connections", self.max_connections), ("max_inflight_discoveries", self.max_inflight_discoveries)];
+        let counts = [
+            ("max_connections", self.max_connections),
+            ("max_inflight_discoveries", self.max_inflight_discoveries),
+            ("actions.concurrency", self.actions.concurrency),
+        ];
         if let Some((name, _)) = counts.iter().find(|(_, n)| !(1..=max).contains(n)) {
             return Err(format!("{name} must be between 1 and {max}"));
         }
@@ -146,6 +187,7 @@ impl ServerConfig {
             ("header_read_timeout", self.header_read_timeout),
             ("body_read_timeout", self.body_read_timeout),
             ("idle_timeout", self.idle_timeout),
+            ("actions.lease", self.actions.lease),
         ];
         if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
             return Err(format!("{name} must be longer than zero"));

@@ -35,6 +35,7 @@ pub mod parking;
 pub mod policies;
 pub mod principal;
 pub mod process;
+pub mod reactions;
 pub mod serve;
 pub mod sla_monitor;
 pub mod tokens;

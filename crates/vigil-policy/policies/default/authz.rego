@@ -33,7 +33,7 @@ agent_commands := {"SubmitDiscovery", "RecordHeartbeat"}
 
 # Policy and token management stays with admins: an operator who could publish a policy
 # or mint a token could grant themselves anything.
-management_prefixes := ["PublishPolicy", "RetirePolicy", "CreateToken", "RevokeToken"]
+management_prefixes := ["PublishPolicy", "RetirePolicy", "CreateToken", "RevokeToken", "AddActionRule", "RemoveActionRule"]
 
 # Kinds whose permissions come from their roles.
 role_based_kinds := {"user", "service"}

@@ -95,3 +95,15 @@ test_unknown_kind_is_denied if {
 test_allowed_decisions_explain_the_grant if {
 	authz.reasons == {"role admin may run any command"} with input as request("user", ["admin"], "DeregisterHost")
 }
+
+test_only_admin_may_change_action_rules if {
+	authz.allow with input as request("user", ["admin"], "AddActionRule")
+	not authz.allow with input as request("user", ["operator"], "AddActionRule")
+	not authz.allow with input as request("user", ["operator"], "RemoveActionRule")
+}
+
+test_operator_may_redrive_and_viewer_may_read_actions if {
+	authz.allow with input as request("user", ["operator"], "RedriveAction")
+	not authz.allow with input as request("user", ["viewer"], "RedriveAction")
+	authz.allow with input as request("user", ["viewer"], "ReadActions")
+}

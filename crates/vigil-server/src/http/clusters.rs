@@ -86,7 +86,7 @@ pub(super) async fn get(
     Ok((decision, Json(view(cluster))))
 }
 
-fn view(cluster: ClusterRow) -> ClusterView {
+pub(super) fn view(cluster: ClusterRow) -> ClusterView {
     let details = cluster.details;
     ClusterView {
         tags: tag_views("cluster", &cluster.id, cluster.tags),

@@ -128,7 +128,7 @@ pub(super) fn request_meta() -> (chrono::DateTime<Utc>, EventMetadata) {
     (now, meta)
 }
 
-fn view(database: DatabaseRow) -> DatabaseView {
+pub(super) fn view(database: DatabaseRow) -> DatabaseView {
     DatabaseView {
         tags: tag_views("database", &database.id, database.tags),
         id: database.id,

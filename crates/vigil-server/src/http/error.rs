@@ -30,6 +30,9 @@ pub enum ApiError {
         /// The limit.
         limit: usize,
     },
+    /// The request conflicts with what is there (a second rule for an event type).
+    #[error("{0}")]
+    Conflict(String),
     /// The body is well-formed but its content is wrong; names the field.
     #[error("{0}")]
     Unprocessable(String),
@@ -59,6 +62,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(cause) => {

@@ -145,7 +145,7 @@ pub(super) async fn deregister(
     ))
 }
 
-fn view(app: &App, host: HostRow) -> HostView {
+pub(super) fn view(app: &App, host: HostRow) -> HostView {
     let last = host.id.parse().ok().and_then(|id| app.heartbeats.last_heartbeat(id));
     let (provider, provider_data) = provider_fields(host.provider.as_ref());
     let details = host.details;

@@ -6,6 +6,7 @@ pub mod extract;
 
 pub use reference::document as openapi;
 
+mod actions;
 mod audit;
 mod clusters;
 mod databases;
@@ -100,6 +101,13 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(policies::decisions))
         .routes(routes!(policies::list, policies::publish))
         .routes(routes!(policies::retire))
+        .routes(routes!(actions::rules, actions::add_rule))
+        .routes(routes!(actions::remove_rule))
+        .routes(routes!(actions::executions))
+        .routes(routes!(actions::execution))
+        .routes(routes!(actions::dead_letters))
+        .routes(routes!(actions::redrive))
+        .routes(routes!(actions::for_event))
         .routes(routes!(audit::head))
         .routes(routes!(audit::record))
         .routes(routes!(audit::inclusion))
@@ -230,4 +238,31 @@ pub(super) struct TagView {
 
 fn tag_views(resource_type: &'static str, resource_id: &str, values: Vec<String>) -> Vec<TagView> {
     values.into_iter().map(|value| TagView { value, resource_id: resource_id.to_owned(), resource_type }).collect()
+}
+
+/// The entry of read model `model` with id `id` as the API shows it: what an action's
+/// enrichment sees, so a template names the same fields a client reads.
+pub(crate) async fn read_model_view(app: &App, model: &str, id: &str) -> Result<Option<serde_json::Value>, String> {
+    let Ok(id) = id.parse::<Uuid>() else { return Ok(None) };
+    let id = id.to_string();
+    let to_json = |view: Result<serde_json::Value, serde_json::Error>| view.map(Some).map_err(|e| e.to_string());
+    match model {
+        "host" => match app.host_views.get(id).await.map_err(|e| e.to_string())? {
+            Some(row) => to_json(serde_json::to_value(hosts::view(app, row))),
+            None => Ok(None),
+        },
+        "cluster" => match app.cluster_views.get(id).await.map_err(|e| e.to_string())? {
+            Some(row) => to_json(serde_json::to_value(clusters::view(row))),
+            None => Ok(None),
+        },
+        "database" => match app.database_views.get(id).await.map_err(|e| e.to_string())? {
+            Some(row) => to_json(serde_json::to_value(databases::view(row))),
+            None => Ok(None),
+        },
+        "sap_system" => match app.sap_system_views.get(id).await.map_err(|e| e.to_string())? {
+            Some(row) => to_json(serde_json::to_value(sap_systems::view(row))),
+            None => Ok(None),
+        },
+        other => Err(format!("no read model {other}")),
+    }
 }

@@ -239,7 +239,7 @@ fn parse_health(name: &str) -> Health {
         .unwrap_or(Health::Unknown)
 }
 
-fn view(system: SapSystemRow) -> SapSystemView {
+pub(super) fn view(system: SapSystemRow) -> SapSystemView {
     SapSystemView {
         tags: tag_views("sap_system", &system.id, system.tags),
         id: system.id,
