@@ -286,3 +286,29 @@ impl ActionKinds for ServerKinds {
         Err(ActionError::Permanent(format!("HTTP enrichment from {url} is not available yet")))
     }
 }
+
+/// `vigil actions redrive` without a running server (or beside one: the worker finds the
+/// redriven executions within its poll interval): gives dead executions (`id`, or all)
+/// `extra_attempts` more attempts, with an audit record through the inbox in the same
+/// transaction. Returns how many were redriven.
+pub async fn redrive_offline(db: &Db, id: Option<Uuid>, extra_attempts: u32) -> Result<usize, StartError> {
+    crate::audit_inbox::ensure_schema(db).await?;
+    ExecutionStore::open(db.clone()).await?;
+    let now = Utc::now();
+    let redriven = db
+        .write(move |conn| {
+            let n = vigil_reactions::store::redrive_in(conn, id, extra_attempts, now)?;
+            if n > 0 {
+                crate::audit_inbox::push(
+                    conn,
+                    "action_redriven",
+                    &json!({"execution_id": id, "all": id.is_none(), "redriven": n, "extra_attempts": extra_attempts, "via": "cli"}),
+                )?;
+            }
+            Ok::<_, rusqlite::Error>(n)
+        })
+        .await
+        .map_err(|e| StartError(e.to_string()))?
+        .map_err(|e| StartError(e.to_string()))?;
+    Ok(redriven)
+}

@@ -44,6 +44,9 @@ pub enum Command {
     /// Create, list or revoke API tokens for people and automation.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Dead-lettered actions: list them, or run them again.
+    #[command(subcommand)]
+    Actions(ActionsCommand),
     /// Run Rego policy tests, or evaluate a query ad hoc.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -117,6 +120,27 @@ pub struct LoadgenArgs {
     /// Write the result as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActionsCommand {
+    /// List the executions in the dead letters (their last attempt failed).
+    DeadLetters(DataDirArg),
+    /// Give dead executions more attempts, due now: one by id, or all with --all. The
+    /// server's worker picks them up within a second; the redrive is audited.
+    Redrive {
+        /// The execution id (from `vigil actions dead-letters` or the API).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<uuid::Uuid>,
+        /// Every dead execution.
+        #[arg(long)]
+        all: bool,
+        /// How many more attempts each gets.
+        #[arg(long, default_value_t = 5)]
+        attempts: u32,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -263,6 +287,43 @@ pub struct ServeArgs {
     /// refused [default: 2s].
     #[arg(long, env = "VIGIL_POLICY_COMPILE_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub policy_compile_timeout: Option<Duration>,
+    /// The action rules file (`actions.toml`, `[[rule]]` tables), read again on change.
+    #[arg(long, env = "VIGIL_ACTIONS_FILE", value_name = "FILE")]
+    pub actions_file: Option<PathBuf>,
+    /// Whether Trento's alert rules (mail on critical health, failed heartbeats) are in
+    /// force when SMTP is configured [default: true].
+    #[arg(long, env = "VIGIL_DEFAULT_RULES", value_name = "BOOL")]
+    pub default_rules: Option<bool>,
+    /// Let `program` actions run (they are also subject to the admission policy) [default: false].
+    #[arg(long, env = "VIGIL_ALLOW_PROGRAMS", value_name = "BOOL")]
+    pub allow_programs: Option<bool>,
+    /// How long an action attempt may hold its execution before it counts as failed [default: 5m].
+    #[arg(long, env = "VIGIL_ACTION_LEASE", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub action_lease: Option<Duration>,
+    /// Action attempts running at once [default: 256].
+    #[arg(long, env = "VIGIL_ACTION_CONCURRENCY", value_name = "N")]
+    pub action_concurrency: Option<usize>,
+    /// The SMTP server alert mails go through; setting it configures SMTP.
+    #[arg(long, env = "VIGIL_SMTP_SERVER", value_name = "HOST")]
+    pub smtp_server: Option<String>,
+    /// Its port [default: 25].
+    #[arg(long, env = "VIGIL_SMTP_PORT", value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+    /// The SMTP user; none: no authentication.
+    #[arg(long, env = "VIGIL_SMTP_USERNAME", value_name = "USER")]
+    pub smtp_username: Option<String>,
+    /// The SMTP password (better from the environment than a flag; never logged).
+    #[arg(long, env = "VIGIL_SMTP_PASSWORD", hide_env_values = true, value_name = "PASSWORD")]
+    pub smtp_password: Option<String>,
+    /// The From address of alert mails [default: vigil@localhost].
+    #[arg(long, env = "VIGIL_SMTP_SENDER", value_name = "ADDRESS")]
+    pub smtp_sender: Option<String>,
+    /// Who receives alert mails, comma-separated.
+    #[arg(long, env = "VIGIL_SMTP_RECIPIENTS", value_delimiter = ',', value_name = "ADDRESSES")]
+    pub smtp_recipients: Option<Vec<String>>,
+    /// `none`, `starttls` or `tls` [default: none].
+    #[arg(long, env = "VIGIL_SMTP_TLS", value_parser = ["none", "starttls", "tls"], value_name = "MODE")]
+    pub smtp_tls: Option<String>,
 }
 
 /// How to reach a Vigil server as an agent.

@@ -101,6 +101,44 @@ impl FileConfig {
         if let Some(v) = args.read_wait {
             c.read_wait = v;
         }
+        if let Some(v) = &args.actions_file {
+            c.actions.rules_file = Some(v.clone());
+        }
+        if let Some(v) = args.default_rules {
+            c.actions.default_rules = v;
+        }
+        if let Some(v) = args.allow_programs {
+            c.actions.allow_programs = v;
+        }
+        if let Some(v) = args.action_lease {
+            c.actions.lease = v;
+        }
+        if let Some(v) = args.action_concurrency {
+            c.actions.concurrency = v;
+        }
+        if let Some(server) = &args.smtp_server {
+            c.smtp.get_or_insert_with(Default::default).server = server.clone();
+        }
+        if let Some(smtp) = c.smtp.as_mut() {
+            if let Some(v) = args.smtp_port {
+                smtp.port = v;
+            }
+            if let Some(v) = &args.smtp_username {
+                smtp.username = Some(v.clone());
+            }
+            if let Some(v) = &args.smtp_password {
+                smtp.password = Some(vigil_reactions::kinds::Secret::new(v.clone()));
+            }
+            if let Some(v) = &args.smtp_sender {
+                smtp.sender = v.clone();
+            }
+            if let Some(v) = &args.smtp_recipients {
+                smtp.recipients = v.clone();
+            }
+            if let Some(v) = &args.smtp_tls {
+                smtp.tls = serde_json::from_value(serde_json::Value::String(v.clone())).map_err(anyhow::Error::msg)?;
+            }
+        }
         if let Some(v) = args.policy_compile_timeout {
             c.policy_compile_timeout = v;
         }

@@ -123,7 +123,8 @@ pub(super) async fn remove_rule(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct ExecutionParams {
-    /// Only this status: pending, running, succeeded, skipped, denied, dead, cancelled.
+    /// Only this status.
+    #[param(schema_with = super::reference::execution_status)]
     status: Option<String>,
     /// Only this rule.
     rule: Option<String>,
@@ -314,4 +315,15 @@ async fn find_event(app: &App, id: Uuid) -> Result<Option<(u64, String)>, ApiErr
         })
         .await?;
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_statuses_are_the_engines() {
+        let engine: Vec<_> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(engine, super::super::values::EXECUTION_STATUS);
+    }
 }

@@ -122,6 +122,8 @@ pub(super) mod values {
     pub const CLUSTER_TYPE: &[&str] = &["hana_scale_up", "hana_scale_out", "ascs_ers", "hana_ascs_ers", "unknown"];
     pub const DISCOVERY_STATUS: &[&str] = &["applied", "discarded", "parked", "not_interpreted"];
     pub const DECISION_RESULT: &[&str] = &["allow", "deny"];
+    pub const EXECUTION_STATUS: &[&str] =
+        &["pending", "running", "succeeded", "skipped", "denied", "dead", "cancelled"];
 }
 
 /// The header carrying the id of the decision that let a request through.

@@ -195,6 +195,10 @@ pub(super) fn cluster_type() -> utoipa::openapi::Object {
     one_of(super::values::CLUSTER_TYPE)
 }
 
+pub(super) fn execution_status() -> utoipa::openapi::Object {
+    one_of(super::values::EXECUTION_STATUS)
+}
+
 pub(super) fn discovery_status() -> utoipa::openapi::Object {
     one_of(super::values::DISCOVERY_STATUS)
 }

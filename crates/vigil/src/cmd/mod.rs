@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod actions;
 mod audit;
 mod bench;
 mod events;
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(command) => keys::run(&file, command).await,
         Command::Projections(command) => projections::run(&file, command).await,
         Command::Tokens(command) => tokens::run(&file, command).await,
+        Command::Actions(command) => actions::run(&file, command).await,
         Command::Policy(command) => policy::run(command),
         Command::Audit(command) => audit::run(&file, command).await,
         Command::Bench(command) => bench::run(command).await,
