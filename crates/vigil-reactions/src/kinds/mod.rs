@@ -198,3 +198,95 @@ pub async fn enrichment_http(
         ActionError::Permanent(format!("enrichment from {}: the answer is not JSON: {e}", http::origin(&target)))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::RuleSet;
+
+    const RULES: &str = r#"
+        [[rule]]
+        name = "mail"
+        on = "HostHealthChanged"
+        action = { kind = "email", subject = "{{ event.subject }} is {{ event.data.health }}", body = "{{ event | tojson }}" }
+
+        [[rule]]
+        name = "hook"
+        on = "com.example.build.failed"
+        action = { kind = "webhook", url = "https://hooks.example.com/in", secret = "whsec_c2VjcmV0", headers = { Authorization = "Bearer x" }, timeout = "3s" }
+
+        [[rule]]
+        name = "service"
+        on = "ClusterHealthChanged"
+        action = { kind = "service", url = "http://127.0.0.1:9000/runs" }
+
+        [[rule]]
+        name = "program"
+        on = "OperationRequested"
+        action = { kind = "program", program = "/usr/bin/true", args = ["{{ event.subject }}"], timeout = "30s" }
+
+        [[rule]]
+        name = "command"
+        on = "HeartbeatFailed"
+        action = { kind = "command", command = "RequestHostDeregistration", params = { host_id = "{{ event.subject }}", why = ["{{ rule }}"] } }
+    "#;
+
+    fn context(programs: Programs) -> KindContext {
+        let smtp = SmtpSettings { recipients: vec!["ops@example.org".into()], ..SmtpSettings::default() };
+        KindContext::new(smtp, programs).unwrap()
+    }
+
+    #[test]
+    fn every_stand_alone_kind_of_a_rules_file_validates_and_builds() {
+        let rules = RuleSet::from_toml(RULES).unwrap();
+        let context = context(Programs::Enabled);
+        for rule in rules.iter() {
+            validate(&rule.action).unwrap_or_else(|e| panic!("{}: {e}", rule.name));
+            let built = build(&rule.action, &context);
+            match rule.action.kind() {
+                "command" => assert!(built.err().unwrap().contains("worker")),
+                kind => assert!(built.is_ok(), "{kind}: {:?}", built.err()),
+            }
+        }
+    }
+
+    #[test]
+    fn a_program_rule_is_refused_while_programs_are_disabled() {
+        let rules = RuleSet::from_toml(RULES).unwrap();
+        let program = &rules.get("program").unwrap().action;
+        assert!(build(program, &context(Programs::Disabled)).err().unwrap().contains("disabled"));
+    }
+
+    #[test]
+    fn validation_names_what_is_wrong_and_where() {
+        let parse = |toml: &str| toml::from_str::<ActionSpec>(toml).unwrap();
+        let error = validate(&parse(
+            r#"kind = "email"
+            subject = "{{ event.subject"
+            body = "b""#,
+        ))
+        .unwrap_err();
+        assert!(error.contains("template subject") && error.contains("syntax error"), "{error}");
+        let error = validate(&parse(
+            r#"kind = "webhook"
+            url = "hooks.example.com""#,
+        ))
+        .unwrap_err();
+        assert!(error.contains("url"), "{error}");
+        let error = validate(&parse(
+            r#"kind = "command"
+            command = "X"
+            params = { a = { b = ["ok", "{% if %}"] } }"#,
+        ))
+        .unwrap_err();
+        assert!(error.contains("params.a.b[1]"), "{error}");
+        let error = validate(&parse(
+            r#"kind = "workflow"
+            steps = [{ kind = "service", url = "http://127.0.0.1/" }, { kind = "program", program = "rel/path" }]"#,
+        ))
+        .unwrap_err();
+        assert!(error.starts_with("step 2:") && error.contains("absolute"), "{error}");
+        assert!(validate_enrichment_url("http://127.0.0.1:1/x").is_ok());
+        assert!(validate_enrichment_url("127.0.0.1:1/x").is_err());
+    }
+}
