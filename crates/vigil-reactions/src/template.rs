@@ -135,7 +135,9 @@ fn format_as_json_does(out: &mut Output, state: &mut State, value: &minijinja::V
 
 fn explain(name: &str, error: &minijinja::Error) -> TemplateError {
     let mut message = match (error.kind(), error.detail()) {
-        (ErrorKind::OutOfFuel, _) => "does too much work (a loop too long?)".to_owned(),
+        (ErrorKind::OutOfFuel, _) => {
+            "takes too much work or memory to render (a loop too long, a value too large?)".to_owned()
+        }
         (kind, Some(detail)) => format!("{kind}: {detail}"),
         (kind, None) => kind.to_string(),
     };

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use support::smtp::SmtpSink;
 use uuid::Uuid;
 use vigil_reactions::action::{Action, ActionError, ActionRequest};
-use vigil_reactions::kinds::{EmailAction, EmailSpec, Secret, SmtpSettings};
+use vigil_reactions::kinds::{EmailAction, EmailSpec, Secret, SmtpSettings, SmtpTls};
 
 fn event() -> Value {
     json!({
@@ -48,10 +48,12 @@ fn spec(to: &[&str]) -> EmailSpec {
 }
 
 async fn run(action: &EmailAction, execution_id: Uuid, attempt: u32) -> Result<Value, ActionError> {
-    let event = event();
+    run_with(action, &event(), execution_id, attempt).await
+}
+
+async fn run_with(action: &EmailAction, event: &Value, execution_id: Uuid, attempt: u32) -> Result<Value, ActionError> {
     let enrichment = json!({});
-    let request =
-        ActionRequest { execution_id, attempt, rule: "mail-critical", event: &event, enrichment: &enrichment };
+    let request = ActionRequest { execution_id, attempt, rule: "mail-critical", event, enrichment: &enrichment };
     action.run(&request).await.map(|output| output.detail)
 }
 
@@ -190,6 +192,52 @@ async fn auth_logs_in_as_the_configured_user_and_the_password_shows_nowhere() {
     let error = run(&EmailAction::new(&spec(&[]), &anonymous).unwrap(), Uuid::now_v7(), 1).await.unwrap_err();
     assert!(matches!(&error, ActionError::Permanent(m) if m.contains("530")), "{error:?}");
     assert_eq!(sink.messages().len(), 1);
+}
+
+/// Event data is the outside's: a line break in it must not start a header of its own.
+#[tokio::test]
+async fn line_breaks_and_dots_in_event_data_cannot_add_a_header_a_recipient_or_a_mail() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let action = EmailAction::new(&spec(&[]), &settings(sink.port())).unwrap();
+    let mut event = event();
+    event["data"]["hostname"] = json!("vmhana01\r\nBcc: evil@example.com\r\n\r\nforged body");
+    // A lone dot ends a mail's data in SMTP; in the body it is just text.
+    event["subject"] = json!("h1\r\n.\r\nMAIL FROM:<evil@example.com>");
+    run_with(&action, &event, Uuid::now_v7(), 1).await.unwrap();
+    let mail = &sink.wait_for_messages(1, Duration::from_secs(10))[0];
+    assert_eq!(mail.rcpt_tos, ["ops@example.org"]);
+    assert_eq!(mail.header("bcc"), None);
+    assert_eq!(
+        mail.header("subject").as_deref(),
+        Some("[CRITICAL] host vmhana01  Bcc: evil@example.com    forged body")
+    );
+    assert!(mail.body.starts_with("Host h1\n.\nMAIL FROM:<evil@example.com> turned critical."), "{}", mail.body);
+    assert_eq!(sink.messages().len(), 1);
+}
+
+/// With STARTTLS required, a server that does not offer it gets no credentials and no mail.
+#[tokio::test]
+async fn starttls_required_against_a_server_without_it_sends_nothing_in_clear() {
+    const PASSWORD: &str = "pw-never-in-clear";
+    let Some(sink) = SmtpSink::start_with_auth("alerts", PASSWORD) else { return };
+    let settings = SmtpSettings {
+        username: Some("alerts".into()),
+        password: Some(Secret::new(PASSWORD)),
+        tls: SmtpTls::Starttls,
+        ..settings(sink.port())
+    };
+    let error = run(&EmailAction::new(&spec(&[]), &settings).unwrap(), Uuid::now_v7(), 1).await.unwrap_err();
+    // The settings and the server disagree: no retry mends that.
+    assert!(matches!(&error, ActionError::Permanent(m) if m.to_lowercase().contains("starttls")), "{error:?}");
+    assert!(!error.to_string().contains(PASSWORD));
+    assert!(sink.messages().is_empty());
+
+    // Implicit TLS against a plain server fails in the handshake, worth retrying (the
+    // server may be the wrong one only for now, as during a migration).
+    let implicit = SmtpSettings { tls: SmtpTls::Tls, ..settings };
+    let error = run(&EmailAction::new(&spec(&[]), &implicit).unwrap(), Uuid::now_v7(), 1).await.unwrap_err();
+    assert!(matches!(error, ActionError::Retryable(_)), "{error:?}");
+    assert!(sink.messages().is_empty());
 }
 
 #[tokio::test]

@@ -100,6 +100,10 @@ impl Action for ProgramAction {
         let args = (self.spec.args.iter().enumerate())
             .map(|(i, arg)| renderer.render(&format!("args[{i}]"), arg))
             .collect::<Result<Vec<_>, _>>()?;
+        // A NUL cannot be passed in an argument; the event put it there, so every retry would.
+        if let Some(i) = args.iter().position(|arg| arg.contains('\0')) {
+            return Err(ActionError::Permanent(format!("template args[{i}]: renders to text holding a NUL byte")));
+        }
         let stdin_body = serde_json::to_vec(request.event)
             .map_err(|e| ActionError::Permanent(format!("cannot encode the event: {e}")))?;
         let program = self.spec.program.display().to_string();
@@ -117,12 +121,17 @@ impl Action for ProgramAction {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|e| match e.kind() {
-            // The program is missing or not executable: the rule names the wrong thing.
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+        let mut child = command.spawn().map_err(|e| {
+            // Missing, not executable, or arguments the kernel refuses (too long): the rule
+            // or this event is wrong, not the moment. Anything else (no process slots, no
+            // file descriptors left) may pass.
+            let permanent = matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied)
+                || e.raw_os_error() == Some(libc::E2BIG);
+            if permanent {
                 ActionError::Permanent(format!("cannot run {program}: {e}"))
+            } else {
+                ActionError::Retryable(format!("cannot start {program}: {e}"))
             }
-            _ => ActionError::Retryable(format!("cannot start {program}: {e}")),
         })?;
         let group = child.id();
         let stdin = child.stdin.take();
