@@ -8,8 +8,10 @@
 //! environment is passed on, since that holds the server's secrets (`VIGIL_SMTP_PASSWORD`).
 //!
 //! It runs in a process group of its own: at the timeout the whole group is killed, so a
-//! script's children do not outlive it. Exit 0 is a success with the captured output as
-//! the detail; any other end is retryable, with the status and the start of stderr.
+//! script's children do not outlive it. The attempt ends when the program has exited and
+//! its stdout and stderr are closed: a daemon it starts must let go of them (as daemons
+//! do), or it counts as still running. Exit 0 is a success with the captured output as the
+//! detail; any other end is retryable, with the status and the start of stderr.
 
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
