@@ -240,7 +240,7 @@ impl App {
             gate.clone(),
             policies.clone(),
             decisions.clone(),
-            Arc::new(crate::reactions::ServerKinds),
+            Arc::new(crate::reactions::ServerKinds::new(&config)?),
         )
         .await?;
         let (progress, action_tasks) = actions.spawn(store.clone(), crate::reactions::encoder(), shutdown_rx.clone());

@@ -28,7 +28,8 @@ use vigil_reactions::action::ActionError;
 use vigil_reactions::book::RuleBook;
 use vigil_reactions::dispatch::{Dispatcher, Encoder};
 use vigil_reactions::ports::{ActionKinds, Admission, AdmissionDecision, AuditTrail, Commands, Lookup, Ports};
-use vigil_reactions::rule::Rule;
+use vigil_reactions::kinds::{KindContext, Programs};
+use vigil_reactions::rule::{ActionSpec, Rule};
 use vigil_reactions::store::ExecutionStore;
 use vigil_reactions::worker::{Worker, WorkerConfig};
 use vigil_store::Db;
@@ -270,20 +271,34 @@ impl Commands for GateCommands {
     }
 }
 
-/// The stand-alone kinds as this server builds them.
-pub struct ServerKinds;
+/// The stand-alone kinds as this server builds them: `[server.smtp]` for mail (without it
+/// an email rule is refused at load), one shared HTTP client, programs only when enabled.
+pub struct ServerKinds {
+    context: KindContext,
+    smtp: bool,
+}
+
+impl ServerKinds {
+    /// The kinds under `config`.
+    pub fn new(config: &ServerConfig) -> Result<Self, StartError> {
+        let programs = if config.actions.allow_programs { Programs::Enabled } else { Programs::Disabled };
+        let context = KindContext::new(config.smtp.clone().unwrap_or_default(), programs)
+            .map_err(|e| StartError(format!("actions: {e}")))?;
+        Ok(ServerKinds { context, smtp: config.smtp.is_some() })
+    }
+}
 
 #[async_trait]
 impl ActionKinds for ServerKinds {
-    fn build(
-        &self,
-        spec: &vigil_reactions::rule::ActionSpec,
-    ) -> Result<Arc<dyn vigil_reactions::action::Action>, String> {
-        Err(format!("{} actions are not available yet", spec.kind()))
+    fn build(&self, spec: &ActionSpec) -> Result<Arc<dyn vigil_reactions::action::Action>, String> {
+        if matches!(spec, ActionSpec::Email(_)) && !self.smtp {
+            return Err("an email action needs [server.smtp] (or VIGIL_SMTP_SERVER)".to_owned());
+        }
+        vigil_reactions::kinds::build(spec, &self.context)
     }
 
-    async fn enrich_http(&self, url: &str, _: Duration, _: &Value) -> Result<Value, ActionError> {
-        Err(ActionError::Permanent(format!("HTTP enrichment from {url} is not available yet")))
+    async fn enrich_http(&self, url: &str, timeout: Duration, event: &Value) -> Result<Value, ActionError> {
+        vigil_reactions::kinds::enrichment_http(&self.context.http, url, timeout, event).await
     }
 }
 
