@@ -1,5 +1,5 @@
 //! What an action can do. Each kind has a spec (its part of a rule, as written in
-//! `actions.toml` or sent to the rules API) and an [`Action`](crate::action::Action) that
+//! `actions.toml` or sent to the rules API) and an [`Action`] that
 //! runs one attempt of it.
 //!
 //! `command` and `workflow` are run by the worker itself (they need the command gate and

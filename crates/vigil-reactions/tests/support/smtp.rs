@@ -28,7 +28,8 @@ use super::python;
 /// The pinned server package.
 pub const AIOSMTPD: &str = "aiosmtpd==1.4.6";
 
-/// A running SMTP server; stopped when dropped.
+/// A running SMTP server; stopped when dropped, or when the test process ends however it
+/// ends (the server leaves when its stdin closes).
 pub struct SmtpSink {
     child: Child,
     port: u16,
@@ -86,7 +87,7 @@ impl SmtpSink {
             command.env("SINK_USERNAME", username).env("SINK_PASSWORD", password);
         }
         let log = std::fs::File::create(dir.join("sink.log")).unwrap();
-        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log).spawn().unwrap();
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(log).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -160,13 +161,22 @@ fn parse(text: &str) -> ReceivedMail {
 }
 
 const HANDLER: &str = r#"
-import asyncio, email, email.policy, itertools, json, os, sys
+import asyncio, email, email.policy, itertools, json, os, sys, threading
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 out_dir = sys.argv[1]
 username = os.environ.get("SINK_USERNAME")
 password = os.environ.get("SINK_PASSWORD")
 counter = itertools.count()
+
+
+def exit_with_the_test():
+    # The test holds this process's stdin; at its end, even a killed one, the pipe closes.
+    sys.stdin.read()
+    os._exit(0)
+
+
+threading.Thread(target=exit_with_the_test, daemon=True).start()
 
 
 class Sink:

@@ -16,7 +16,8 @@ use super::python;
 /// The pinned library.
 pub const STANDARDWEBHOOKS: &str = "standardwebhooks==1.1.0";
 
-/// A running verifier; stopped when dropped.
+/// A running verifier; stopped when dropped, or when the test process ends however it ends
+/// (the verifier leaves when its stdin closes).
 pub struct Verifier {
     child: Child,
     port: u16,
@@ -51,7 +52,7 @@ impl Verifier {
             .arg(&script)
             .arg(dir.join("deliveries.jsonl"))
             .env("WEBHOOK_SECRET", secret)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -127,6 +128,15 @@ from standardwebhooks.webhooks import Webhook
 record_path = sys.argv[1]
 webhook = Webhook(os.environ["WEBHOOK_SECRET"])
 lock = threading.Lock()
+
+
+def exit_with_the_test():
+    # The test holds this process's stdin; at its end, even a killed one, the pipe closes.
+    sys.stdin.read()
+    os._exit(0)
+
+
+threading.Thread(target=exit_with_the_test, daemon=True).start()
 
 
 class Handler(BaseHTTPRequestHandler):
