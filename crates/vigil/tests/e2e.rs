@@ -8,6 +8,15 @@ use serde_json::{Value, json};
 
 const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
 
+// The real SMTP server of the action kinds' tests (aiosmtpd, from PyPI); `smtp` finds
+// `python` as `super::python`.
+#[allow(dead_code)]
+#[path = "../../vigil-reactions/tests/support/python.rs"]
+mod python;
+#[allow(dead_code)]
+#[path = "../../vigil-reactions/tests/support/smtp.rs"]
+mod smtp;
+
 fn fixtures() -> PathBuf {
     std::env::var_os("VIGIL_FIXTURES")
         .map(PathBuf::from)
@@ -697,4 +706,98 @@ fn the_reference_page_renders_every_operation_in_a_real_browser() {
         assert!(dom.contains(&format!("data-path=\"{path}\"")), "{path} is not on the rendered page");
     }
     server.terminate();
+}
+
+/// Sends one heartbeat as the agent `agent_id`; whether it was accepted.
+fn heartbeat(base: &str, key: &str, agent_id: &str) -> bool {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let Ok(mut stream) = std::net::TcpStream::connect(host) else { return false };
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "POST /api/v1/hosts/{agent_id}/heartbeat HTTP/1.1\r\nHost: {host}\r\nX-Trento-Apikey: {key}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 2")
+}
+
+#[test]
+fn the_default_rules_mail_a_real_smtp_server_once_when_a_replayed_hosts_heartbeat_fails() {
+    let Some(sink) = smtp::SmtpSink::start() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let port = sink.port().to_string();
+    let server = Server::start(
+        data.path(),
+        free_port(),
+        &[
+            "--smtp-server",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--smtp-recipients",
+            "sap-ops@example.com",
+            "--smtp-sender",
+            "vigil@example.com",
+            "--heartbeat-interval",
+            "300ms",
+            "--heartbeat-allowed-missed",
+            "0",
+            "--heartbeat-tolerance",
+            "200ms",
+        ],
+    );
+    let replayed = Command::new(VIGIL)
+        .args(["replay", "--server-url", &server.base, "--data-dir"])
+        .arg(data.path())
+        .arg(fixtures().join("scenarios/hana-diskless-sbd"))
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    let agent = "0f6e6491-21f2-495e-9f2d-bc50b872efaf";
+    for _ in 0..5 {
+        assert!(heartbeat(&server.base, &key, agent), "the heartbeat was refused");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The agent goes quiet: within 500 ms its heartbeat fails, and the default rule mails.
+    // (The replayed cluster turning critical is mailed too.)
+    let about = |m: &smtp::ReceivedMail| m.header("Subject").is_some_and(|s| s.contains(agent));
+    let started = Instant::now();
+    let mail = loop {
+        if let Some(mail) = sink.messages().into_iter().find(about) {
+            break mail;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no mail about {agent}: {:?}", sink.messages());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(mail.header("Subject").unwrap(), format!("Vigil: host {agent} stopped sending heartbeats"));
+    assert_eq!(mail.header("To").unwrap(), "sap-ops@example.com");
+    assert!(mail.body.contains("HeartbeatFailed"), "{}", mail.body);
+
+    // The history says why the event fired, and it fired once.
+    let failed = server.get(&format!("/api/v1/events?type=HeartbeatFailed&subject={agent}"));
+    let event_id = failed["items"][0]["id"].as_str().unwrap().to_owned();
+    let history = server.get(&format!("/api/v1/events/{event_id}/actions"));
+    assert_eq!(history["dispatched"], true);
+    let execution = &history["executions"][0];
+    assert_eq!(execution["rule"], "trento-heartbeat-failed");
+    assert_eq!(execution["status"], "succeeded", "{history}");
+    assert_eq!(execution["history"][0]["admission"]["allow"], true);
+    assert!(history["explanation"].as_str().unwrap().contains("ran its action"));
+    std::thread::sleep(Duration::from_secs(1));
+    let about_agent = sink.messages().iter().filter(|m| about(m)).count();
+    assert_eq!(about_agent, 1, "one heartbeat failure, one mail");
+
+    // An event no rule names says so.
+    let registered = server.get(&format!("/api/v1/events?type=HostRegistered&subject={agent}"));
+    let registered = registered["items"][0]["id"].as_str().unwrap().to_owned();
+    let history = server.get(&format!("/api/v1/events/{registered}/actions"));
+    assert_eq!(history["executions"].as_array().unwrap().len(), 0);
+    assert!(
+        history["explanation"].as_str().unwrap().contains("no rule was in force for event type HostRegistered"),
+        "{history}"
+    );
 }
