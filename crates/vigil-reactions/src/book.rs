@@ -17,7 +17,7 @@ use vigil_policy::{Condition, PolicyLimits};
 
 use crate::action::Action;
 use crate::ports::ActionKinds;
-use crate::rule::{ActionSpec, CommandSpec, Rule, RuleError, RuleSet};
+use crate::rule::{ActionSpec, CommandSpec, OperationSpec, Rule, RuleError, RuleSet};
 
 /// Where a rule came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -38,6 +38,10 @@ pub enum Step {
     Action(Arc<dyn Action>),
     /// A command through the gate.
     Command(CommandSpec),
+    /// The configured operation the event names, built.
+    Operation(Arc<HashMap<String, Arc<dyn Action>>>),
+    /// Record the operation's outcome (`CompleteOperation`).
+    OperationOutcome,
 }
 
 /// A rule ready to run: its condition compiled and its steps built.
@@ -58,6 +62,7 @@ pub struct ArmedRule {
 pub struct Armed {
     set: RuleSet,
     rules: HashMap<String, ArmedRule>,
+    operations: BTreeMap<String, OperationSpec>,
 }
 
 impl Armed {
@@ -75,6 +80,16 @@ impl Armed {
     pub fn iter(&self) -> impl Iterator<Item = &ArmedRule> {
         self.set.iter().filter_map(|rule| self.rules.get(&rule.name))
     }
+
+    /// The configured operation named `name`.
+    pub fn operation(&self, name: &str) -> Option<&OperationSpec> {
+        self.operations.get(name)
+    }
+
+    /// Every configured operation.
+    pub fn operations(&self) -> impl Iterator<Item = &OperationSpec> {
+        self.operations.values()
+    }
 }
 
 /// The rules file as last read.
@@ -82,6 +97,7 @@ impl Armed {
 struct FileState {
     modified: Option<SystemTime>,
     rules: Vec<Rule>,
+    operations: Vec<OperationSpec>,
     error: Option<String>,
 }
 
@@ -251,6 +267,16 @@ impl RuleBook {
             .map(|r| (r, RuleSource::Default))
             .chain(sources.file.rules.iter().map(|r| (r, RuleSource::File)))
             .chain(sources.api.values().map(|r| (r, RuleSource::Api)));
+        let mut built = HashMap::new();
+        for operation in &sources.file.operations {
+            let action = self
+                .kinds
+                .build(&operation.action)
+                .map_err(|message| RuleError::Invalid { rule: format!("operation {}", operation.name), message })?;
+            built.insert(operation.name.clone(), action);
+            armed.operations.insert(operation.name.clone(), operation.clone());
+        }
+        let operations = Arc::new(built);
         let mut conditions = HashMap::new();
         for (rule, source) in all {
             armed.set.insert(rule.clone()).map_err(|error| match error {
@@ -276,6 +302,7 @@ impl RuleBook {
                 None => None,
             };
             let steps = match &rule.action {
+                ActionSpec::Operation(_) => vec![Step::Operation(operations.clone()), Step::OperationOutcome],
                 ActionSpec::Workflow(workflow) => {
                     workflow.steps.iter().map(|s| self.step(rule, s)).collect::<Result<_, _>>()?
                 }
@@ -320,7 +347,12 @@ fn read_file(path: &Path) -> Result<FileState, RuleError> {
         RuleError::Parse(message) => RuleError::Parse(format!("{}: {message}", path.display())),
         other => other,
     })?;
-    Ok(FileState { modified, rules: set.iter().cloned().collect(), error: None })
+    Ok(FileState {
+        modified,
+        rules: set.iter().cloned().collect(),
+        operations: set.operations().cloned().collect(),
+        error: None,
+    })
 }
 
 /// Why an API change of the rules did not happen.

@@ -21,6 +21,7 @@ pub mod defaults;
 pub mod dispatch;
 pub mod execution;
 pub mod kinds;
+pub mod operation;
 pub mod ports;
 pub mod rule;
 pub mod store;

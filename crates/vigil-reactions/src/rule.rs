@@ -132,6 +132,69 @@ pub enum ActionSpec {
     /// Ordered steps, each of the kinds above; progress is stored, so a restart resumes at
     /// the step it stopped at.
     Workflow(WorkflowSpec),
+    /// Run the configured operation the `OperationRequested` event names, then record its
+    /// outcome (`OperationCompleted` / `OperationFailed`).
+    Operation(OperationAction),
+}
+
+/// The `operation` kind has no fields: what runs is the `[[operation]]` the event names.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationAction {}
+
+/// An operation operators may ask for on a host or cluster (`[[operation]]` in the rules
+/// file): what runs when it is requested.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationSpec {
+    /// Its name, as in `POST /api/v1/hosts/{id}/operations/{name}`.
+    pub name: String,
+    /// What it may run on: `host`, `cluster` or both.
+    pub targets: Vec<String>,
+    /// For people.
+    #[serde(default)]
+    pub description: String,
+    /// What runs: a `program` or a `service`, with the event (and its `params`) as input.
+    pub action: ActionSpec,
+}
+
+impl OperationSpec {
+    /// Checks the name, the targets and the action's kind.
+    pub fn validate(&self) -> Result<(), RuleError> {
+        let invalid = |message: String| RuleError::Invalid { rule: format!("operation {}", self.name), message };
+        if !valid_name(&self.name) {
+            return Err(invalid("a name is 1 to 64 lowercase letters, digits, '-' or '_'".to_owned()));
+        }
+        if self.targets.is_empty() || self.targets.iter().any(|t| t != "host" && t != "cluster") {
+            return Err(invalid("targets are one or both of host, cluster".to_owned()));
+        }
+        if !matches!(self.action, ActionSpec::Program(_) | ActionSpec::Service(_)) {
+            return Err(invalid(format!("an operation runs a program or a service, not {}", self.action.kind())));
+        }
+        Ok(())
+    }
+}
+
+/// The rule that runs operations, in force whenever operations are configured.
+pub fn operations_rule() -> Rule {
+    Rule {
+        name: "vigil-operations".to_owned(),
+        on: "OperationRequested".to_owned(),
+        topic: None,
+        source: None,
+        subject: None,
+        when: None,
+        enrich: Vec::new(),
+        max_attempts: 3,
+        backoff: Backoff::default(),
+        action: ActionSpec::Operation(OperationAction {}),
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 impl ActionSpec {
@@ -144,6 +207,7 @@ impl ActionSpec {
             ActionSpec::Service(_) => "service",
             ActionSpec::Program(_) => "program",
             ActionSpec::Workflow(_) => "workflow",
+            ActionSpec::Operation(_) => "operation",
         }
     }
 }
@@ -200,10 +264,7 @@ impl Rule {
     /// Checks what the types cannot: the name's grammar, the attempt count, the steps.
     pub fn validate(&self) -> Result<(), RuleError> {
         let invalid = |message: String| RuleError::Invalid { rule: self.name.clone(), message };
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 64
-            && self.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !name_ok {
+        if !valid_name(&self.name) {
             return Err(invalid("a name is 1 to 64 lowercase letters, digits, '-' or '_'".to_owned()));
         }
         if self.on.is_empty() || self.on.len() > 256 {
@@ -230,9 +291,12 @@ impl Rule {
             if workflow.steps.is_empty() {
                 return Err(invalid("a workflow has at least one step".to_owned()));
             }
-            if workflow.steps.iter().any(|step| matches!(step, ActionSpec::Workflow(_))) {
-                return Err(invalid("a workflow step cannot be a workflow".to_owned()));
+            if workflow.steps.iter().any(|step| matches!(step, ActionSpec::Workflow(_) | ActionSpec::Operation(_))) {
+                return Err(invalid("a workflow step cannot be a workflow or an operation".to_owned()));
             }
+        }
+        if matches!(self.action, ActionSpec::Operation(_)) && self.on != "OperationRequested" {
+            return Err(invalid("an operation action reacts to OperationRequested only".to_owned()));
         }
         Ok(())
     }
@@ -252,6 +316,7 @@ impl Rule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleSet {
     by_type: BTreeMap<String, Rule>,
+    operations: BTreeMap<String, OperationSpec>,
 }
 
 /// The layout of `actions.toml`: `[[rule]]` tables.
@@ -260,6 +325,8 @@ pub struct RuleSet {
 struct RulesFile {
     #[serde(default)]
     rule: Vec<Rule>,
+    #[serde(default)]
+    operation: Vec<OperationSpec>,
 }
 
 impl RuleSet {
@@ -275,6 +342,9 @@ impl RuleSet {
         for rule in file.rule {
             set.insert(rule)?;
         }
+        for operation in file.operation {
+            set.insert_operation(operation)?;
+        }
         Ok(set)
     }
 
@@ -289,6 +359,26 @@ impl RuleSet {
         }
         self.by_type.insert(rule.on.clone(), rule);
         Ok(())
+    }
+
+    /// Adds an operation, refusing an invalid one and a reused name.
+    pub fn insert_operation(&mut self, operation: OperationSpec) -> Result<(), RuleError> {
+        operation.validate()?;
+        if self.operations.contains_key(&operation.name) {
+            return Err(RuleError::DuplicateName(format!("operation {}", operation.name)));
+        }
+        self.operations.insert(operation.name.clone(), operation);
+        Ok(())
+    }
+
+    /// The operation named `name`.
+    pub fn operation(&self, name: &str) -> Option<&OperationSpec> {
+        self.operations.get(name)
+    }
+
+    /// Every operation, by name.
+    pub fn operations(&self) -> impl Iterator<Item = &OperationSpec> {
+        self.operations.values()
     }
 
     /// Removes the rule named `name`; whether there was one.

@@ -231,19 +231,42 @@ impl Worker {
         };
         let last = rule.steps.len().saturating_sub(1);
         let mut step_started = started;
+        let mut previous = Value::Null;
         for (index, step) in rule.steps.iter().enumerate().skip(claimed.step as usize) {
             let kind = match step {
                 Step::Action(_) => rule.rule.action.kind(),
-                Step::Command(_) => "command",
+                Step::Command(_) | Step::OperationOutcome => "command",
+                Step::Operation(_) => "operation",
             };
             let result = match step {
                 Step::Action(action) => action.run(&request).await,
-                Step::Command(command) => self
-                    .ports
-                    .commands
-                    .submit(&command.command, json!(command.params), claimed.id, &claimed.event)
-                    .await
-                    .map(|detail| ActionOutput { detail }),
+                Step::Command(command) => match render_params(&command.params, &request) {
+                    Ok(params) => self
+                        .ports
+                        .commands
+                        .submit(&command.command, params, claimed.id, &claimed.event)
+                        .await
+                        .map(|detail| ActionOutput { detail }),
+                    Err(error) => Err(error),
+                },
+                Step::Operation(operations) => {
+                    let name = claimed.event.pointer("/data/name").and_then(Value::as_str).unwrap_or("");
+                    match operations.get(name) {
+                        Some(action) => action.run(&request).await,
+                        None => Err(ActionError::Permanent(format!("no operation {name} is configured"))),
+                    }
+                }
+                Step::OperationOutcome => {
+                    let params = json!({
+                        "operation_id": claimed.event.pointer("/data/operation_id"),
+                        "result": previous,
+                    });
+                    self.ports
+                        .commands
+                        .submit("CompleteOperation", params, claimed.id, &claimed.event)
+                        .await
+                        .map(|detail| ActionOutput { detail })
+                }
             };
             let seconds = (Utc::now() - step_started).to_std().unwrap_or_default().as_secs_f64();
             metrics::histogram!("vigil_action_attempt_seconds", "kind" => kind).record(seconds);
@@ -257,6 +280,7 @@ impl Worker {
             record.enrichment = Some(enrichment.clone());
             match result {
                 Ok(output) if index < last => {
+                    previous = output.detail.clone();
                     record.detail = Some(output.detail);
                     if let Err(error) = self.store.step_done(claimed.id, record).await {
                         tracing::warn!(%error, execution = %claimed.id, "cannot record a workflow step; the lease will run out and the step run again");
@@ -321,7 +345,17 @@ impl Worker {
         if status == "dead" {
             tracing::warn!(execution = %claimed.id, rule = %claimed.rule, error = error.as_deref().unwrap_or(""), "an action went to the dead letters");
         }
-        let _ = rule;
+        let operation = rule.is_some_and(|r| matches!(r.rule.action, crate::rule::ActionSpec::Operation(_)));
+        if operation && matches!(status, "dead" | "denied") {
+            let params = json!({
+                "operation_id": claimed.event.pointer("/data/operation_id"),
+                "error": error.clone().unwrap_or_else(|| status.to_owned()),
+            });
+            if let Err(failure) = self.ports.commands.submit("FailOperation", params, claimed.id, &claimed.event).await
+            {
+                tracing::warn!(error = %failure, execution = %claimed.id, "cannot record an operation's failure");
+            }
+        }
         self.audit(claimed.id, &claimed.rule, attempt, status, error, decision).await;
     }
 
@@ -376,4 +410,36 @@ fn jitter() -> f64 {
         Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
         Err(_) => 1.0,
     }
+}
+
+/// Renders every string of a command's parameters as a template.
+fn render_params(
+    params: &std::collections::BTreeMap<String, Value>,
+    request: &ActionRequest<'_>,
+) -> Result<Value, ActionError> {
+    let renderer = crate::template::Renderer::new(request.template_context());
+    fn walk(value: &Value, path: &str, renderer: &crate::template::Renderer) -> Result<Value, ActionError> {
+        Ok(match value {
+            Value::String(source) => Value::String(renderer.render(path, source)?),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| walk(item, &format!("{path}[{i}]"), renderer))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(name, field)| Ok((name.clone(), walk(field, &format!("{path}.{name}"), renderer)?)))
+                    .collect::<Result<_, ActionError>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+    let mut rendered = Map::new();
+    for (name, value) in params {
+        rendered.insert(name.clone(), walk(value, &format!("params.{name}"), &renderer)?);
+    }
+    Ok(Value::Object(rendered))
 }

@@ -17,6 +17,7 @@ use vigil_landscape::database::{Database, DatabaseRejection, DatabaseState};
 use vigil_landscape::host::{Host, HostRejection, HostState};
 use vigil_landscape::prerequisite::Prerequisite;
 use vigil_landscape::sap_system::{SapSystem, SapSystemRejection, SapSystemState, resolve};
+use vigil_reactions::operation::{Operation, OperationCommand, OperationRejection};
 
 use vigil_readmodel::landscape::LandscapeViews;
 
@@ -98,6 +99,12 @@ impl From<CommandError<HostRejection>> for DispatchError {
     }
 }
 
+impl From<CommandError<OperationRejection>> for DispatchError {
+    fn from(e: CommandError<OperationRejection>) -> Self {
+        dispatch_error(e, |r| matches!(r, OperationRejection::NotRequested), |_| None)
+    }
+}
+
 impl From<CommandError<ClusterRejection>> for DispatchError {
     fn from(e: CommandError<ClusterRejection>) -> Self {
         dispatch_error(e, |r| matches!(r, ClusterRejection::NotRegistered(_)), |_| None)
@@ -134,6 +141,7 @@ pub struct Commands {
     clusters: CommandHandler<Cluster>,
     databases: CommandHandler<Database>,
     sap_systems: CommandHandler<SapSystem>,
+    operations: CommandHandler<Operation>,
     landscape: LandscapeViews,
 }
 
@@ -146,7 +154,8 @@ impl Commands {
             hosts: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
             clusters: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
             databases: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
-            sap_systems: CommandHandler::with_snapshots(store, snapshots, config()),
+            sap_systems: CommandHandler::with_snapshots(store.clone(), snapshots, config()),
+            operations: CommandHandler::new(store, config()),
             landscape,
         }
     }
@@ -178,6 +187,16 @@ impl Commands {
                 }
             }
         }
+    }
+
+    /// Runs an operation command (a request, or the outcome the actions service reports).
+    pub async fn operation(
+        &self,
+        operation_id: Uuid,
+        command: OperationCommand,
+        meta: &EventMetadata,
+    ) -> Result<Dispatched, DispatchError> {
+        Ok(dispatched(self.operations.handle(&operation_id.to_string(), command, meta).await?))
     }
 
     /// The current state of host `id` (from memory when warm).

@@ -14,6 +14,7 @@ use vigil_landscape::LandscapeCommand;
 use vigil_policy::publication::PolicyCommand;
 use vigil_policy::sla::SlaCommand;
 use vigil_policy::{AuthzInput, CommandInput, Decision, TargetInput};
+use vigil_reactions::operation::OperationCommand;
 
 use crate::commands::{Commands, DispatchError, Dispatched, Refusal};
 use crate::decisions::DecisionLog;
@@ -32,6 +33,13 @@ pub enum GateCommand {
     Policy(PolicyCommand),
     /// What an SLA evaluation found.
     Sla(SlaCommand),
+    /// An operation's request or outcome.
+    Operation {
+        /// The request (its stream).
+        operation_id: Uuid,
+        /// What to do with it.
+        command: OperationCommand,
+    },
 }
 
 impl GateCommand {
@@ -40,6 +48,7 @@ impl GateCommand {
             GateCommand::Landscape(c) => c.name(),
             GateCommand::Policy(c) => c.name(),
             GateCommand::Sla(c) => c.name(),
+            GateCommand::Operation { command, .. } => command.name(),
         }
     }
 }
@@ -187,6 +196,9 @@ impl CommandGate {
                     PolicyServiceError::Failed(m) => DispatchError::Failed(m),
                     other => DispatchError::Rejected(Refusal::final_(other.to_string())),
                 }),
+            GateCommand::Operation { operation_id, command } => {
+                self.commands.operation(operation_id, command, meta).await
+            }
             GateCommand::Sla(c) => self
                 .policies
                 .report_sla(c, meta)
@@ -354,6 +366,13 @@ impl CommandGate {
             }
             GateCommand::Policy(c) => (("policy", c.path().to_owned()), Value::Null),
             GateCommand::Sla(_) => (("sla", "monitor".to_owned()), Value::Null),
+            GateCommand::Operation { operation_id, command } => match command {
+                OperationCommand::RequestOperation { target_kind, target_id, name, .. } => (
+                    ("operation", operation_id.to_string()),
+                    json!({ "operation": name, "target": { "kind": target_kind, "id": target_id } }),
+                ),
+                _ => (("operation", operation_id.to_string()), Value::Null),
+            },
         }
     }
 }
@@ -366,6 +385,13 @@ fn body_of(command: &GateCommand) -> Value {
             json!({ "violations": violations.len() })
         }
         GateCommand::Landscape(_) => json!({}),
+        GateCommand::Operation {
+            command: OperationCommand::RequestOperation { name, target_kind, target_id, params, .. },
+            ..
+        } => {
+            json!({ "name": name, "target_kind": target_kind, "target_id": target_id, "params": params })
+        }
+        GateCommand::Operation { .. } => json!({}),
         GateCommand::Policy(PolicyCommand::PublishPolicy { path, author, source, .. }) => {
             json!({ "path": path, "author": author, "bytes": source.len() })
         }

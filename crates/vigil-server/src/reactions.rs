@@ -28,6 +28,7 @@ use vigil_reactions::action::ActionError;
 use vigil_reactions::book::RuleBook;
 use vigil_reactions::dispatch::{Dispatcher, Encoder};
 use vigil_reactions::kinds::{KindContext, Programs};
+use vigil_reactions::operation::OperationCommand;
 use vigil_reactions::ports::{ActionKinds, Admission, AdmissionDecision, AuditTrail, Commands, Lookup, Ports};
 use vigil_reactions::rule::{ActionSpec, Rule};
 use vigil_reactions::store::ExecutionStore;
@@ -79,11 +80,10 @@ impl ActionsService {
                 }
             }
         }
-        let defaults = if config.actions.default_rules && config.smtp.is_some() {
-            vigil_reactions::defaults::default_rules()
-        } else {
-            Vec::new()
-        };
+        let mut defaults = vec![vigil_reactions::rule::operations_rule()];
+        if config.actions.default_rules && config.smtp.is_some() {
+            defaults.extend(vigil_reactions::defaults::default_rules());
+        }
         let book =
             RuleBook::open(defaults, config.actions.rules_file.clone(), api, config.policy_limits(), kinds.clone())
                 .map_err(|e| StartError(format!("actions: {e}")))?;
@@ -248,9 +248,22 @@ impl Commands for GateCommands {
                     },
                 })
             }
+            "CompleteOperation" | "FailOperation" => {
+                let operation_id = id_param("operation_id")?;
+                let command = if command == "CompleteOperation" {
+                    OperationCommand::CompleteOperation {
+                        result: params.get("result").cloned().unwrap_or(Value::Null),
+                        at: now,
+                    }
+                } else {
+                    let error = params.get("error").and_then(Value::as_str).unwrap_or("failed").to_owned();
+                    OperationCommand::FailOperation { error, at: now }
+                };
+                GateCommand::Operation { operation_id, command }
+            }
             other => {
                 return Err(ActionError::Permanent(format!(
-                    "command {other} cannot be sent by an action (supported: RequestHostDeregistration)"
+                    "command {other} cannot be sent by an action (supported: RequestHostDeregistration, CompleteOperation, FailOperation)"
                 )));
             }
         };

@@ -801,3 +801,126 @@ fn the_default_rules_mail_a_real_smtp_server_once_when_a_replayed_hosts_heartbea
         "{history}"
     );
 }
+
+/// POSTs `body` with the bearer `token`; the status and the JSON answer.
+fn post(base: &str, path: &str, token: &str, body: &Value) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+#[test]
+fn an_operation_on_a_host_runs_its_program_once_and_records_how_it_ended() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let scripts = tempfile::tempdir().unwrap();
+    let seen = scripts.path().join("stdin.json");
+    let apply = scripts.path().join("apply.sh");
+    std::fs::write(&apply, format!("#!/bin/sh\ncat > {}\necho \"applied $1 on $2\"\n", seen.display())).unwrap();
+    let broken = scripts.path().join("broken.sh");
+    std::fs::write(&broken, "#!/bin/sh\necho 'cluster is busy' >&2\nexit 1\n").unwrap();
+    for script in [&apply, &broken] {
+        std::fs::set_permissions(script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let rules = scripts.path().join("actions.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            r#"
+[[operation]]
+name = "saptune_apply_solution"
+targets = ["host"]
+description = "Apply a saptune solution"
+[operation.action]
+kind = "program"
+program = "{}"
+args = ["{{{{ event.data.params.solution }}}}", "{{{{ event.data.target_id }}}}"]
+
+[[operation]]
+name = "cluster_maintenance"
+targets = ["host", "cluster"]
+[operation.action]
+kind = "program"
+program = "{}"
+"#,
+            apply.display(),
+            broken.display()
+        ),
+    )
+    .unwrap();
+    let rules_arg = rules.display().to_string();
+    let server = Server::start(data.path(), free_port(), &["--actions-file", &rules_arg, "--allow-programs", "true"]);
+    let replayed = Command::new(VIGIL)
+        .args(["replay", "--server-url", &server.base, "--data-dir"])
+        .arg(data.path())
+        .arg(fixtures().join("scenarios/hana-diskless-sbd"))
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    let host = "0f6e6491-21f2-495e-9f2d-bc50b872efaf";
+
+    let catalog = server.get("/api/v1/operations");
+    assert_eq!(catalog.as_array().unwrap().len(), 2, "{catalog}");
+    let (status, answer) = post(
+        &server.base,
+        &format!("/api/v1/hosts/{host}/operations/saptune_apply_solution"),
+        &server.token,
+        &json!({"solution": "HANA"}),
+    );
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["operation_id"].as_str().unwrap().to_owned();
+    let wait_for = |status: &str| {
+        let started = Instant::now();
+        loop {
+            let view = server.get(&format!("/api/v1/operations/{id}"));
+            if view["status"] == status {
+                return view;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "operation never {status}: {view}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let done = wait_for("completed");
+    assert!(done["result"].to_string().contains(&format!("applied HANA on {host}")), "{done}");
+    let types: Vec<_> = done["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["OperationRequested", "OperationCompleted"]);
+    let stdin: Value = serde_json::from_str(&std::fs::read_to_string(&seen).unwrap()).unwrap();
+    assert_eq!(stdin["type"], "OperationRequested", "the program gets the event on stdin");
+    let requested = done["events"][0]["id"].as_str().unwrap();
+    let history = server.get(&format!("/api/v1/events/{requested}/actions"));
+    assert_eq!(history["executions"][0]["rule"], "vigil-operations");
+    assert_eq!(history["executions"][0]["attempts"], 1, "ran once: {history}");
+
+    // An operation the target kind does not take, one that does not exist, one that fails.
+    let (status, _) =
+        post(&server.base, &format!("/api/v1/hosts/{host}/operations/no_such"), &server.token, &json!({}));
+    assert_eq!(status, 404);
+    let (status, answer) =
+        post(&server.base, &format!("/api/v1/hosts/{host}/operations/cluster_maintenance"), &server.token, &json!({}));
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["operation_id"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    let failed = loop {
+        let view = server.get(&format!("/api/v1/operations/{id}"));
+        if view["status"] == "failed" {
+            break view;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the broken operation never failed: {view}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(failed["error"].as_str().unwrap().contains("cluster is busy"), "{failed}");
+}

@@ -120,7 +120,7 @@ pub fn build(spec: &ActionSpec, ctx: &KindContext) -> Result<Arc<dyn Action>, St
         ActionSpec::Webhook(spec) => Arc::new(WebhookAction::new(spec, ctx.http.clone())?),
         ActionSpec::Service(spec) => Arc::new(ServiceAction::new(spec, ctx.http.clone())?),
         ActionSpec::Program(spec) => Arc::new(ProgramAction::new(spec, ctx.programs)?),
-        ActionSpec::Command(_) | ActionSpec::Workflow(_) => {
+        ActionSpec::Command(_) | ActionSpec::Workflow(_) | ActionSpec::Operation(_) => {
             return Err(format!("a {} action is run by the worker, not built as a kind", spec.kind()));
         }
     })
@@ -153,6 +153,7 @@ pub fn validate(spec: &ActionSpec) -> Result<(), String> {
             }
             Ok(())
         }
+        ActionSpec::Operation(_) => Ok(()),
         ActionSpec::Workflow(workflow) => workflow
             .steps
             .iter()

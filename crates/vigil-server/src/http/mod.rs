@@ -15,6 +15,7 @@ mod events;
 mod health;
 mod hosts;
 mod ingest;
+mod operations;
 mod policies;
 mod reference;
 mod sap_systems;
@@ -108,6 +109,10 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(actions::dead_letters))
         .routes(routes!(actions::redrive))
         .routes(routes!(actions::for_event))
+        .routes(routes!(operations::catalog))
+        .routes(routes!(operations::on_host))
+        .routes(routes!(operations::on_cluster))
+        .routes(routes!(operations::get))
         .routes(routes!(audit::head))
         .routes(routes!(audit::record))
         .routes(routes!(audit::inclusion))
