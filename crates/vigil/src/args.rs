@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server: ingest, event store, read models and the REST API on one SQLite file.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run an agent on this machine: host discovery every 10 s, heartbeat every 5 s.
     Agent(AgentArgs),
     /// Post a directory of recorded discoveries (`<agent_id>_<discovery_type>.json`).
