@@ -60,7 +60,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
-use vigil_kernel::envelope::{NewEvent, RecordedEvent};
+use vigil_kernel::envelope::{CloudEvent, NewEvent, RecordedEvent};
 
 use crate::topic::{EXTERNAL_CATEGORY, topic_of};
 
@@ -123,6 +123,25 @@ pub struct OriginalCloudEvent<'a> {
     stream_id: &'a str,
     stream_version: u64,
     topic: String,
+}
+
+/// Any stored event as a CloudEvent, the way Vigil shows events (`GET /api/v1/events`,
+/// `vigil events list`): an outside one as it was sent, one of Vigil's in Vigil's envelope
+/// (`RecordedEvent::to_cloud_event`); both with their coordinates and their topic as
+/// extension attributes.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Listed<'a> {
+    /// An outside event.
+    External(OriginalCloudEvent<'a>),
+    /// One of Vigil's, or an outside one whose stored data does not read back.
+    Vigil {
+        /// The envelope.
+        #[serde(flatten)]
+        event: CloudEvent<'a>,
+        /// Its topic.
+        topic: String,
+    },
 }
 
 /// The events of one HTTP request: `headers` as (name, value) pairs in any letter case, and
@@ -277,6 +296,14 @@ pub fn original(recorded: &RecordedEvent) -> Option<OriginalCloudEvent<'_>> {
         position: recorded.position,
         stream_id: &recorded.stream_id,
         stream_version: recorded.stream_version,
+        topic: topic_of(&recorded.stream_id, &recorded.event.event_type, &recorded.event.source),
+    })
+}
+
+/// `recorded` as Vigil lists it; never fails, whatever the stored data.
+pub fn listed(recorded: &RecordedEvent) -> Listed<'_> {
+    original(recorded).map(Listed::External).unwrap_or_else(|| Listed::Vigil {
+        event: recorded.to_cloud_event(),
         topic: topic_of(&recorded.stream_id, &recorded.event.event_type, &recorded.event.source),
     })
 }

@@ -475,6 +475,7 @@ async fn the_listing_gives_every_event_its_topic_and_filters_by_topic() {
     let (_, hosts) = s.get("/api/v1/events?topic=hosts").await;
     assert!(hosts["items"].as_array().unwrap().iter().all(|e| e["topic"] == "hosts" && e["type"] == "HostRegistered"));
     assert_eq!(hosts["items"].as_array().unwrap().len(), 1);
+    assert_eq!(hosts["items"][0]["data"]["hostname"], "suse", "Vigil's events keep their envelope");
     let (_, ci) = s.get("/api/v1/events?topic=external./ci").await;
     assert_eq!(ids(&ci), ["1", "3"]);
     let (_, ci_and_below) = s.get("/api/v1/events?topic=external./ci*").await;

@@ -525,3 +525,25 @@ fn a_vigil_event_or_a_broken_row_has_no_original() {
         r#"{"id":"x","position":17,"streamid":"external-1","streamversion":3,"topic":"external.https://ci.example.com"}"#
     );
 }
+
+#[test]
+fn every_event_is_listed_with_its_topic_and_an_outside_one_as_it_was_sent() {
+    let mut event = parse_structured(&with("")).unwrap().into_new_event(DateTime::UNIX_EPOCH, Uuid::nil());
+    let stream_id = stream_of("https://ci.example.com");
+    let outside = serde_json::to_value(listed(&recorded(event.clone(), &stream_id))).unwrap();
+    assert_eq!(outside["type"], "build.failed");
+    assert_eq!(outside["topic"], "external.https://ci.example.com");
+    assert!(outside.get("data").is_none() && outside.get("schemaversion").is_none(), "{outside}");
+
+    event.event_type = "HeartbeatFailed".to_owned();
+    event.data = r#"{"host_id": "h-1"}"#.to_owned();
+    let own = serde_json::to_value(listed(&recorded(event.clone(), "host-1"))).unwrap();
+    assert_eq!(own["topic"], "heartbeats");
+    assert_eq!(own["data"], serde_json::json!({"host_id": "h-1"}));
+    assert_eq!((own["streamid"].as_str(), own["position"].as_u64()), (Some("host-1"), Some(17)));
+
+    // An outside row that does not read back is still listed, in the envelope.
+    event.data = "not json".to_owned();
+    let broken = serde_json::to_value(listed(&recorded(event, &stream_id))).unwrap();
+    assert_eq!((broken["data"].is_null(), broken["topic"].as_str()), (true, Some("external.https://ci.example.com")));
+}

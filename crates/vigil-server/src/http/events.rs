@@ -13,9 +13,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
-use vigil_kernel::envelope::{CloudEvent, RecordedEvent};
+use vigil_kernel::envelope::RecordedEvent;
 use vigil_kernel::store::EventQuery;
-use vigil_reactions::cloudevents::{self, OriginalCloudEvent, Refusal};
+use vigil_reactions::cloudevents::{self, Listed, Refusal};
 use vigil_reactions::topic::{Pattern, topic_of};
 
 use super::error::ApiError;
@@ -32,19 +32,6 @@ pub(super) struct EventPage<'a> {
     items: Vec<Listed<'a>>,
     /// Where the next page starts (`after`); `null` at the end.
     next_after: Option<u64>,
-}
-
-/// One listed event: an outside one as it was sent, one of Vigil's in Vigil's envelope; both
-/// with Vigil's coordinates and topic as extension attributes.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Listed<'a> {
-    External(OriginalCloudEvent<'a>),
-    Vigil {
-        #[serde(flatten)]
-        event: CloudEvent<'a>,
-        topic: String,
-    },
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -116,21 +103,13 @@ pub(super) async fn list(
         after = last;
         next = Some(last);
     }
-    let items: Vec<Listed<'_>> = events.iter().map(listed).collect();
+    let items: Vec<Listed<'_>> = events.iter().map(cloudevents::listed).collect();
     // Serialised as it is, not through a `Value`, so no stored event data can fail the answer.
     Ok((decision, Json(EventPage { items, next_after: next })).into_response())
 }
 
 fn topic_of_event(e: &RecordedEvent) -> String {
     topic_of(&e.stream_id, &e.event.event_type, &e.event.source)
-}
-
-/// An outside event as sent; one of Vigil's, or an outside one whose stored data does not
-/// read back, in Vigil's envelope.
-fn listed(e: &RecordedEvent) -> Listed<'_> {
-    cloudevents::original(e)
-        .map(Listed::External)
-        .unwrap_or_else(|| Listed::Vigil { event: e.to_cloud_event(), topic: topic_of_event(e) })
 }
 
 /// A CloudEvent in the JSON format (documentation of the body; the handler reads the body
