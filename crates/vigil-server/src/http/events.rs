@@ -188,6 +188,8 @@ pub(super) struct PublishedEvent {
     )),
     responses(
         (status = 202, description = "Every event is stored (now, or before: `duplicate`)", body = Published),
+        (status = 400, description = "An invalid event, or a body not of its mode (not JSON, not UTF-8, a batch \
+            that is not an array): the message names the event, attribute or header", body = super::error::ErrorBody),
         (status = 415, description = "No CloudEvents mode Vigil reads (a structured format other than JSON, \
             another charset, or neither a CloudEvents type nor `ce-` headers)", body = super::error::ErrorBody),
     ))]
