@@ -510,6 +510,7 @@ fn validate<V: Borrow<RawValue>>(members: &[(String, V)], place: Place<'_>) -> R
                 data_base64 = true;
             }
             _ if !is_attribute_name(name) => return Err(problem(format!("{} {NAME_RULE}", json_string(name)))),
+            _ if is_null(value) => continue,
             _ if VIGIL_ATTRIBUTES.contains(&name.as_str()) => {
                 return Err(problem(format!(
                     "{} is reserved: Vigil lists every event with its own {}",
@@ -517,7 +518,6 @@ fn validate<V: Borrow<RawValue>>(members: &[(String, V)], place: Place<'_>) -> R
                     VIGIL_ATTRIBUTES.join(", ")
                 )));
             }
-            _ if is_null(value) => continue,
             "specversion" => {}
             "id" | "type" | "subject" | "source" | "time" | "datacontenttype" | "dataschema" => {
                 let text = string_value(value).map_err(problem)?;

@@ -74,6 +74,7 @@ fn structured_events_are_accepted_or_refused_as_the_spec_says() {
         ("an extension name over 20 characters (a SHOULD)", with(r#""abcdefghijklmnopqrstuvwxyz": 1"#), ""),
         ("an empty extension string", with(r#""extempty": """#), ""),
         ("a null extension", with(r#""extnull": null"#), ""),
+        ("one of Vigil's names, null: absent", with(r#""topic": null"#), ""),
         ("a quoted media type parameter", with(r#""datacontenttype": "multipart/mixed; boundary=\"a;b\"""#), ""),
         // Required attributes missing or empty.
         ("no specversion", format!(r#"{{"id": "e", "type": "t", {src}}}"#), "specversion: missing: a CloudEvent has specversion, id, source and type"),
