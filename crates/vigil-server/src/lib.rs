@@ -26,6 +26,7 @@ pub mod commands;
 pub mod config;
 pub mod decisions;
 pub mod discovery_log;
+pub mod external;
 pub mod gate;
 pub mod heartbeats;
 pub mod http;

@@ -32,7 +32,9 @@ reasons := {msg} if {
 agent_commands := {"SubmitDiscovery", "RecordHeartbeat"}
 
 # Policy and token management stays with admins: an operator who could publish a policy
-# or mint a token could grant themselves anything.
+# or mint a token could grant themselves anything. Publishing outside events
+# (`PublishEvents`, CloudEvents through POST /api/v1/events) is not management: it grants
+# nothing, so operators may do it as admins may; viewers and agents may not.
 management_prefixes := ["PublishPolicy", "RetirePolicy", "CreateToken", "RevokeToken", "AddActionRule", "RemoveActionRule"]
 
 # Kinds whose permissions come from their roles.

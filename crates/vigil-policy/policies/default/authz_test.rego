@@ -45,6 +45,25 @@ test_operator_denial_names_the_admin_role if {
 	contains(reason, "requires role admin")
 }
 
+test_operators_and_admins_may_publish_events if {
+	authz.allow with input as request("user", ["operator"], "PublishEvents")
+	authz.allow with input as request("service", ["operator"], "PublishEvents")
+	authz.allow with input as request("user", ["admin"], "PublishEvents")
+}
+
+test_viewers_and_agents_may_not_publish_events if {
+	not authz.allow with input as request("user", ["viewer"], "PublishEvents")
+	not authz.allow with input as request("service", [], "PublishEvents")
+	not authz.allow with input as request("agent", ["operator"], "PublishEvents")
+}
+
+test_a_viewer_is_told_why_it_may_not_publish_events if {
+	reasons := authz.reasons with input as request("user", ["viewer"], "PublishEvents")
+	some reason in reasons
+	contains(reason, "only run read commands")
+	contains(reason, "PublishEvents")
+}
+
 test_viewer_may_read if {
 	authz.allow with input as request("user", ["viewer"], "ReadHost")
 }

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The body is well-formed but its content is wrong; names the field.
     #[error("{0}")]
     Unprocessable(String),
+    /// The body's `Content-Type` is none the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A dependency (the store) is not available; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -64,6 +67,7 @@ impl IntoResponse for ApiError {
             ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "request failed");

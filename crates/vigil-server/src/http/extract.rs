@@ -19,6 +19,29 @@ impl<T: DeserializeOwned> FromRequest<Arc<App>> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, ApiError> {
+        let RawBody(bytes) = RawBody::from_request(req, app).await?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || !matches!(inner.classify(), serde_json::error::Category::Data) {
+                ApiError::Unprocessable(format!("body is not valid JSON for this endpoint: {inner}"))
+            } else {
+                ApiError::Unprocessable(format!("{path}: {inner}"))
+            }
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+/// A body as bytes, for an endpoint that reads it by its content type: the same limit (413)
+/// and deadline (408) as [`JsonBody`].
+pub struct RawBody(pub axum::body::Bytes);
+
+impl FromRequest<Arc<App>> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, ApiError> {
         let limit = app.config.max_body_bytes;
         // A `Content-Length` over the limit is refused before a byte of the body is read
         // (the body's size hint is exactly its announced length).
@@ -41,17 +64,7 @@ impl<T: DeserializeOwned> FromRequest<Arc<App>> for JsonBody<T> {
         if bytes.len() > limit {
             return Err(ApiError::TooLarge { limit });
         }
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || !matches!(inner.classify(), serde_json::error::Category::Data) {
-                ApiError::Unprocessable(format!("body is not valid JSON for this endpoint: {inner}"))
-            } else {
-                ApiError::Unprocessable(format!("{path}: {inner}"))
-            }
-        })?;
-        Ok(JsonBody(value))
+        Ok(RawBody(bytes))
     }
 }
 

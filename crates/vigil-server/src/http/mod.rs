@@ -97,7 +97,7 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(tags::add_to_sap_system))
         .routes(routes!(tags::remove_from_sap_system))
         .routes(routes!(sap_systems::delete_absent_instance))
-        .routes(routes!(events::list))
+        .routes(routes!(events::list, events::publish))
         .routes(routes!(discoveries::list))
         .routes(routes!(policies::decisions))
         .routes(routes!(policies::list, policies::publish))

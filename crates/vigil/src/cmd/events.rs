@@ -1,4 +1,5 @@
-//! `vigil events list|tail`: read the store of a data directory directly.
+//! `vigil events list|tail`: read the store of a data directory directly, and print each
+//! event as the API lists it (an outside one as it was sent, each with its topic).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -49,7 +50,7 @@ fn print(events: &[RecordedEvent]) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     for e in events {
-        serde_json::to_writer(&mut out, &e.to_cloud_event())?;
+        serde_json::to_writer(&mut out, &vigil_reactions::cloudevents::listed(e))?;
         out.write_all(b"\n")?;
     }
     Ok(())
