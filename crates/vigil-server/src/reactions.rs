@@ -157,10 +157,11 @@ async fn watch_rules_file(book: Arc<RuleBook>, mut shutdown: watch::Receiver<boo
     }
 }
 
-/// How a stored event looks to rules and actions: its CloudEvents JSON.
+/// How a stored event looks to rules and actions: as the API lists it (an outside event as
+/// it was sent), with its `topic`.
 pub fn encoder() -> Encoder {
     Arc::new(|recorded: &RecordedEvent| {
-        serde_json::to_string(&recorded.to_cloud_event()).unwrap_or_else(|_| "null".to_owned())
+        serde_json::to_string(&vigil_reactions::cloudevents::listed(recorded)).unwrap_or_else(|_| "null".to_owned())
     })
 }
 

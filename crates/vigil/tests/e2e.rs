@@ -16,6 +16,9 @@ mod python;
 #[allow(dead_code)]
 #[path = "../../vigil-reactions/tests/support/smtp.rs"]
 mod smtp;
+#[allow(dead_code)]
+#[path = "../../vigil-reactions/tests/support/standard_webhooks.rs"]
+mod standard_webhooks;
 
 fn fixtures() -> PathBuf {
     std::env::var_os("VIGIL_FIXTURES")
@@ -923,4 +926,227 @@ program = "{}"
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(failed["error"].as_str().unwrap().contains("cluster is busy"), "{failed}");
+}
+
+/// POSTs raw bytes with the given headers; the status and the JSON answer.
+fn post_raw(base: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut request =
+        format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// A webhook rule for outside events of `event_type`.
+fn webhook_rule(name: &str, event_type: &str, url: &str, secret: &str, extra: &str) -> String {
+    format!(
+        "[[rule]]\nname = \"{name}\"\non = \"{event_type}\"\ntopic = \"external.*\"\n{extra}\n[rule.action]\nkind = \"webhook\"\nurl = \"{url}\"\nsecret = \"{secret}\"\n\n"
+    )
+}
+
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+#[test]
+fn outside_cloudevents_in_all_three_http_modes_trigger_signed_webhooks_once_each() {
+    let Some(verifier) = standard_webhooks::Verifier::start(WEBHOOK_SECRET) else { return };
+    let data = tempfile::tempdir().unwrap();
+    let rules = data.path().join("actions.toml");
+    std::fs::write(
+        &rules,
+        webhook_rule("build-failed", "com.example.build.failed", &verifier.url("/hooks"), WEBHOOK_SECRET, ""),
+    )
+    .unwrap();
+    let rules_arg = rules.display().to_string();
+    let server = Server::start(data.path(), free_port(), &["--actions-file", &rules_arg]);
+    let bearer = format!("Bearer {}", server.token);
+    let event = |id: &str| json!({"specversion": "1.0", "id": id, "source": "https://ci.example.com", "type": "com.example.build.failed", "data": {"job": id}});
+
+    let structured = event("build-1").to_string();
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/cloudevents+json")];
+    assert_eq!(post_raw(&server.base, "/api/v1/events", &headers, &structured).0, 202);
+    let binary = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+        ("ce-specversion", "1.0"),
+        ("ce-id", "build-2"),
+        ("ce-source", "https://ci.example.com"),
+        ("ce-type", "com.example.build.failed"),
+    ];
+    assert_eq!(post_raw(&server.base, "/api/v1/events", &binary, r#"{"job": "build-2"}"#).0, 202);
+    let batch = json!([event("build-3"), event("build-4")]).to_string();
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/cloudevents-batch+json")];
+    assert_eq!(post_raw(&server.base, "/api/v1/events", &headers, &batch).0, 202);
+    // Sent again: a duplicate, stored once, fired once.
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/cloudevents+json")];
+    let (status, again) = post_raw(&server.base, "/api/v1/events", &headers, &structured);
+    assert_eq!(status, 202);
+    assert_eq!(again["events"][0]["duplicate"], true, "{again}");
+
+    let deliveries = verifier.wait_for_deliveries(4, Duration::from_secs(30));
+    assert!(deliveries.iter().all(|d| d.verified), "every signature verifies: {deliveries:?}");
+    let mut sent: Vec<_> = deliveries.iter().map(|d| d.body["id"].as_str().unwrap().to_owned()).collect();
+    sent.sort();
+    assert_eq!(sent, ["build-1", "build-2", "build-3", "build-4"]);
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.body["source"] == "https://ci.example.com"
+                && d.body["topic"] == "external.https://ci.example.com")
+    );
+    assert_eq!(deliveries.iter().find(|d| d.body["id"] == "build-2").unwrap().body["data"]["job"], "build-2");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(verifier.deliveries().len(), 4, "the duplicate fired nothing");
+}
+
+/// An HTTP receiver on loopback that answers each request with the next status in line
+/// (200 once the line is empty) and records each request's `webhook-id` and status.
+struct FlakyReceiver {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, u16)>>>,
+}
+
+impl FlakyReceiver {
+    fn start(answers: &[u16]) -> FlakyReceiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let answers = std::sync::Arc::new(std::sync::Mutex::new(
+            answers.iter().copied().collect::<std::collections::VecDeque<_>>(),
+        ));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (queue, record) = (answers, seen.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let (mut length, mut id) = (0usize, String::new());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("webhook-id:") {
+                        id = line["webhook-id:".len()..].trim().to_owned();
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let status = queue.lock().unwrap().pop_front().unwrap_or(200);
+                record.lock().unwrap().push((id, status));
+                let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        FlakyReceiver { port, seen }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hooks", self.port)
+    }
+
+    fn seen(&self) -> Vec<(String, u16)> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, what: &str, done: impl Fn(&[(String, u16)]) -> bool) {
+        let started = Instant::now();
+        while !done(&self.seen()) {
+            assert!(started.elapsed() < Duration::from_secs(30), "{what}: {:?}", self.seen());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn a_failing_receiver_gets_retries_across_a_kill_9_then_dead_letters_and_a_redrive_and_nothing_twice() {
+    let receiver = FlakyReceiver::start(&[500, 503]);
+    let data = tempfile::tempdir().unwrap();
+    let rules = data.path().join("actions.toml");
+    let backoff = "max_attempts = 4\nbackoff = { initial = \"1500ms\", max = \"1500ms\" }";
+    let doomed = "max_attempts = 2\nbackoff = { initial = \"100ms\", max = \"100ms\" }";
+    std::fs::write(
+        &rules,
+        webhook_rule("retried", "com.example.retried", &receiver.url(), WEBHOOK_SECRET, backoff)
+            + &webhook_rule("doomed", "com.example.doomed", &closed_port_url(), WEBHOOK_SECRET, doomed),
+    )
+    .unwrap();
+    let rules_arg = rules.display().to_string();
+    let port = free_port();
+    let server = Server::start(data.path(), port, &["--actions-file", &rules_arg]);
+    let bearer = format!("Bearer {}", server.token);
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/cloudevents+json")];
+    let event =
+        json!({"specversion": "1.0", "id": "r-1", "source": "/tests", "type": "com.example.retried"}).to_string();
+    assert_eq!(post_raw(&server.base, "/api/v1/events", &headers, &event).0, 202);
+    // The first attempt is refused; during the backoff the server is killed.
+    receiver.wait_for("the first attempt", |seen| !seen.is_empty());
+    std::thread::sleep(Duration::from_millis(200));
+    server.kill_9();
+    let server = Server::start(data.path(), port, &["--actions-file", &rules_arg]);
+    receiver.wait_for("a successful delivery", |seen| seen.iter().any(|(_, status)| *status == 200));
+    std::thread::sleep(Duration::from_secs(2));
+    let seen = receiver.seen();
+    assert_eq!(seen.iter().filter(|(_, status)| *status == 200).count(), 1, "delivered once: {seen:?}");
+    assert!(seen.iter().all(|(id, _)| id == &seen[0].0), "one execution, one webhook-id: {seen:?}");
+    assert_eq!(seen.len(), 3, "500, 503, 200: {seen:?}");
+
+    // A receiver that is down: two attempts, then the dead letters; a redrive once it is up.
+    let bearer = format!("Bearer {}", server.token);
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/cloudevents+json")];
+    let event =
+        json!({"specversion": "1.0", "id": "d-1", "source": "/tests", "type": "com.example.doomed"}).to_string();
+    assert_eq!(post_raw(&server.base, "/api/v1/events", &headers, &event).0, 202);
+    let started = Instant::now();
+    let dead = loop {
+        let page = server.get("/api/v1/actions/dead_letters");
+        if page["total"] == 1 {
+            break page["items"][0].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no dead letter: {page}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(dead["rule"], "doomed");
+    assert_eq!(dead["attempts"], 2);
+    let execution = server.get(&format!("/api/v1/actions/executions/{}", dead["id"].as_str().unwrap()));
+    let statuses: Vec<_> =
+        execution["history"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["failed", "failed"], "{execution}");
+    let redrive = Command::new(VIGIL)
+        .args(["actions", "redrive", "--all", "--attempts", "1", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(redrive.status.success(), "{}", String::from_utf8_lossy(&redrive.stderr));
+    assert!(String::from_utf8_lossy(&redrive.stderr).contains("1 execution(s) redriven"));
+    let started = Instant::now();
+    loop {
+        let execution = server.get(&format!("/api/v1/actions/executions/{}", dead["id"].as_str().unwrap()));
+        if execution["attempts"] == 3 && execution["status"] == "dead" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the redrive did not run: {execution}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A URL on which nothing listens.
+fn closed_port_url() -> String {
+    format!("http://127.0.0.1:{}/hooks", free_port())
 }
