@@ -67,11 +67,12 @@ Event {{ event.id }} ({{ event.type }}), position {{ event.position }}.
 name = "trento-heartbeat-failed"
 on = "HeartbeatFailed"
 topic = "heartbeats"
+enrich = [{ from = "read_model", name = "host", model = "host" }]
 [rule.action]
 kind = "email"
-subject = "Vigil: host {{ event.subject }} stopped sending heartbeats"
+subject = "Vigil: host {% if enrichment.host %}{{ enrichment.host.hostname }} ({{ event.subject }}){% else %}{{ event.subject }}{% endif %} stopped sending heartbeats"
 body = """
-The heartbeat of host {{ event.subject }} failed at {{ event.time }}: its agent has not been heard from within the heartbeat interval.
+The heartbeat of host {% if enrichment.host %}{{ enrichment.host.hostname }} ({{ event.subject }}){% else %}{{ event.subject }}{% endif %} failed at {{ event.time }}: its agent has not been heard from within the heartbeat interval.
 
 Event {{ event.id }} ({{ event.type }}), position {{ event.position }}.
 """

@@ -37,12 +37,17 @@ type Runs = Arc<Mutex<Vec<(Uuid, u32)>>>;
 struct Scripted {
     url: String,
     runs: Runs,
+    urls: Urls,
 }
+
+/// Every URL run, in order (to tell workflow steps apart).
+type Urls = Arc<Mutex<Vec<String>>>;
 
 #[async_trait]
 impl Action for Scripted {
     async fn run(&self, request: &ActionRequest<'_>) -> Result<ActionOutput, ActionError> {
         self.runs.lock().unwrap().push((request.execution_id, request.attempt));
+        self.urls.lock().unwrap().push(self.url.clone());
         match self.url.as_str() {
             "test://ok" => Ok(ActionOutput { detail: json!({"status": 200}) }),
             "test://fail" => Err(ActionError::Retryable("receiver answered 500".into())),
@@ -60,13 +65,16 @@ impl Action for Scripted {
 
 struct Kinds {
     runs: Runs,
+    urls: Urls,
 }
 
 #[async_trait]
 impl ActionKinds for Kinds {
     fn build(&self, spec: &ActionSpec) -> Result<Arc<dyn Action>, String> {
         match spec {
-            ActionSpec::Webhook(hook) => Ok(Arc::new(Scripted { url: hook.url.clone(), runs: self.runs.clone() })),
+            ActionSpec::Webhook(hook) => {
+                Ok(Arc::new(Scripted { url: hook.url.clone(), runs: self.runs.clone(), urls: self.urls.clone() }))
+            }
             other => Err(format!("{} is not scripted here", other.kind())),
         }
     }
@@ -142,11 +150,22 @@ async fn start(
     runs: &Runs,
     policies: PolicySet,
 ) -> Service {
+    start_with(path, rules, file, runs, &Urls::default(), policies).await
+}
+
+async fn start_with(
+    path: &Path,
+    rules: Vec<Rule>,
+    file: Option<std::path::PathBuf>,
+    runs: &Runs,
+    urls: &Urls,
+    policies: PolicySet,
+) -> Service {
     let db = Db::open(path, DbOptions { durability: Durability::Full, ..DbOptions::default() }).unwrap();
     let store: Arc<dyn EventStore> = Arc::new(SqliteEventStore::open(db.clone()).await.unwrap());
     let executions = ExecutionStore::open(db).await.unwrap();
     executions.start_at(*store.head().borrow()).await.unwrap();
-    let kinds = Arc::new(Kinds { runs: runs.clone() });
+    let kinds = Arc::new(Kinds { runs: runs.clone(), urls: urls.clone() });
     let book = Arc::new(RuleBook::open(Vec::new(), file, rules, PolicyLimits::default(), kinds.clone()).unwrap());
     let audit = Arc::new(Audit::default());
     let ports = Ports {
@@ -501,11 +520,43 @@ async fn rules_reloaded_from_their_file_while_events_flow_lose_no_event() {
 
 #[test]
 fn a_second_rule_for_one_event_type_is_refused_with_the_first_ones_name() {
-    let kinds = Arc::new(Kinds { runs: Runs::default() });
+    let kinds = Arc::new(Kinds { runs: Runs::default(), urls: Urls::default() });
     let rules = vec![rule("one", "HeartbeatFailed", "test://ok", ""), rule("two", "HeartbeatFailed", "test://ok", "")];
     let error = RuleBook::open(Vec::new(), None, rules, PolicyLimits::default(), kinds).err().unwrap();
     assert_eq!(
         error.to_string(),
         "rule two: event type HeartbeatFailed already has rule one (from the API); each event type triggers exactly one action"
     );
+}
+
+fn workflow(second: &str) -> Rule {
+    let text = format!(
+        "[[rule]]\nname = \"flow\"\non = \"HeartbeatFailed\"\n[rule.action]\nkind = \"workflow\"\n[[rule.action.steps]]\nkind = \"webhook\"\nurl = \"test://ok\"\n[[rule.action.steps]]\nkind = \"webhook\"\nurl = \"{second}\"\n"
+    );
+    RuleSet::from_toml(&text).unwrap().iter().next().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_workflow_cut_off_by_a_crash_resumes_at_the_step_it_stopped_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let (runs, urls) = (Runs::default(), Urls::default());
+    let path = dir.path().join("v.db");
+    let service =
+        start_with(&path, vec![workflow("test://slow")], None, &runs, &urls, PolicySet::default_bundle()).await;
+    let event = service.append("HeartbeatFailed", json!({})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !urls.lock().unwrap().contains(&"test://slow".to_owned()) {
+        assert!(tokio::time::Instant::now() < deadline, "the second step never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    service.kill().await;
+    // The second step is fixed before the restart; the first one must not run again.
+    let service =
+        start_with(&path, vec![workflow("test://fail-once")], None, &runs, &urls, PolicySet::default_bundle()).await;
+    service.wait_for(Status::Succeeded, 1).await;
+    assert_eq!(*urls.lock().unwrap(), ["test://ok", "test://slow", "test://fail-once"]);
+    let execution = service.executions.for_event(event).await.unwrap().remove(0);
+    let steps: Vec<_> = execution.history.iter().map(|a| (a.attempt, a.step, a.status.as_str())).collect();
+    assert_eq!(steps, [(1, 0, "succeeded"), (1, 1, "lease_expired"), (2, 1, "succeeded")]);
+    service.stop().await;
 }

@@ -776,7 +776,9 @@ fn the_default_rules_mail_a_real_smtp_server_once_when_a_replayed_hosts_heartbea
         assert!(started.elapsed() < Duration::from_secs(30), "no mail about {agent}: {:?}", sink.messages());
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert_eq!(mail.header("Subject").unwrap(), format!("Vigil: host {agent} stopped sending heartbeats"));
+    // The host's name comes from the hosts read model (the rule's enrichment).
+    let hostname = server.get(&format!("/api/v1/hosts/{agent}"))["hostname"].as_str().unwrap().to_owned();
+    assert_eq!(mail.header("Subject").unwrap(), format!("Vigil: host {hostname} ({agent}) stopped sending heartbeats"));
     assert_eq!(mail.header("To").unwrap(), "sap-ops@example.com");
     assert!(mail.body.contains("HeartbeatFailed"), "{}", mail.body);
 
@@ -789,6 +791,7 @@ fn the_default_rules_mail_a_real_smtp_server_once_when_a_replayed_hosts_heartbea
     assert_eq!(execution["rule"], "trento-heartbeat-failed");
     assert_eq!(execution["status"], "succeeded", "{history}");
     assert_eq!(execution["history"][0]["admission"]["allow"], true);
+    assert_eq!(execution["history"][0]["enrichment"]["host"]["hostname"], hostname.as_str());
     assert!(history["explanation"].as_str().unwrap().contains("ran its action"));
     std::thread::sleep(Duration::from_secs(1));
     let about_agent = sink.messages().iter().filter(|m| about(m)).count();
@@ -1149,4 +1152,68 @@ fn a_failing_receiver_gets_retries_across_a_kill_9_then_dead_letters_and_a_redri
 /// A URL on which nothing listens.
 fn closed_port_url() -> String {
     format!("http://127.0.0.1:{}/hooks", free_port())
+}
+
+#[test]
+fn a_command_action_deregisters_a_host_whose_heartbeat_failed_through_the_gate() {
+    let data = tempfile::tempdir().unwrap();
+    let rules = data.path().join("actions.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[rule]]
+name = "deregister-silent-hosts"
+on = "HeartbeatFailed"
+[rule.action]
+kind = "command"
+command = "RequestHostDeregistration"
+params = { host_id = "{{ event.subject }}" }
+"#,
+    )
+    .unwrap();
+    let rules_arg = rules.display().to_string();
+    let server = Server::start(
+        data.path(),
+        free_port(),
+        &[
+            "--actions-file",
+            &rules_arg,
+            "--heartbeat-interval",
+            "300ms",
+            "--heartbeat-allowed-missed",
+            "0",
+            "--heartbeat-tolerance",
+            "200ms",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let agents = host_scenario(dir.path(), 2);
+    let replayed = Command::new(VIGIL)
+        .args(["replay", "--server-url", &server.base, "--data-dir"])
+        .arg(data.path())
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    assert!(heartbeat(&server.base, &key, &agents[0]));
+    // The silent host is deregistered by the rule; the other never had a heartbeat to fail.
+    let started = Instant::now();
+    loop {
+        let host = get(&format!("{}/api/v1/hosts/{}", server.base, agents[0]), Some(&server.token));
+        if host.as_ref().is_none_or(|h| !h["deregistered_at"].is_null()) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the host was never deregistered: {host:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let failed = server.get(&format!("/api/v1/events?type=HeartbeatFailed&subject={}", agents[0]));
+    let history = server.get(&format!("/api/v1/events/{}/actions", failed["items"][0]["id"].as_str().unwrap()));
+    let attempt = &history["executions"][0]["history"][0];
+    assert_eq!(attempt["status"], "succeeded", "{history}");
+    assert!(attempt["detail"]["decision_id"].is_string(), "the command went through the gate: {history}");
+    let requested = server.get(&format!("/api/v1/events?type=HostDeregistrationRequested&subject={}", agents[0]));
+    assert_eq!(requested["items"].as_array().unwrap().len(), 1);
+    assert!(get(&format!("{}/api/v1/hosts/{}", server.base, agents[1]), Some(&server.token)).is_some());
 }
