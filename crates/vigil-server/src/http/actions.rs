@@ -137,6 +137,20 @@ pub(super) struct ExecutionParams {
     offset: u32,
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DeadLetterParams {
+    /// Only this rule.
+    rule: Option<String>,
+    /// At most this many (1 to 1000, default 100).
+    #[param(maximum = 4294967295.0)]
+    limit: Option<u32>,
+    /// Skip this many.
+    #[serde(default)]
+    #[param(maximum = 4294967295.0)]
+    offset: u32,
+}
+
 /// A page of executions.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ExecutionPage {
@@ -188,14 +202,15 @@ pub(super) async fn execution(
     Ok((decision, Json(view.ok_or_else(|| ApiError::NotFound(format!("there is no execution {id}")))?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/actions/dead_letters", tag = "actions", params(ExecutionParams),
+#[utoipa::path(get, path = "/api/v1/actions/dead_letters", tag = "actions", params(DeadLetterParams),
     responses((status = 200, description = "Executions whose last attempt failed, waiting for a redrive", body = ExecutionPage)))]
 pub(super) async fn dead_letters(
     State(app): State<Arc<App>>,
     caller: Caller,
-    QueryParams(params): QueryParams<ExecutionParams>,
+    QueryParams(params): QueryParams<DeadLetterParams>,
 ) -> Result<Decided<ExecutionPage>, ApiError> {
     let decision = authorize_read(&app, &caller, "ReadActions").await?;
+    let params = ExecutionParams { status: None, rule: params.rule, limit: params.limit, offset: params.offset };
     Ok((decision, Json(page(&app, params, Some(Status::Dead)).await?)))
 }
 
