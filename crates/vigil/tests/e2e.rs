@@ -596,29 +596,10 @@ fn schemathesis() -> Option<PathBuf> {
         eprintln!("SKIPPED: VIGIL_SKIP_SCHEMATHESIS is set, the API is not checked against its OpenAPI document");
         return None;
     }
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("schemathesis-{VERSION}"));
-    let st = venv.join("bin/st");
-    if st.exists() {
-        return Some(st);
-    }
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: no python3 on this machine to run schemathesis");
-        return None;
-    }
-    let created = Command::new("python3").args(["-m", "venv"]).arg(&venv).output().unwrap();
-    assert!(created.status.success(), "python3 -m venv: {}", String::from_utf8_lossy(&created.stderr));
-    let installed = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", &format!("schemathesis=={VERSION}")])
-        .output()
-        .unwrap();
-    if !installed.status.success() {
-        let _ = std::fs::remove_dir_all(&venv);
-        panic!(
-            "could not install schemathesis {VERSION} from PyPI (set VIGIL_SKIP_SCHEMATHESIS=1 to skip): {}",
-            String::from_utf8_lossy(&installed.stderr)
-        );
-    }
-    Some(st)
+    let requirement = format!("schemathesis=={VERSION}");
+    // The environment's Python, which runs `schemathesis.cli` (its `st` script is not used:
+    // the environment is made under another name and renamed, which its shebang does not follow).
+    python::venv(&[&requirement], "the check of the API against its OpenAPI document")
 }
 
 /// The running binary answers as `GET /api/openapi.json` says: schemathesis generates
@@ -629,24 +610,18 @@ fn schemathesis() -> Option<PathBuf> {
 /// and why). A CI-sized run; `VIGIL_SCHEMATHESIS_EXAMPLES` and `_SEED` change it.
 #[test]
 fn the_api_answers_as_its_openapi_document_says() {
-    let Some(st) = schemathesis() else { return };
+    let Some(python) = schemathesis() else { return };
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), free_port(), &["--read-wait", "200ms"]);
-    let replayed = Command::new(VIGIL)
-        .args(["replay", "--server-url", &server.base, "--data-dir"])
-        .arg(data.path())
-        .arg(fixtures().join("scenarios/hana-scale-up-angi"))
-        .output()
-        .unwrap();
-    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
-    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
-    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    replay_into(&server, data.path(), &fixtures().join("scenarios/hana-scale-up-angi"));
+    let key = agent_key(data.path());
     assert!(key.starts_with("vigil_"), "{key}");
 
     let examples = std::env::var("VIGIL_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "20".into());
     let seed = std::env::var("VIGIL_SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".into());
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis.toml");
-    let output = Command::new(&st)
+    let output = Command::new(&python)
+        .args(["-m", "schemathesis.cli"])
         .arg("--config-file")
         .arg(&config)
         .args(["run", &format!("{}/api/openapi.json", server.base)])
@@ -751,15 +726,8 @@ fn the_default_rules_mail_a_real_smtp_server_once_when_a_replayed_hosts_heartbea
             "200ms",
         ],
     );
-    let replayed = Command::new(VIGIL)
-        .args(["replay", "--server-url", &server.base, "--data-dir"])
-        .arg(data.path())
-        .arg(fixtures().join("scenarios/hana-diskless-sbd"))
-        .output()
-        .unwrap();
-    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
-    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
-    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    replay_into(&server, data.path(), &fixtures().join("scenarios/hana-diskless-sbd"));
+    let key = agent_key(data.path());
     let agent = "0f6e6491-21f2-495e-9f2d-bc50b872efaf";
     for _ in 0..5 {
         assert!(heartbeat(&server.base, &key, agent), "the heartbeat was refused");
@@ -870,13 +838,7 @@ program = "{}"
     .unwrap();
     let rules_arg = rules.display().to_string();
     let server = Server::start(data.path(), free_port(), &["--actions-file", &rules_arg, "--allow-programs", "true"]);
-    let replayed = Command::new(VIGIL)
-        .args(["replay", "--server-url", &server.base, "--data-dir"])
-        .arg(data.path())
-        .arg(fixtures().join("scenarios/hana-diskless-sbd"))
-        .output()
-        .unwrap();
-    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+    replay_into(&server, data.path(), &fixtures().join("scenarios/hana-diskless-sbd"));
     let host = "0f6e6491-21f2-495e-9f2d-bc50b872efaf";
 
     let catalog = server.get("/api/v1/operations");
@@ -1188,15 +1150,8 @@ params = { host_id = "{{ event.subject }}" }
     );
     let dir = tempfile::tempdir().unwrap();
     let agents = host_scenario(dir.path(), 2);
-    let replayed = Command::new(VIGIL)
-        .args(["replay", "--server-url", &server.base, "--data-dir"])
-        .arg(data.path())
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
-    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data.path()).output().unwrap();
-    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    replay_into(&server, data.path(), dir.path());
+    let key = agent_key(data.path());
     assert!(heartbeat(&server.base, &key, &agents[0]));
     // The silent host is deregistered by the rule; the other never had a heartbeat to fail.
     let started = Instant::now();
@@ -1216,4 +1171,21 @@ params = { host_id = "{{ event.subject }}" }
     let requested = server.get(&format!("/api/v1/events?type=HostDeregistrationRequested&subject={}", agents[0]));
     assert_eq!(requested["items"].as_array().unwrap().len(), 1);
     assert!(get(&format!("{}/api/v1/hosts/{}", server.base, agents[1]), Some(&server.token)).is_some());
+}
+
+/// `vigil replay DIR` against `server`, whose data directory holds the agent key.
+fn replay_into(server: &Server, data_dir: &Path, dir: &Path) {
+    let replayed = Command::new(VIGIL)
+        .args(["replay", "--server-url", &server.base, "--data-dir"])
+        .arg(data_dir)
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+}
+
+/// The agent key of a data directory.
+fn agent_key(data_dir: &Path) -> String {
+    let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data_dir).output().unwrap();
+    String::from_utf8(key.stdout).unwrap().trim().to_owned()
 }

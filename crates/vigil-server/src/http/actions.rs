@@ -257,8 +257,8 @@ pub(super) struct EventActions {
     executions: Vec<ExecutionView>,
 }
 
-#[utoipa::path(get, path = "/api/v1/events/{id}/actions", tag = "actions",
-    params(("id" = uuid::Uuid, Path, description = "The event id")),
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/actions", tag = "actions",
+    params(("event_id" = uuid::Uuid, Path, description = "The event's id in Vigil (`event_id` in the answer of POST /api/v1/events)")),
     responses((status = 200, description = "Why the event did or did not fire", body = EventActions)))]
 pub(super) async fn for_event(
     State(app): State<Arc<App>>,
