@@ -124,6 +124,13 @@ pub struct LoadgenArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ActionsCommand {
+    /// Check a rules file (`actions.toml`) as the server would load it: the tables parse, one
+    /// rule per event type, conditions compile, templates, URLs and secrets are well-formed.
+    /// Exits 1 with the first problem.
+    Check {
+        /// The rules file.
+        file: PathBuf,
+    },
     /// List the executions in the dead letters (their last attempt failed).
     DeadLetters(DataDirArg),
     /// Give dead executions more attempts, due now: one by id, or all with --all. The
