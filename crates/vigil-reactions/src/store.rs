@@ -348,22 +348,27 @@ impl ExecutionStore {
             .write(move |conn| {
                 insert_attempt(conn, id, &record)?;
                 conn.execute(
-                    "UPDATE action_executions SET step = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'running'",
-                    params![id.as_bytes(), record.step + 1, micros(record.finished_at)],
+                    "UPDATE action_executions SET step = ?2, updated_at = ?3
+                     WHERE id = ?1 AND status = 'running' AND attempts = ?4",
+                    params![id.as_bytes(), record.step + 1, micros(record.finished_at), record.attempt],
                 )
             })
             .await?
             .map(|_| ())?)
     }
 
-    /// Ends an attempt: records it and moves the execution on as `next` says (or to
-    /// `final_status` for a denial or a cancellation).
-    pub async fn finish(&self, id: Uuid, record: AttemptRecord, outcome: Outcome) -> Result<(), DbError> {
+    /// Ends an attempt: records it and moves the execution on as `outcome` says. Only the
+    /// attempt that holds the execution does: one whose lease ran out (and was counted as
+    /// failed, and perhaps claimed again) changes nothing, which it learns as `false`.
+    pub async fn finish(&self, id: Uuid, record: AttemptRecord, outcome: Outcome) -> Result<bool, DbError> {
         Ok(self
             .db
             .write(move |conn| {
-                insert_attempt(conn, id, &record)?;
-                finish_in(conn, id, &outcome, record.finished_at)
+                let held = finish_in(conn, id, record.attempt, &outcome, record.finished_at)?;
+                if held {
+                    insert_attempt(conn, id, &record)?;
+                }
+                Ok::<_, rusqlite::Error>(held)
             })
             .await??)
     }
@@ -413,7 +418,7 @@ impl ExecutionStore {
                         enrichment: None,
                     };
                     insert_attempt(conn, lease.id, &record)?;
-                    finish_in(conn, lease.id, &Outcome::Next(decide(lease)), now)?;
+                    finish_in(conn, lease.id, lease.attempt, &Outcome::Next(decide(lease)), now)?;
                 }
                 Ok::<_, rusqlite::Error>(expired)
             })
@@ -571,7 +576,14 @@ pub enum Outcome {
     Cancelled(String),
 }
 
-fn finish_in(conn: &Connection, id: Uuid, outcome: &Outcome, now: DateTime<Utc>) -> rusqlite::Result<()> {
+/// Moves a running execution on from attempt `attempt`; whether that attempt still held it.
+fn finish_in(
+    conn: &Connection,
+    id: Uuid,
+    attempt: u32,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
     let (status, due_at, reason) = match outcome {
         Outcome::Next(Next::Succeeded) => (Status::Succeeded, None, None),
         Outcome::Next(Next::RetryAt(at)) => (Status::Pending, Some(micros(*at)), None),
@@ -579,13 +591,13 @@ fn finish_in(conn: &Connection, id: Uuid, outcome: &Outcome, now: DateTime<Utc>)
         Outcome::Denied(reason) => (Status::Denied, None, Some(reason.as_str())),
         Outcome::Cancelled(reason) => (Status::Cancelled, None, Some(reason.as_str())),
     };
-    conn.prepare_cached(
+    let changed = conn.prepare_cached(
         "UPDATE action_executions
          SET status = ?2, due_at = COALESCE(?3, due_at), lease_until = NULL, reason = COALESCE(?4, reason), updated_at = ?5
-         WHERE id = ?1",
+         WHERE id = ?1 AND status = 'running' AND attempts = ?6",
     )?
-    .execute(params![id.as_bytes(), status.as_str(), due_at, reason, micros(now)])?;
-    Ok(())
+    .execute(params![id.as_bytes(), status.as_str(), due_at, reason, micros(now), attempt])?;
+    Ok(changed == 1)
 }
 
 fn insert_attempt(conn: &Connection, id: Uuid, record: &AttemptRecord) -> rusqlite::Result<usize> {

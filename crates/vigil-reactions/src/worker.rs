@@ -338,9 +338,16 @@ impl Worker {
         let error = record.error.clone();
         let decision = record.admission.as_ref().and_then(|a| a.get("decision_id")).cloned();
         let attempt = record.attempt;
-        if let Err(error) = self.store.finish(claimed.id, record, outcome).await {
-            tracing::warn!(%error, execution = %claimed.id, "cannot record an action attempt; its lease will run out and it will be retried");
-            return;
+        match self.store.finish(claimed.id, record, outcome).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(execution = %claimed.id, attempt, "an action attempt ended after its lease ran out; the outcome recorded since stands");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, execution = %claimed.id, "cannot record an action attempt; its lease will run out and it will be retried");
+                return;
+            }
         }
         if status == "dead" {
             tracing::warn!(execution = %claimed.id, rule = %claimed.rule, error = error.as_deref().unwrap_or(""), "an action went to the dead letters");

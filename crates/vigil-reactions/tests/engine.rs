@@ -560,3 +560,55 @@ async fn a_workflow_cut_off_by_a_crash_resumes_at_the_step_it_stopped_at() {
     assert_eq!(steps, [(1, 0, "succeeded"), (1, 1, "lease_expired"), (2, 1, "succeeded")]);
     service.stop().await;
 }
+
+#[tokio::test]
+async fn an_attempt_that_outlived_its_lease_cannot_overwrite_the_attempt_after_it() {
+    use vigil_reactions::execution::{Next, execution_id};
+    use vigil_reactions::store::{AttemptRecord, NewExecution, Outcome};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("v.db"), DbOptions::default()).unwrap();
+    let store = ExecutionStore::open(db).await.unwrap();
+    let event_id = Uuid::now_v7();
+    let id = execution_id(event_id, "hook");
+    let new = NewExecution {
+        id,
+        event_id,
+        rule: "hook".into(),
+        position: 1,
+        event_type: "X".into(),
+        topic: "other".into(),
+        event: "{}".into(),
+        status: Status::Pending,
+        condition: None,
+        max_attempts: 5,
+        reason: None,
+    };
+    let now = Utc::now();
+    store.dispatch(vec![new], 1, now).await.unwrap();
+    let lease = now + chrono::Duration::seconds(1);
+    assert_eq!(store.claim(now, lease, 10).await.unwrap()[0].attempt, 1);
+    // The lease runs out: attempt 1 counts as failed, the execution is retried as attempt 2.
+    let later = lease + chrono::Duration::seconds(1);
+    store.expire_leases(later, false, move |_| Next::RetryAt(later)).await.unwrap();
+    assert_eq!(store.claim(later, later + chrono::Duration::seconds(60), 10).await.unwrap()[0].attempt, 2);
+    let record = |attempt: u32, status: &str| AttemptRecord {
+        attempt,
+        step: 0,
+        started_at: now,
+        finished_at: Utc::now(),
+        status: status.into(),
+        error: None,
+        detail: None,
+        admission: None,
+        enrichment: None,
+    };
+    let stale = store.finish(id, record(1, "succeeded"), Outcome::Next(Next::Succeeded)).await.unwrap();
+    assert!(!stale, "attempt 1 no longer holds the execution");
+    assert_eq!(store.get(id).await.unwrap().unwrap().status, Status::Running, "attempt 2 still runs");
+    let held = store.finish(id, record(2, "succeeded"), Outcome::Next(Next::Succeeded)).await.unwrap();
+    assert!(held);
+    let execution = store.get(id).await.unwrap().unwrap();
+    assert_eq!(execution.status, Status::Succeeded);
+    let statuses: Vec<_> = execution.history.iter().map(|a| a.status.as_str()).collect();
+    assert_eq!(statuses, ["lease_expired", "succeeded"]);
+}
