@@ -764,6 +764,9 @@ fn the_default_rules_mail_a_real_smtp_server_once_when_a_replayed_hosts_heartbea
     std::thread::sleep(Duration::from_secs(1));
     let about_agent = sink.messages().iter().filter(|m| about(m)).count();
     assert_eq!(about_agent, 1, "one heartbeat failure, one mail");
+    let metrics = raw_get(&format!("{}/metrics", server.base));
+    assert!(metrics.contains("vigil_action_attempts_total{kind=\"email\",status=\"succeeded\"}"), "{metrics}");
+    assert!(metrics.contains("vigil_action_start_delay_seconds"), "{metrics}");
 
     // An event no rule names says so.
     let registered = server.get(&format!("/api/v1/events?type=HostRegistered&subject={agent}"));
@@ -1188,4 +1191,17 @@ fn replay_into(server: &Server, data_dir: &Path, dir: &Path) {
 fn agent_key(data_dir: &Path) -> String {
     let key = Command::new(VIGIL).args(["keys", "show", "--data-dir"]).arg(data_dir).output().unwrap();
     String::from_utf8(key.stdout).unwrap().trim().to_owned()
+}
+
+/// The body of a GET that answers text.
+fn raw_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() }
 }
