@@ -184,9 +184,8 @@ impl Worker {
             Err(error) => {
                 let end = AttemptEnd::Failed(error.clone());
                 let next = self.next(rule, claimed, &end);
-                let mut record =
+                let record =
                     record(claimed, claimed.step, started, end.as_str(), Some(format!("enrichment: {error}")), None);
-                record.enrichment = None;
                 self.finish(claimed, record, Outcome::Next(next), Some(rule)).await;
                 return;
             }
