@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server: ingest, event store, read models and the REST API on one SQLite file.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run an agent on this machine: host discovery every 10 s, heartbeat every 5 s.
     Agent(AgentArgs),
     /// Post a directory of recorded discoveries (`<agent_id>_<discovery_type>.json`).
@@ -617,6 +617,9 @@ pub struct BenchActionsArgs {
     /// Seconds of each fsync probe.
     #[arg(long, default_value_t = 3.0)]
     pub baseline_seconds: f64,
+    /// Rows of each raw SQLite insert baseline (as `vigil bench store` inserts them).
+    #[arg(long, default_value_t = 200_000)]
+    pub raw_rows: u64,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -36,8 +36,6 @@ use crate::args::BenchActionsArgs;
 pub const EVENT_TYPE: &str = "BenchEventHappened";
 /// The rule's name.
 pub const RULE: &str = "bench-webhook";
-/// Rows of the raw SQLite baseline, as `vigil bench store` inserts them.
-const RAW_ROWS: u64 = 200_000;
 /// How long a run may go without a new delivery before it is given up.
 const STALL: Duration = Duration::from_secs(60);
 
@@ -65,7 +63,7 @@ pub async fn run(args: BenchActionsArgs) -> anyhow::Result<ExitCode> {
     let mut inserts = Vec::new();
     for _ in 0..args.runs {
         fsyncs.push(fsync_rate(dir.path(), probe)?);
-        inserts.push(raw_sqlite_inserts(dir.path(), RAW_ROWS, durability)?);
+        inserts.push(raw_sqlite_inserts(dir.path(), args.raw_rows, durability)?);
     }
     bar.finish_and_clear();
     let fsync = Figure::new("baseline: fsync (4 KiB write + fdatasync)", "ops/s", fsyncs);
