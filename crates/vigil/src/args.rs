@@ -101,6 +101,15 @@ pub struct LoadgenArgs {
     /// Where the server it starts keeps its data [default: a temporary directory].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// An action rules file for the server it starts (passed as `vigil serve --actions-file`),
+    /// to measure what the actions service costs under the fleet's load.
+    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    pub actions_file: Option<PathBuf>,
+    /// Run a webhook receiver on this loopback address (e.g. 127.0.0.1:9797) for the rules of
+    /// --actions-file to call: it answers 200 at once, checks nothing but counts deliveries and
+    /// repeated `webhook-id`s, and its CPU is the load generator's, not the server's.
+    #[arg(long, value_name = "ADDR")]
+    pub webhook_receiver: Option<SocketAddr>,
     /// Find the most agents the server sustains within the bounds below, starting from
     /// --agents and doubling, then bisecting (a fresh server for each step).
     #[arg(long)]
@@ -446,6 +455,28 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Cold start of the server and projection rebuilds over a large store (10 million events).
     Startup(BenchStartupArgs),
+    /// The actions service: webhook actions per second with durable execution records, and
+    /// latency from event append to action start, beside the fsync and raw SQLite baselines.
+    ///
+    /// Starts the server in this process (`App::start`) on a scratch data directory with a rules
+    /// file holding one rule: a `webhook` action, signed with a `whsec_` secret, on the synthetic
+    /// event type `BenchEventHappened`. The webhook goes to a receiver in this process on
+    /// loopback that answers 200 at once and records when each delivery arrived and its
+    /// `webhook-id` (and checks its signature). Events are appended straight to the event store
+    /// (streams `bench-<uuid>`, `time` = when appended), so no HTTP ingest is measured. Two
+    /// measurements, each on a fresh server, `--runs` times:
+    ///
+    /// * throughput: append `--events` events as fast as the store takes them (batches of
+    ///   `--batch`), then time until the receiver has had every one and the store shows every
+    ///   execution `succeeded`; duplicates (a `webhook-id` seen twice) are counted;
+    ///
+    /// * latency: append one event at a time at `--rate` per second for `--seconds` (after a
+    ///   one-second warm-up at the same rate, not counted); for each event, the receiver's
+    ///   arrival time minus the time its append was called (one monotonic clock), p50 / p99,
+    ///   and the stages in between from the execution's records.
+    ///
+    /// Baselines in the same run: the fsync rate and raw SQLite inserts of `vigil bench store`.
+    Actions(BenchActionsArgs),
     /// The peer comparison's workload on Vigil: N aggregates × M commands, each appended with the
     /// expected version, then projected into a read model (`benches/peers/run` compares it).
     Workload(BenchWorkloadArgs),
@@ -558,6 +589,44 @@ pub struct BenchStartupArgs {
     /// Drop the OS page cache before each cold start (needs root; affects the whole machine).
     #[arg(long)]
     pub drop_caches: bool,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+/// `vigil bench actions` (see [`BenchCommand::Actions`]).
+#[derive(Args, Debug)]
+pub struct BenchActionsArgs {
+    /// Where to put the scratch data directories [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// `full` (every write fsynced before it is acknowledged) or `normal`.
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub durability: String,
+    /// Events per throughput run (each triggers one webhook).
+    #[arg(long, default_value_t = 20_000)]
+    pub events: u64,
+    /// Events per append in the throughput runs.
+    #[arg(long, default_value_t = 100)]
+    pub batch: u64,
+    /// Events per second in the latency runs.
+    #[arg(long, default_value_t = 1000)]
+    pub rate: u64,
+    /// Seconds measured in each latency run.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Attempts running at once (the server's `actions.concurrency`).
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Seconds of each fsync probe.
+    #[arg(long, default_value_t = 3.0)]
+    pub baseline_seconds: f64,
+    /// Rows of each raw SQLite insert baseline (as `vigil bench store` inserts them).
+    #[arg(long, default_value_t = 200_000)]
+    pub raw_rows: u64,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -1,5 +1,6 @@
-//! `vigil bench store|ingest`: measurements for BENCHMARKS.md, with the machine's own
-//! limits (fsync rate, raw SQLite inserts) measured in the same run as baselines.
+//! `vigil bench store|ingest|gate|streams|startup|actions`: measurements for BENCHMARKS.md,
+//! with the machine's own limits (fsync rate, raw SQLite inserts) measured in the same run as
+//! baselines.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,6 +20,8 @@ use vigil_store::sqlite::{Db, DbOptions, Durability};
 
 use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, BenchStreamsArgs};
 
+mod actions;
+pub(crate) mod receiver;
 mod startup;
 mod workload;
 
@@ -29,6 +32,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Gate(args) => gate(args).await,
         BenchCommand::Streams(args) => streams(args).await,
         BenchCommand::Startup(args) => startup::run(args).await,
+        BenchCommand::Actions(args) => actions::run(args).await,
         BenchCommand::Workload(args) => workload::run(args).await,
     }
 }
@@ -48,8 +52,10 @@ impl Figure {
         samples.sort_by(f64::total_cmp);
         let median = samples[samples.len() / 2];
         let figure = Figure { name: name.into(), unit, median, min: samples[0], max: samples[samples.len() - 1] };
+        // Small figures (latencies in ms, cores) keep two decimals.
+        let decimals = if figure.median.abs() < 100.0 { 2 } else { 0 };
         eprintln!(
-            "{:<58} {:>12.0} {} (min {:.0}, max {:.0})",
+            "{:<58} {:>12.decimals$} {} (min {:.decimals$}, max {:.decimals$})",
             figure.name, figure.median, unit, figure.min, figure.max
         );
         figure

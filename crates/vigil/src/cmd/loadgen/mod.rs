@@ -27,21 +27,30 @@ use tokio::sync::Notify;
 use self::fleet::{Corpus, FleetAgent, HEARTBEAT_PERIOD};
 use self::server::{Target, Usage};
 use crate::args::LoadgenArgs;
+use crate::cmd::bench::receiver::Receiver;
 
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.agents >= 1, "--agents must be at least 1");
     anyhow::ensure!((0.0..=1.0).contains(&args.change_share), "--change-share is a share between 0 and 1");
     let corpus = Arc::new(Corpus::embedded()?);
+    let receiver = match args.webhook_receiver {
+        Some(addr) => Some(Receiver::start(addr, None).await?),
+        None => None,
+    };
     let result = if args.find_max {
         anyhow::ensure!(args.url.is_none(), "--find-max starts its own servers; leave out --url");
-        find_max(&args, &corpus).await?
+        find_max(&args, &corpus, receiver.as_ref()).await?
     } else {
-        let outcome = run_step(&args, &corpus, args.agents).await?;
+        let outcome = run_step(&args, &corpus, args.agents, receiver.as_ref()).await?;
         serde_json::to_value(&outcome)?
     };
+    if let Some(receiver) = receiver {
+        receiver.stop().await?;
+    }
     let text = serde_json::to_string_pretty(&json!({
         "benchmark": "loadgen",
         "durability": args.durability,
+        "actions_file": args.actions_file,
         "change_share": args.change_share,
         "duration_s": args.duration.as_secs_f64(),
         "bounds": {
@@ -61,12 +70,12 @@ pub async fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
 
 /// Doubles the agent count while the bounds hold, then bisects between the last count that
 /// held and the first that did not.
-async fn find_max(args: &LoadgenArgs, corpus: &Arc<Corpus>) -> anyhow::Result<Value> {
+async fn find_max(args: &LoadgenArgs, corpus: &Arc<Corpus>, receiver: Option<&Receiver>) -> anyhow::Result<Value> {
     let mut steps = Vec::new();
     let (mut held, mut failed): (Option<usize>, Option<usize>) = (None, None);
     let mut agents = args.agents;
     loop {
-        let outcome = run_step(args, corpus, agents).await?;
+        let outcome = run_step(args, corpus, agents, receiver).await?;
         let sustained = outcome.verdict.sustained;
         eprintln!(
             "{agents} agents: {}",
@@ -119,7 +128,21 @@ struct StepOutcome {
     /// What the server's read models hold at the end: hosts, clusters, databases and SAP
     /// systems, as `GET /api/v1/<kind>` counts them.
     landscape: BTreeMap<&'static str, Option<u64>>,
+    /// What the --webhook-receiver had from the server's actions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhooks: Option<Webhooks>,
     verdict: Verdict,
+}
+
+#[derive(Serialize)]
+struct Webhooks {
+    /// Deliveries during the measured window.
+    measured: u64,
+    per_second: f64,
+    /// Over the whole step (warm-up included), repeats included.
+    deliveries: u64,
+    /// `webhook-id`s delivered more than once over the step.
+    duplicates: u64,
 }
 
 #[derive(Serialize, Default)]
@@ -251,7 +274,13 @@ struct Shared {
     stop: AtomicBool,
 }
 
-async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> anyhow::Result<StepOutcome> {
+async fn run_step(
+    args: &LoadgenArgs,
+    corpus: &Arc<Corpus>,
+    agents: usize,
+    receiver: Option<&Receiver>,
+) -> anyhow::Result<StepOutcome> {
+    let hooks_at_start = receiver.map(Receiver::counts).unwrap_or_default();
     let target = match &args.url {
         Some(url) => Target::external(
             url.clone(),
@@ -259,7 +288,7 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
             args.token.clone().unwrap_or_default(),
             args.server_pid,
         ),
-        None => Target::start(args.dir.as_deref(), &args.durability).await?,
+        None => Target::start(args.dir.as_deref(), &args.durability, args.actions_file.as_deref()).await?,
     };
     let fleet = corpus.fleet(agents);
     let copies = fleet.last().map(|a| a.copy + 1).unwrap_or(0);
@@ -334,6 +363,7 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
     let answered_before = shared.recorder.answered.load(Ordering::Relaxed);
     let usage_before = target.pid.and_then(server::usage);
     let own_before = server::usage(std::process::id());
+    let hooks_before = receiver.map(Receiver::counts).unwrap_or_default();
     shared.recorder.measuring.store(true, Ordering::Relaxed);
     let measuring = Instant::now();
     while measuring.elapsed() < args.duration {
@@ -352,6 +382,7 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
     let answered = shared.recorder.answered.load(Ordering::Relaxed) - answered_before;
     let usage_after = target.pid.and_then(server::usage);
     let own_after = server::usage(std::process::id());
+    let hooks_after = receiver.map(Receiver::counts).unwrap_or_default();
     let landscape = landscape(&shared).await;
     shared.stop.store(true, Ordering::Relaxed);
     shared.probe_added.notify_one();
@@ -421,6 +452,16 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
             _ => None,
         },
         landscape,
+        webhooks: receiver.map(|_| {
+            let window = measured;
+            let measured = hooks_after.deliveries - hooks_before.deliveries;
+            Webhooks {
+                measured,
+                per_second: measured as f64 / window.as_secs_f64(),
+                deliveries: hooks_after.deliveries - hooks_at_start.deliveries,
+                duplicates: hooks_after.duplicates - hooks_at_start.duplicates,
+            }
+        }),
         verdict: Verdict { sustained: why.is_empty(), why },
     };
     eprintln!(
@@ -441,6 +482,12 @@ async fn run_step(args: &LoadgenArgs, corpus: &Arc<Corpus>, agents: usize) -> an
     );
     if let Some(own) = &outcome.loadgen {
         eprintln!("the load generator itself used {:.2} cores", own.cpu_cores);
+    }
+    if let Some(hooks) = &outcome.webhooks {
+        eprintln!(
+            "webhooks received: {:.1}/s while measuring, {} in the step, {} repeated ids",
+            hooks.per_second, hooks.deliveries, hooks.duplicates
+        );
     }
     Ok(outcome)
 }

@@ -25,8 +25,9 @@ impl Target {
         Target { base: base.trim_end_matches('/').to_owned(), api_key, token, pid, child: None, _data: None }
     }
 
-    /// Starts `vigil serve` (this same binary) on a fresh data directory under `dir`.
-    pub async fn start(dir: Option<&Path>, durability: &str) -> anyhow::Result<Target> {
+    /// Starts `vigil serve` (this same binary) on a fresh data directory under `dir`, with
+    /// the action rules of `actions_file` if given.
+    pub async fn start(dir: Option<&Path>, durability: &str, actions_file: Option<&Path>) -> anyhow::Result<Target> {
         let data = crate::cmd::bench::scratch(&dir.map(Path::to_owned))?;
         // A token for checking the read model, made before the server holds the directory.
         let config = vigil_server::config::ServerConfig { data_dir: data.path().to_owned(), ..Default::default() };
@@ -45,10 +46,17 @@ impl Target {
             let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
             probe.local_addr()?.port()
         };
-        let child = tokio::process::Command::new(std::env::current_exe()?)
-            .args(["serve", "--data-dir"])
-            .arg(data.path())
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--durability", durability])
+        let mut command = tokio::process::Command::new(std::env::current_exe()?);
+        command.args(["serve", "--data-dir"]).arg(data.path()).args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--durability",
+            durability,
+        ]);
+        if let Some(file) = actions_file {
+            command.arg("--actions-file").arg(file);
+        }
+        let child = command
             .env("VIGIL_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
