@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
-use vigil_store::sqlite::checkpoints::{CHECKPOINTS, save_checkpoint};
+use vigil_store::sqlite::checkpoints::{CHECKPOINTS, load_checkpoint, save_checkpoint, start_checkpoint};
 
 use crate::execution::{AttemptEnd, Next, Status};
 
@@ -236,35 +236,18 @@ impl ExecutionStore {
     /// Sets the checkpoint to `head` unless there is one, so the first start reacts to what
     /// happens from then on, not to history. Returns the checkpoint.
     pub async fn start_at(&self, head: u64) -> Result<u64, DbError> {
-        Ok(self
-            .db
+        self.db
             .write(move |conn| {
-                for name in [CHECKPOINT, START] {
-                    conn.execute(
-                        "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-                        params![name, head as i64],
-                    )?;
-                }
-                conn.query_row("SELECT position FROM projection_checkpoints WHERE name = ?1", [CHECKPOINT], |r| {
-                    r.get::<_, i64>(0)
-                })
+                start_checkpoint(conn, CHECKPOINT, head)?;
+                start_checkpoint(conn, START, head)
             })
-            .await?? as u64)
+            .await??;
+        load_checkpoint(&self.db, CHECKPOINT).await
     }
 
     /// The dispatcher's checkpoint and where it started.
     pub async fn positions(&self) -> Result<(u64, u64), DbError> {
-        self.db
-            .read(|conn| {
-                let read = |name: &str| -> Result<u64, DbError> {
-                    let position: Option<i64> = conn
-                        .query_row("SELECT position FROM projection_checkpoints WHERE name = ?1", [name], |r| r.get(0))
-                        .optional()?;
-                    Ok(position.unwrap_or(0) as u64)
-                };
-                Ok((read(CHECKPOINT)?, read(START)?))
-            })
-            .await
+        Ok((load_checkpoint(&self.db, CHECKPOINT).await?, load_checkpoint(&self.db, START).await?))
     }
 
     /// Stores the executions of one dispatched batch and moves the checkpoint to `through`,
@@ -333,7 +316,7 @@ impl ExecutionStore {
                             attempt: row.get::<_, u32>(3)? + 1,
                             max_attempts: row.get(4)?,
                             step: row.get(5)?,
-                            event: serde_json::from_str(&row.get::<_, String>(6)?).unwrap_or(Value::Null),
+                            event: event_at(row, 6)?,
                             created_at: time(row.get(7)?),
                         })
                     })?
@@ -630,6 +613,16 @@ fn insert_attempt(conn: &Connection, id: Uuid, record: &AttemptRecord) -> rusqli
 const VIEW_COLUMNS: &str = "SELECT id, event_id, rule, position, event_type, topic, status, condition, attempts,
     max_attempts, due_at, reason, created_at, updated_at FROM action_executions";
 
+/// The stored CloudEvent of an execution; one that no longer parses is reported and handed
+/// to the action as `null` rather than failing the claim of every other execution.
+fn event_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Value> {
+    let text: String = row.get(i)?;
+    Ok(serde_json::from_str(&text).unwrap_or_else(|error| {
+        tracing::warn!(%error, "a stored execution's event does not parse; its action gets null");
+        Value::Null
+    }))
+}
+
 fn uuid_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
     let bytes: Vec<u8> = row.get(i)?;
     Uuid::from_slice(&bytes)
@@ -645,7 +638,10 @@ fn json_at(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Value>> {
 
 fn view_of(row: &Row<'_>) -> rusqlite::Result<ExecutionView> {
     let status: String = row.get(6)?;
-    let status = Status::parse(&status).unwrap_or(Status::Dead);
+    let status = Status::parse(&status).unwrap_or_else(|| {
+        tracing::warn!(%status, "an execution has a status this version does not know; it is shown as dead");
+        Status::Dead
+    });
     Ok(ExecutionView {
         id: uuid_at(row, 0)?,
         event_id: uuid_at(row, 1)?,

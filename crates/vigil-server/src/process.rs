@@ -108,13 +108,7 @@ impl ProcessManager {
         shutdown: watch::Receiver<bool>,
     ) -> Result<Self, vigil_store::sqlite::DbError> {
         let head = *store.head().borrow();
-        db.write(move |conn| {
-            conn.execute(
-                "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-                rusqlite::params![NAME, head as i64],
-            )
-        })
-        .await??;
+        db.write(move |conn| vigil_store::sqlite::checkpoints::start_checkpoint(conn, NAME, head)).await??;
         Ok(ProcessManager {
             db,
             gate,

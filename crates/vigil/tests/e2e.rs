@@ -781,23 +781,9 @@ fn the_default_rules_mail_a_real_smtp_server_once_when_a_replayed_hosts_heartbea
 
 /// POSTs `body` with the bearer `token`; the status and the JSON answer.
 fn post(base: &str, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    use std::io::{Read, Write};
-    let host = base.strip_prefix("http://").unwrap();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let body = body.to_string();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let body =
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    let bearer = format!("Bearer {token}");
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+    post_raw(base, path, &headers, &body.to_string())
 }
 
 #[test]

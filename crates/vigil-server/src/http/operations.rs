@@ -16,7 +16,7 @@ use vigil_kernel::envelope::EventMetadata;
 use vigil_reactions::operation::{Operation, OperationCommand, OperationEvent};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Caller, parse_id};
+use super::extract::{Caller, RawBody, parse_id};
 use super::{DECISION_HEADER, authorize_read};
 use crate::app::App;
 use crate::gate::{GateCommand, Via};
@@ -61,7 +61,7 @@ pub(super) async fn on_host(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path((id, name)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Requested, ApiError> {
     let id = parse_id("host id", &id)?;
     if app.host_views.get(id.to_string()).await?.is_none() {
@@ -78,7 +78,7 @@ pub(super) async fn on_cluster(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path((id, name)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Requested, ApiError> {
     let id = parse_id("cluster id", &id)?;
     if app.cluster_views.get(id.to_string()).await?.is_none() {
@@ -95,9 +95,6 @@ async fn request(
     name: String,
     body: &[u8],
 ) -> Result<Requested, ApiError> {
-    if body.len() > app.config.max_body_bytes {
-        return Err(ApiError::TooLarge { limit: app.config.max_body_bytes });
-    }
     let params: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {

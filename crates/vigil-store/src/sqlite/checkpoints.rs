@@ -36,3 +36,14 @@ pub fn save_checkpoint(conn: &Connection, name: &str, position: u64) -> rusqlite
     .execute(params![name, position as i64])?;
     Ok(())
 }
+
+/// Sets the checkpoint of subscription `name` to `position` unless it has one, inside the
+/// caller's transaction: a subscription that reacts (rather than rebuilds) starts at the
+/// store's head on its first start, and where it stands after that.
+pub fn start_checkpoint(conn: &Connection, name: &str, position: u64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO projection_checkpoints (name, position) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+    )?
+    .execute(params![name, position as i64])?;
+    Ok(())
+}
