@@ -164,7 +164,7 @@ impl Worker {
         let armed = self.book.current();
         let Some(rule) = armed.get(&claimed.rule) else {
             let reason = format!("rule {} was removed before the execution ran", claimed.rule);
-            let record = record(&claimed, claimed.step, started, "cancelled", Some(reason.clone()), None);
+            let record = record(&claimed, claimed.step, started, "cancelled", Some(reason.clone()));
             self.finish(&claimed, record, Outcome::Cancelled(reason), None).await;
             return;
         };
@@ -173,7 +173,7 @@ impl Worker {
         if outcome.is_err() {
             let error = ActionError::Retryable(format!("the attempt took longer than {budget:?}"));
             let next = self.next(rule, &claimed, &AttemptEnd::Failed(error.clone()));
-            let record = record(&claimed, claimed.step, started, "failed", Some(error.to_string()), None);
+            let record = record(&claimed, claimed.step, started, "failed", Some(error.to_string()));
             self.finish(&claimed, record, Outcome::Next(next), Some(rule)).await;
         }
     }
@@ -184,8 +184,7 @@ impl Worker {
             Err(error) => {
                 let end = AttemptEnd::Failed(error.clone());
                 let next = self.next(rule, claimed, &end);
-                let record =
-                    record(claimed, claimed.step, started, end.as_str(), Some(format!("enrichment: {error}")), None);
+                let record = record(claimed, claimed.step, started, end.as_str(), Some(format!("enrichment: {error}")));
                 self.finish(claimed, record, Outcome::Next(next), Some(rule)).await;
                 return;
             }
@@ -205,7 +204,7 @@ impl Worker {
                 let end = AttemptEnd::Failed(ActionError::Retryable(format!("admission policy unavailable: {error}")));
                 let next = self.next(rule, claimed, &end);
                 let mut record =
-                    record(claimed, claimed.step, started, end.as_str(), Some(format!("admission: {error}")), None);
+                    record(claimed, claimed.step, started, end.as_str(), Some(format!("admission: {error}")));
                 record.enrichment = Some(enrichment);
                 self.finish(claimed, record, Outcome::Next(next), Some(rule)).await;
                 return;
@@ -215,7 +214,7 @@ impl Worker {
             json!({"allow": decision.allow, "reasons": decision.reasons, "decision_id": decision.decision_id});
         if !decision.allow {
             let reason = format!("denied by vigil.admission: {}", decision.reasons.join("; "));
-            let mut record = record(claimed, claimed.step, started, "denied", Some(reason.clone()), None);
+            let mut record = record(claimed, claimed.step, started, "denied", Some(reason.clone()));
             record.admission = Some(admission);
             record.enrichment = Some(enrichment);
             self.finish(claimed, record, Outcome::Denied(reason), Some(rule)).await;
@@ -274,7 +273,7 @@ impl Worker {
                 Err(error) => AttemptEnd::Failed(error.clone()),
             };
             metrics::counter!("vigil_action_attempts_total", "kind" => kind, "status" => end.as_str()).increment(1);
-            let mut record = record(claimed, index as u32, step_started, end.as_str(), None, None);
+            let mut record = record(claimed, index as u32, step_started, end.as_str(), None);
             record.admission = Some(admission.clone());
             record.enrichment = Some(enrichment.clone());
             match result {
@@ -388,14 +387,7 @@ impl Worker {
     }
 }
 
-fn record(
-    claimed: &Claimed,
-    step: u32,
-    started: DateTime<Utc>,
-    status: &str,
-    error: Option<String>,
-    detail: Option<Value>,
-) -> AttemptRecord {
+fn record(claimed: &Claimed, step: u32, started: DateTime<Utc>, status: &str, error: Option<String>) -> AttemptRecord {
     AttemptRecord {
         attempt: claimed.attempt,
         step,
@@ -403,7 +395,7 @@ fn record(
         finished_at: Utc::now(),
         status: status.to_owned(),
         error,
-        detail,
+        detail: None,
         admission: None,
         enrichment: None,
     }
