@@ -53,7 +53,9 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod feed;
 mod head;
+pub mod inbox;
 mod log;
 mod merkle;
 mod record;

@@ -91,6 +91,10 @@ pub trait EventStore: Send + Sync + 'static {
     /// Events matching `query`, in global order.
     async fn query(&self, query: EventQuery) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The stored event whose id is `event_id`, if any: how an API finds one event it was
+    /// asked about (its history, its actions) without knowing its stream.
+    async fn event_by_id(&self, event_id: uuid::Uuid) -> Result<Option<RecordedEvent>, StoreError>;
+
     /// The events of streams of the given categories (`"host"` for `host-…` streams) among
     /// those after `after_position`, looking at most `limit` positions ahead, in order; and
     /// the position looked through. Every event up to that position that is not returned

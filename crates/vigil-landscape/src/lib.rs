@@ -21,6 +21,7 @@ pub mod discovery;
 pub mod health;
 pub mod host;
 pub mod prerequisite;
+pub mod process;
 pub mod sap_system;
 
 /// Trento's namespace for deriving cluster and database ids (UUIDv5), so that Vigil's ids

@@ -7,7 +7,8 @@
 //! event is skipped and none is taken twice. The [`worker`] runs due executions under a
 //! lease, records every attempt, schedules retries with backoff in the database (a restart
 //! resumes them) and moves an execution to the dead letters after its last attempt.
-//! [`kinds`] holds what an action can do.
+//! [`kinds`] holds what an action can do; [`external`] appends outside events to their
+//! sources' streams.
 //!
 //! Delivery is at least once towards the outside: a crash after an action took effect but
 //! before its success was recorded runs it again. Every kind therefore carries the
@@ -20,6 +21,7 @@ pub mod cloudevents;
 pub mod defaults;
 pub mod dispatch;
 pub mod execution;
+pub mod external;
 pub mod kinds;
 pub mod operation;
 pub mod ports;

@@ -487,6 +487,26 @@ impl ExecutionStore {
         Ok(self.db.write(move |conn| redrive_in(conn, id, extra_attempts, now)).await??)
     }
 
+    /// [`ExecutionStore::redrive`] with `record(conn, redriven)` run in the same transaction,
+    /// for a caller that audits the redrive through a table of its own (the CLI's audit
+    /// inbox): the redrive and its record commit together or not at all.
+    pub async fn redrive_recorded(
+        &self,
+        id: Option<Uuid>,
+        extra_attempts: u32,
+        now: DateTime<Utc>,
+        record: impl FnOnce(&Connection, usize) -> rusqlite::Result<()> + Send + 'static,
+    ) -> Result<usize, DbError> {
+        Ok(self
+            .db
+            .write(move |conn| {
+                let n = redrive_in(conn, id, extra_attempts, now)?;
+                record(conn, n)?;
+                Ok::<_, rusqlite::Error>(n)
+            })
+            .await??)
+    }
+
     /// The rules added through the API, as their stored TOML-equivalent JSON bodies.
     pub async fn stored_rules(&self) -> Result<Vec<(String, String)>, DbError> {
         self.db
@@ -520,14 +540,8 @@ impl ExecutionStore {
     }
 }
 
-/// Redrives dead executions on a connection of the caller's (the CLI writes here directly,
-/// in the same transaction as its audit record).
-pub fn redrive_in(
-    conn: &Connection,
-    id: Option<Uuid>,
-    extra_attempts: u32,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<usize> {
+/// Redrives dead executions within the caller's transaction.
+fn redrive_in(conn: &Connection, id: Option<Uuid>, extra_attempts: u32, now: DateTime<Utc>) -> rusqlite::Result<usize> {
     conn.execute(
         "UPDATE action_executions
          SET status = 'pending', max_attempts = attempts + ?2, due_at = ?3, lease_until = NULL, updated_at = ?3,

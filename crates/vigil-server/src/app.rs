@@ -16,18 +16,18 @@ use vigil_store::sqlite::{Db, DbError, DbOptions};
 
 use vigil_audit::{AuditLog, HeadPolicy};
 
-use crate::audited::{AuditedEvents, run_audit_keeper};
-use crate::commands::Commands;
 use crate::config::ServerConfig;
-use crate::decisions::DecisionLog;
-use crate::discovery_log::DiscoveryLog;
-use crate::gate::{CommandGate, GateCommand, GateConfig, Via};
-use crate::heartbeats::Heartbeats;
-use crate::ingest::DiscoveryIngest;
-use crate::keys::AgentKeys;
-use crate::parking::Parking;
-use crate::policies::Policies;
-use crate::process::ProcessManager;
+use vigil_audit::feed::{AuditedEvents, run_audit_keeper};
+use vigil_discovery::heartbeats::Heartbeats;
+use vigil_discovery::ingest::DiscoveryIngest;
+use vigil_discovery::keys::AgentKeys;
+use vigil_discovery::log::DiscoveryLog;
+use vigil_discovery::parking::Parking;
+use vigil_discovery::process::ProcessManager;
+use vigil_gate::commands::Commands;
+use vigil_gate::decisions::DecisionLog;
+use vigil_gate::gate::{CommandGate, GateCommand, GateConfig, Via};
+use vigil_gate::policies::Policies;
 use vigil_readmodel::cib::CibWrites;
 use vigil_readmodel::clusters::ClusterViews;
 use vigil_readmodel::databases::DatabaseViews;
@@ -54,8 +54,8 @@ impl From<vigil_audit::AuditError> for StartError {
     }
 }
 
-impl From<crate::policies::PolicyServiceError> for StartError {
-    fn from(e: crate::policies::PolicyServiceError) -> Self {
+impl From<vigil_gate::policies::PolicyServiceError> for StartError {
+    fn from(e: vigil_gate::policies::PolicyServiceError) -> Self {
         StartError(format!("policies: {e}"))
     }
 }
@@ -150,7 +150,7 @@ impl App {
             audit.clone(),
             gate_config,
         ));
-        crate::tokens::ensure_schema(&db).await?;
+        vigil_gate::tokens::ensure_schema(&db).await?;
         vigil_readmodel::ensure_checkpoints(&db).await?;
         let tags = Tags::open(db.clone()).await?;
         let discovery_log = DiscoveryLog::open(db.clone()).await?;
@@ -176,7 +176,7 @@ impl App {
                 discovery_log.clone(),
                 parking,
                 landscape.clone(),
-                crate::ingest::ReadModels {
+                vigil_discovery::ingest::ReadModels {
                     head: store.head(),
                     progress: read_model_names().map(progress_of).collect(),
                 },
@@ -203,7 +203,7 @@ impl App {
             .await?,
         );
         let runner = ProjectionRunner::new(store.clone(), process_manager, 100);
-        projections.push((crate::process::NAME, runner.progress()));
+        projections.push((vigil_discovery::process::NAME, runner.progress()));
         tasks.push(("process manager", tokio::spawn(runner.run(shutdown_rx.clone()))));
         tasks.push((
             "parked discovery expiry",
@@ -218,7 +218,7 @@ impl App {
             "heartbeat checker",
             tokio::spawn(heartbeats.clone().run_checker(gate.clone(), shutdown_rx.clone())),
         ));
-        let sla = crate::sla_monitor::SlaMonitorTask {
+        let sla = vigil_discovery::sla_monitor::SlaMonitorTask {
             policies: policies.clone(),
             gate: gate.clone(),
             decisions: decisions.clone(),
@@ -343,7 +343,7 @@ impl App {
         };
         let mut target = position;
         for _ in 0..ROUNDS {
-            if !reach(crate::process::NAME, target).await {
+            if !reach(vigil_discovery::process::NAME, target).await {
                 return false;
             }
             let head = (*self.store.head().borrow()).max(target);
@@ -396,7 +396,7 @@ impl App {
 
     /// Whether the database answers a trivial read.
     pub async fn store_answers(&self) -> Result<(), DbError> {
-        self.db.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await
+        self.db.answers().await
     }
 
     /// The Prometheus exposition of every metric.
@@ -455,8 +455,8 @@ async fn sync_policy_dir(
     dir: std::path::PathBuf,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let principal = crate::principal::system("policy-directory");
-    let mut ticker = tokio::time::interval(crate::policies::DIRECTORY_POLL);
+    let principal = vigil_gate::principal::system("policy-directory");
+    let mut ticker = tokio::time::interval(vigil_gate::policies::DIRECTORY_POLL);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}

@@ -37,10 +37,10 @@ use vigil_store::Db;
 
 use crate::app::{App, StartError};
 use crate::config::ServerConfig;
-use crate::decisions::DecisionLog;
-use crate::gate::{CommandGate, GateCommand, GateError, Via};
-use crate::policies::Policies;
-use crate::principal::{self, Principal};
+use vigil_gate::decisions::DecisionLog;
+use vigil_gate::gate::{CommandGate, GateCommand, GateError, Via};
+use vigil_gate::policies::Policies;
+use vigil_gate::principal::{self, Principal};
 
 /// The principal actions run as.
 pub const PRINCIPAL: &str = "actions";
@@ -321,23 +321,20 @@ impl ActionKinds for ServerKinds {
 /// `extra_attempts` more attempts, with an audit record through the inbox in the same
 /// transaction. Returns how many were redriven.
 pub async fn redrive_offline(db: &Db, id: Option<Uuid>, extra_attempts: u32) -> Result<usize, StartError> {
-    crate::audit_inbox::ensure_schema(db).await?;
-    ExecutionStore::open(db.clone()).await?;
-    let now = Utc::now();
-    let redriven = db
-        .write(move |conn| {
-            let n = vigil_reactions::store::redrive_in(conn, id, extra_attempts, now)?;
+    vigil_audit::inbox::ensure_schema(db).await?;
+    let executions = ExecutionStore::open(db.clone()).await?;
+    let redriven = executions
+        .redrive_recorded(id, extra_attempts, Utc::now(), move |conn, n| {
             if n > 0 {
-                crate::audit_inbox::push(
+                vigil_audit::inbox::push(
                     conn,
                     "action_redriven",
                     &json!({"execution_id": id, "all": id.is_none(), "redriven": n, "extra_attempts": extra_attempts, "via": "cli"}),
                 )?;
             }
-            Ok::<_, rusqlite::Error>(n)
+            Ok(())
         })
         .await
-        .map_err(|e| StartError(e.to_string()))?
         .map_err(|e| StartError(e.to_string()))?;
     Ok(redriven)
 }

@@ -107,7 +107,7 @@ async fn wrong_or_missing_keys_are_refused_with_401() {
 #[tokio::test]
 async fn a_rotated_key_replaces_the_old_one_on_a_running_server() {
     let s = Server::start().await;
-    let new_key = vigil_server::keys::rotate(&s.app.db, s.dir.path()).await.unwrap();
+    let new_key = vigil_discovery::keys::rotate(&s.app.db, s.dir.path()).await.unwrap();
     assert_ne!(new_key, s.key);
     // The server re-reads the stored hash at most once a second.
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use common::{HOST_ID, Server, fixture};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use vigil_server::principal::PrincipalKind;
+use vigil_gate::principal::PrincipalKind;
 
 async fn audit_records(s: &Server) -> Vec<Value> {
     let size = s.app.audit.tree_size();
@@ -41,10 +41,10 @@ async fn reads_need_a_valid_token_and_return_their_decision_id() {
 
     // Revoked and expired tokens stop working.
     let id = viewer.split('_').nth(1).unwrap();
-    vigil_server::tokens::revoke(&s.app.db, id, chrono::Utc::now()).await.unwrap();
+    vigil_gate::tokens::revoke(&s.app.db, id, chrono::Utc::now()).await.unwrap();
     assert_eq!(s.get_as("/api/v1/hosts", &viewer).await.0, StatusCode::UNAUTHORIZED);
     let expires = chrono::Utc::now() + chrono::Duration::milliseconds(300);
-    let (short, _) = vigil_server::tokens::create(
+    let (short, _) = vigil_gate::tokens::create(
         &s.app.db,
         "short",
         PrincipalKind::Service,

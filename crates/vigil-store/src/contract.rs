@@ -35,6 +35,7 @@ macro_rules! event_store_contract_tests {
             global_positions_increase_across_streams,
             reading_by_category_leaves_the_others_out_and_moves_past_them,
             query_filters_by_subject_and_type,
+            an_event_is_found_by_its_id,
             head_moves_when_a_commit_lands,
             one_conflicting_append_fails_alone_among_concurrent_appends,
             a_subscriber_sees_no_gaps_while_many_tasks_append,
@@ -85,6 +86,18 @@ pub async fn appends_and_reads_a_stream_in_order(s: &Subject) {
     assert_eq!(events, [written, more].concat(), "an event must read back exactly as written");
     assert_eq!(s.store.read_stream("t-a", 4).await.unwrap().len(), 2);
     assert!(s.store.read_stream("t-none", 0).await.unwrap().is_empty());
+}
+
+/// An event is found by its id alone, with its stream and position; an unknown id is none.
+pub async fn an_event_is_found_by_its_id(s: &Subject) {
+    let written = vec![event("i", "Ticked", 0), event("i", "Tocked", 1)];
+    let appended = s.store.append("t-i", ExpectedVersion::Any, written.clone()).await.unwrap();
+    let found = s.store.event_by_id(written[1].id).await.unwrap().expect("the second event is stored");
+    assert_eq!(found.event, written[1]);
+    assert_eq!(found.stream_id, "t-i");
+    assert_eq!(found.stream_version, 2);
+    assert_eq!(Some(found.position), appended.last_position);
+    assert!(s.store.event_by_id(Uuid::now_v7()).await.unwrap().is_none());
 }
 
 /// Appending with an expected version that is not the stream's fails and writes nothing.

@@ -298,10 +298,10 @@ pub(super) async fn for_event(
             ),
         };
     } else {
-        let found = find_event(&app, event_id).await?;
-        let Some((position, event_type)) = found else {
+        let Some(found) = app.store.event_by_id(event_id).await? else {
             return Err(ApiError::NotFound(format!("there is no event {event_id}")));
         };
+        let (position, event_type) = (found.position, found.event.event_type);
         dispatched = position <= checkpoint;
         explanation = if position <= start {
             format!(
@@ -314,22 +314,6 @@ pub(super) async fn for_event(
         };
     }
     Ok((decision, Json(EventActions { event_id, dispatched, explanation, executions })))
-}
-
-/// The position and type of event `id`.
-async fn find_event(app: &App, id: Uuid) -> Result<Option<(u64, String)>, ApiError> {
-    let found = app
-        .db
-        .read(move |conn| {
-            use rusqlite::OptionalExtension;
-            Ok(conn
-                .query_row("SELECT position, event_type FROM events WHERE event_id = ?1", [id.as_bytes()], |row| {
-                    Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
-                })
-                .optional()?)
-        })
-        .await?;
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::authorize_read;
 use super::error::ApiError;
 use super::extract::{Caller, QueryParams};
 use crate::app::App;
-use crate::discovery_log::{DiscoveryEntry, DiscoveryQuery};
+use vigil_discovery::log::{DiscoveryEntry, DiscoveryQuery};
 
 /// A page of the discovery log.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -108,10 +108,10 @@ pub fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Respons
     ApiError::Internal(format!("handler panicked: {message}")).into_response()
 }
 
-impl From<crate::gate::GateError> for ApiError {
-    fn from(e: crate::gate::GateError) -> Self {
-        use crate::commands::DispatchError;
-        use crate::gate::GateError;
+impl From<vigil_gate::gate::GateError> for ApiError {
+    fn from(e: vigil_gate::gate::GateError) -> Self {
+        use vigil_gate::commands::DispatchError;
+        use vigil_gate::gate::GateError;
         match e {
             denied @ GateError::Denied { .. } => ApiError::Forbidden(denied.to_string()),
             GateError::Dispatch(DispatchError::NotFound(refusal)) => ApiError::NotFound(refusal.message),

@@ -22,7 +22,7 @@ use super::error::ApiError;
 use super::extract::{Caller, QueryParams, RawBody};
 use super::{DECISION_HEADER, authorize_read};
 use crate::app::App;
-use crate::external::{self, PublishError};
+use vigil_reactions::external::{self, PublishError};
 
 /// A page of events.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::app::App;
-use crate::principal::Principal;
+use vigil_gate::principal::Principal;
 
 /// A JSON body, read up to the configured limit (413 past it) and parsed with the failing
 /// field named in the 422. A body that does not arrive within `body_read_timeout` is a 408.
@@ -117,7 +117,7 @@ impl FromRequestParts<Arc<App>> for Caller {
         let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
             return Err(auth_failure(app, parts, "token", "missing `Authorization: Bearer <token>` header").await);
         };
-        match crate::tokens::authenticate(&app.db, token.trim(), chrono::Utc::now()).await? {
+        match vigil_gate::tokens::authenticate(&app.db, token.trim(), chrono::Utc::now()).await? {
             Some(principal) => Ok(Caller(principal)),
             None => Err(auth_failure(app, parts, "token", "invalid, expired or revoked token").await),
         }

@@ -21,7 +21,7 @@ use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
 use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
 use crate::app::App;
-use crate::gate::{GateCommand, Via};
+use vigil_gate::gate::{GateCommand, Via};
 use vigil_readmodel::hosts::{HostQuery, HostRow};
 
 /// A host as the API shows it, with Trento's field names.

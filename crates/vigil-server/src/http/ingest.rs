@@ -19,9 +19,9 @@ use vigil_landscape::host::HostCommand;
 use super::error::{ApiError, retry_later};
 use super::extract::{AgentAuth, JsonBody, parse_id};
 use crate::app::App;
-use crate::commands::DispatchError;
-use crate::gate::{GateCommand, Via};
-use crate::ingest::IngestError;
+use vigil_discovery::ingest::IngestError;
+use vigil_gate::commands::DispatchError;
+use vigil_gate::gate::{GateCommand, Via};
 
 /// The Trento agent's discovery envelope.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -116,7 +116,7 @@ pub(super) async fn heartbeat(
         causation_id: None,
     };
     let command = LandscapeCommand::Host { host_id, command: HostCommand::RecordHeartbeat { host_id } };
-    let agent = crate::principal::agent(&host_id.to_string());
+    let agent = vigil_gate::principal::agent(&host_id.to_string());
     app.gate.submit(&agent, GateCommand::Landscape(command), Via::Direct, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

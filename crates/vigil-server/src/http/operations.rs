@@ -19,7 +19,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Caller, RawBody, parse_id};
 use super::{DECISION_HEADER, authorize_read};
 use crate::app::App;
-use crate::gate::{GateCommand, Via};
+use vigil_gate::gate::{GateCommand, Via};
 
 /// An operation as configured.
 #[derive(Serialize, utoipa::ToSchema)]

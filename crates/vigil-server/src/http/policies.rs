@@ -15,8 +15,8 @@ use super::error::ApiError;
 use super::extract::{Caller, JsonBody, QueryParams};
 use super::{DECISION_HEADER, authorize_read};
 use crate::app::App;
-use crate::decisions::DecisionQuery;
-use crate::gate::{GateCommand, Via};
+use vigil_gate::decisions::DecisionQuery;
+use vigil_gate::gate::{GateCommand, Via};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct PublishRequest {

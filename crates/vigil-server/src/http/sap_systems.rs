@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
 use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
 use crate::app::App;
-use crate::gate::{GateCommand, Via};
+use vigil_gate::gate::{GateCommand, Via};
 use vigil_readmodel::hosts::HostRow;
 use vigil_readmodel::sap_systems::{ApplicationInstanceRow, SapSystemRow};
 

@@ -10,9 +10,9 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+use vigil_gate::principal::PrincipalKind;
 use vigil_server::app::App;
 use vigil_server::config::ServerConfig;
-use vigil_server::principal::PrincipalKind;
 
 pub const HOST_ID: &str = "779cdd70-e9e2-58ca-b18a-bf3eb3f71244";
 
@@ -49,7 +49,7 @@ impl Server {
         let mut config = ServerConfig { data_dir: dir.path().to_owned(), ..Default::default() };
         tweak(&mut config);
         let app = App::start(config).await.unwrap();
-        let key = vigil_server::keys::show(&app.db, dir.path()).await.unwrap().unwrap();
+        let key = vigil_discovery::keys::show(&app.db, dir.path()).await.unwrap().unwrap();
         let token = Server::token_for(&app, "admin").await;
         Server { app, key, token, dir }
     }
@@ -84,7 +84,7 @@ impl Server {
 
     pub async fn token_for(app: &App, role: &str) -> String {
         let now = chrono::Utc::now();
-        vigil_server::tokens::create(&app.db, role, PrincipalKind::User, role, None, now).await.unwrap().0
+        vigil_gate::tokens::create(&app.db, role, PrincipalKind::User, role, None, now).await.unwrap().0
     }
 
     pub async fn get(&self, uri: &str) -> (StatusCode, Value) {

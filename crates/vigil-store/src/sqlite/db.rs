@@ -241,6 +241,11 @@ impl Db {
         .map_err(|e| DbError(format!("reader task failed: {e}")))?
     }
 
+    /// Whether the database answers a trivial read: the readiness probe's question.
+    pub async fn answers(&self) -> Result<(), DbError> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await
+    }
+
     /// Runs `f` on a reader connection on the calling thread (for blocking contexts).
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, DbError>) -> Result<T, DbError> {
         self.inner.with_reader(f)

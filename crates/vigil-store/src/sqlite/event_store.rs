@@ -142,6 +142,16 @@ impl EventStore for SqliteEventStore {
             .map_err(store_error)
     }
 
+    async fn event_by_id(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
+        self.db
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE event_id = ?1"))?;
+                Ok(stmt.query_row([event_id.as_bytes()], row_to_event).optional()?)
+            })
+            .await
+            .map_err(store_error)
+    }
+
     async fn query(&self, query: EventQuery) -> Result<Vec<RecordedEvent>, StoreError> {
         self.db
             .read(move |conn| {

@@ -13,7 +13,7 @@ pub async fn run(file: &FileConfig, command: KeysCommand) -> anyhow::Result<Exit
     std::fs::create_dir_all(&config.data_dir)?;
     let db = vigil_server::app::open_db(&config)?;
     match command {
-        KeysCommand::Show(_) => match vigil_server::keys::show(&db, &config.data_dir).await? {
+        KeysCommand::Show(_) => match vigil_discovery::keys::show(&db, &config.data_dir).await? {
             Some(key) => println!("{key}"),
             None => {
                 eprintln!(
@@ -24,7 +24,7 @@ pub async fn run(file: &FileConfig, command: KeysCommand) -> anyhow::Result<Exit
             }
         },
         KeysCommand::Rotate(_) => {
-            let key = vigil_server::keys::rotate(&db, &config.data_dir).await?;
+            let key = vigil_discovery::keys::rotate(&db, &config.data_dir).await?;
             println!("{key}");
             eprintln!("the previous agent key stops working within a second; update your agents");
         }

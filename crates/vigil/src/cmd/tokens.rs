@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
+use vigil_gate::principal::PrincipalKind;
 use vigil_server::config::ServerConfig;
-use vigil_server::principal::PrincipalKind;
 
 use crate::args::TokensCommand;
 use crate::settings::FileConfig;
@@ -23,12 +23,12 @@ pub async fn run(file: &FileConfig, command: TokensCommand) -> anyhow::Result<Ex
         TokensCommand::Create { role, name, service, expires, .. } => {
             let kind = if service { PrincipalKind::Service } else { PrincipalKind::User };
             let expires_at = expires.map(|d| chrono::Duration::from_std(d).map(|d| now + d)).transpose()?;
-            let (token, info) = vigil_server::tokens::create(&db, &name, kind, &role, expires_at, now).await?;
+            let (token, info) = vigil_gate::tokens::create(&db, &name, kind, &role, expires_at, now).await?;
             println!("{token}");
             eprintln!("token {} ({}, {}) created; it is shown only this once", info.id, info.role, info.kind);
         }
         TokensCommand::List(_) => {
-            for t in vigil_server::tokens::list(&db).await? {
+            for t in vigil_gate::tokens::list(&db).await? {
                 let state = match (&t.revoked_at, &t.expires_at) {
                     (Some(at), _) => format!("revoked {at}"),
                     (None, Some(at)) => format!("expires {at}"),
@@ -38,7 +38,7 @@ pub async fn run(file: &FileConfig, command: TokensCommand) -> anyhow::Result<Ex
             }
         }
         TokensCommand::Revoke { id, .. } => {
-            vigil_server::tokens::revoke(&db, &id, now).await?;
+            vigil_gate::tokens::revoke(&db, &id, now).await?;
             eprintln!("token {id} revoked");
         }
     }

@@ -96,7 +96,7 @@ impl InProcessServer {
         let server = tokio::spawn(app.clone().serve(listener, async move {
             let _ = stopped.await;
         }));
-        let key = vigil_server::keys::show(&app.db, &data_dir).await?.context("the server made no agent key")?;
+        let key = vigil_discovery::keys::show(&app.db, &data_dir).await?.context("the server made no agent key")?;
         Ok(InProcessServer { app, base, key, stop, server })
     }
 
@@ -485,12 +485,12 @@ fn write_json(path: &Option<PathBuf>, value: Value) -> anyhow::Result<()> {
 const HOST_DISCOVERY: &str = r#"{"agent_id":"779cdd70-e9e2-58ca-b18a-bf3eb3f71244","discovery_type":"host_discovery","payload":{"os_version":"15-SP2","arch":"x86_64","ip_addresses":["10.1.1.4","10.1.1.5","10.1.1.6"],"netmasks":[16,24,32],"hostname":"suse","cpu_count":2,"socket_count":1,"total_memory_mb":4096,"agent_version":"0.1.0","fully_qualified_domain_name":"suse.l15cqsinwnpu5gfyrf1r5l51fe.ax.internal.cloudapp.net","systemd_units":[{"name":"pacemaker.service","unit_file_state":"enabled"}]}}"#;
 
 async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
+    use vigil_gate::gate::{GateCommand, GateConfig, Via};
     use vigil_landscape::LandscapeCommand;
     use vigil_landscape::host::HostCommand;
     use vigil_policy::{AuthzInput, CommandInput, CompiledPolicies, PolicySet, Principal, PrincipalKind, TargetInput};
     use vigil_server::app::App;
     use vigil_server::config::ServerConfig;
-    use vigil_server::gate::{GateCommand, GateConfig, Via};
 
     let dir = scratch(&args.dir)?;
     eprintln!(
@@ -568,7 +568,7 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
                     let app = app.clone();
                     tokio::spawn(async move {
                         let host_id = Uuid::now_v7();
-                        let agent = vigil_server::principal::agent(&host_id.to_string());
+                        let agent = vigil_gate::principal::agent(&host_id.to_string());
                         for i in 0..per_caller {
                             let details = bench_host(format!("host-{c}-{i}"));
                             let command = LandscapeCommand::Host {

@@ -32,10 +32,10 @@ impl Target {
         // A token for checking the read model, made before the server holds the directory.
         let config = vigil_server::config::ServerConfig { data_dir: data.path().to_owned(), ..Default::default() };
         let db = vigil_server::app::open_db(&config)?;
-        let (token, _) = vigil_server::tokens::create(
+        let (token, _) = vigil_gate::tokens::create(
             &db,
             "loadgen",
-            vigil_server::principal::PrincipalKind::Service,
+            vigil_gate::principal::PrincipalKind::Service,
             "viewer",
             None,
             Utc::now(),
@@ -76,7 +76,7 @@ impl Target {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let db = vigil_server::app::open_db(&config)?;
-        let api_key = vigil_server::keys::show(&db, data.path()).await?.context("the server made no agent key")?;
+        let api_key = vigil_discovery::keys::show(&db, data.path()).await?.context("the server made no agent key")?;
         Ok(Target { base, api_key, token, pid, child: Some(child), _data: Some(data) })
     }
 

@@ -33,6 +33,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use vigil_audit::{AuditLog, HeadPolicy, PendingAppend};
+use vigil_discovery::log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
+use vigil_gate::principal::{Principal, agent, system};
 use vigil_kernel::decider::Decider;
 use vigil_kernel::envelope::{EventMetadata, NewEvent, RecordedEvent};
 use vigil_kernel::store::{EventStore, ExpectedVersion, Snapshot, SnapshotStore};
@@ -42,8 +44,6 @@ use vigil_landscape::host::{Heartbeat, Host, HostCommand};
 use vigil_landscape::sap_system::{SapSystem, SapSystemCommand};
 use vigil_server::app::{open_db, read_model_names, rebuild_projection};
 use vigil_server::config::ServerConfig;
-use vigil_server::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
-use vigil_server::principal::{Principal, agent, system};
 use vigil_store::SqliteEventStore;
 use vigil_store::sqlite::{Db, Durability};
 
@@ -121,7 +121,7 @@ pub async fn generate(data_dir: &Path, fixtures: &Path, hosts: usize, events: u6
     // own checkpoints are set by the rebuilds below).
     db.write(move |conn| {
         vigil_server::readmodel::save_checkpoint(conn, "audit", head)?;
-        vigil_server::readmodel::save_checkpoint(conn, vigil_server::process::NAME, head)
+        vigil_server::readmodel::save_checkpoint(conn, vigil_discovery::process::NAME, head)
     })
     .await??;
     audit.sign_head(Utc::now()).await?;
@@ -849,7 +849,7 @@ fn static_discovery_type(name: &str) -> &'static str {
 /// The last heartbeat of every host whose heartbeat is passing, as the server stores it.
 async fn record_heartbeats(db: &Db, world: &World) -> anyhow::Result<()> {
     let heartbeats = Arc::new(
-        vigil_server::heartbeats::Heartbeats::open(db.clone(), ServerConfig::default().heartbeat_policy()).await?,
+        vigil_discovery::heartbeats::Heartbeats::open(db.clone(), ServerConfig::default().heartbeat_policy()).await?,
     );
     let mut written = tokio::task::JoinSet::new();
     for (id, host) in &world.hosts.states {

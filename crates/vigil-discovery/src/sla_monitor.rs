@@ -11,11 +11,11 @@ use tokio::sync::watch;
 use vigil_kernel::envelope::EventMetadata;
 use vigil_policy::sla::SlaCommand;
 
-use crate::decisions::DecisionLog;
-use crate::gate::{CommandGate, GateCommand, Via};
 use crate::heartbeats::Heartbeats;
-use crate::policies::Policies;
-use crate::principal;
+use vigil_gate::decisions::DecisionLog;
+use vigil_gate::gate::{CommandGate, GateCommand, Via};
+use vigil_gate::policies::Policies;
+use vigil_gate::principal;
 use vigil_readmodel::hosts::HostViews;
 
 /// What the SLA timer reads and where it reports.

@@ -39,18 +39,19 @@ use vigil_kernel::projection::{Projection, ProjectionError};
 use vigil_kernel::store::EventStore;
 use vigil_landscape::LandscapeCommand;
 use vigil_landscape::cluster::ClusterCommand;
-use vigil_landscape::database::{DatabaseCommand, DatabaseEvent};
-use vigil_landscape::host::{Heartbeat, HostCommand, HostEvent};
-use vigil_landscape::sap_system::{SapSystemCommand, SapSystemEvent, react_to_database};
+use vigil_landscape::database::DatabaseCommand;
+use vigil_landscape::host::{Heartbeat, HostCommand};
+use vigil_landscape::process::{Reaction, react};
+use vigil_landscape::sap_system::SapSystemCommand;
 use vigil_store::Db;
 use vigil_store::sqlite::Commit;
 
-use crate::commands::{Commands, DispatchError};
-use crate::gate::{CommandGate, GateCommand, GateError, Via};
 use crate::heartbeats::Heartbeats;
 use crate::ingest::DiscoveryIngest;
 use crate::parking::Trigger;
-use crate::principal::{self, Principal};
+use vigil_gate::commands::{Commands, DispatchError};
+use vigil_gate::gate::{CommandGate, GateCommand, GateError, Via};
+use vigil_gate::principal::{self, Principal};
 use vigil_readmodel::landscape::LandscapeViews;
 use vigil_readmodel::{load_checkpoint, save_checkpoint};
 
@@ -71,26 +72,6 @@ pub struct ProcessManager {
     read_models: Vec<(&'static str, watch::Receiver<u64>)>,
     shutdown: watch::Receiver<bool>,
     principal: Principal,
-}
-
-/// What an event asks of the process manager.
-enum Reaction {
-    /// Parked discoveries waiting for this host (or a database at its addresses) may go
-    /// through now.
-    RetryHost(Uuid),
-    /// Parked discoveries waiting for this database (or a database at its instances'
-    /// addresses) may go through now.
-    RetryDatabase(Uuid),
-    /// The host's SAP workload may have changed.
-    Workload(Uuid),
-    /// The host's heartbeat failed: mark what it reported stale.
-    Stale(Uuid),
-    /// Deregistration was granted: take the host apart, then deregister it.
-    Deregister(Uuid, chrono::DateTime<Utc>),
-    /// The host is deregistered: forget its heartbeat, hashes and parked discoveries.
-    Forget(Uuid),
-    /// Commands for every SAP system on the database.
-    SapSystems(Uuid, Vec<SapSystemCommand>),
 }
 
 impl ProcessManager {
@@ -124,84 +105,6 @@ impl ProcessManager {
 
     fn error(&self, message: impl std::fmt::Display) -> ProjectionError {
         ProjectionError { name: NAME.to_owned(), message: message.to_string() }
-    }
-
-    /// What `recorded` asks for; nothing for most events.
-    fn reactions(&self, recorded: &RecordedEvent) -> Result<Vec<Reaction>, ProjectionError> {
-        let stream = recorded.stream_id.as_str();
-        if stream.starts_with("host-") {
-            let event: HostEvent = recorded.decode().map_err(|e| self.error(e))?;
-            let host_id = event.host_id();
-            return Ok(match event {
-                HostEvent::HostRegistered(_) | HostEvent::HostRestored(_) => {
-                    vec![Reaction::RetryHost(host_id), Reaction::Workload(host_id)]
-                }
-                HostEvent::HostDetailsUpdated(_) => vec![Reaction::RetryHost(host_id)],
-                HostEvent::HeartbeatFailed(_) => vec![Reaction::Stale(host_id)],
-                HostEvent::HostDeregistrationRequested(e) => vec![Reaction::Deregister(host_id, e.requested_at)],
-                HostEvent::HostDeregistered(_) => vec![Reaction::Forget(host_id)],
-                HostEvent::HeartbeatSucceeded(_)
-                | HostEvent::ProviderUpdated(_)
-                | HostEvent::SlesSubscriptionsUpdated(_)
-                | HostEvent::SaptuneStatusUpdated(_)
-                | HostEvent::HostSapWorkloadChanged(_)
-                | HostEvent::HostChecksHealthChanged(_)
-                | HostEvent::HostSaptuneHealthChanged(_)
-                | HostEvent::HostHealthChanged(_)
-                | HostEvent::HostMarkedStale(_)
-                | HostEvent::HostSynced(_)
-                | HostEvent::HostTombstoned(_) => vec![],
-            });
-        }
-        if stream.starts_with("database-") {
-            let event: DatabaseEvent = recorded.decode().map_err(|e| self.error(e))?;
-            let database_id = event.database_id();
-            let mut reactions = Vec::new();
-            let commands = react_to_database(&event);
-            if !commands.is_empty() {
-                reactions.push(Reaction::SapSystems(database_id, commands));
-            }
-            match &event {
-                DatabaseEvent::DatabaseRegistered(_)
-                | DatabaseEvent::DatabaseRestored(_)
-                | DatabaseEvent::DatabaseTenantsUpdated(_) => {
-                    reactions.push(Reaction::RetryDatabase(database_id));
-                }
-                DatabaseEvent::DatabaseInstanceRegistered(e) => {
-                    reactions.push(Reaction::RetryDatabase(database_id));
-                    reactions.push(Reaction::Workload(e.instance.host_id));
-                }
-                DatabaseEvent::DatabaseInstanceDeregistered(e) => reactions.push(Reaction::Workload(e.host_id)),
-                DatabaseEvent::DatabaseInstanceMarkedAbsent(e) => reactions.push(Reaction::Workload(e.host_id)),
-                DatabaseEvent::DatabaseInstanceMarkedPresent(e) => reactions.push(Reaction::Workload(e.host_id)),
-                DatabaseEvent::DatabaseInstanceSystemReplicationChanged(_)
-                | DatabaseEvent::DatabaseInstanceHealthChanged(_)
-                | DatabaseEvent::DatabaseHealthChanged(_)
-                | DatabaseEvent::DatabaseDeregistered(_)
-                | DatabaseEvent::DatabaseInstanceDataMarkedStale(_)
-                | DatabaseEvent::DatabaseInstanceDataMarkedInSync(_) => {}
-            }
-            return Ok(reactions);
-        }
-        if stream.starts_with("sap_system-") {
-            let event: SapSystemEvent = recorded.decode().map_err(|e| self.error(e))?;
-            return Ok(match event {
-                SapSystemEvent::ApplicationInstanceRegistered(e) => vec![Reaction::Workload(e.instance.host_id)],
-                SapSystemEvent::ApplicationInstanceDeregistered(e) => vec![Reaction::Workload(e.host_id)],
-                SapSystemEvent::ApplicationInstanceMarkedAbsent(e) => vec![Reaction::Workload(e.host_id)],
-                SapSystemEvent::ApplicationInstanceMarkedPresent(e) => vec![Reaction::Workload(e.host_id)],
-                SapSystemEvent::ApplicationInstanceHealthChanged(_)
-                | SapSystemEvent::ApplicationInstanceDataMarkedStale(_)
-                | SapSystemEvent::ApplicationInstanceDataMarkedInSync(_)
-                | SapSystemEvent::SapSystemRegistered(_)
-                | SapSystemEvent::SapSystemUpdated(_)
-                | SapSystemEvent::SapSystemHealthChanged(_)
-                | SapSystemEvent::SapSystemDatabaseHealthChanged(_)
-                | SapSystemEvent::SapSystemDeregistered(_)
-                | SapSystemEvent::SapSystemRestored(_) => vec![],
-            });
-        }
-        Ok(vec![])
     }
 
     /// Waits until every read model has applied `position`.
@@ -427,7 +330,7 @@ impl Projection for ProcessManager {
         };
         let mut reacted_through = 0;
         for recorded in &events {
-            let reactions = self.reactions(recorded)?;
+            let reactions = react(recorded).map_err(|e| self.error(e))?;
             if reactions.is_empty() {
                 continue;
             }

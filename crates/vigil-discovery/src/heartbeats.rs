@@ -19,8 +19,8 @@ use vigil_landscape::host::{HeartbeatPolicy, HostCommand};
 use vigil_store::Db;
 use vigil_store::sqlite::{Commit, DbError};
 
-use crate::gate::{CommandGate, GateCommand, Via};
-use crate::principal;
+use vigil_gate::gate::{CommandGate, GateCommand, Via};
+use vigil_gate::principal;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS heartbeats (

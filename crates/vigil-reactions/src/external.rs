@@ -2,7 +2,7 @@
 //! sources, each (`source`, `id`) once.
 //!
 //! Deduplication is the store's: an outside event's id follows from its source and id
-//! (`vigil_reactions::cloudevents`), and re-appending a stored id in its stream returns the
+//! ([`crate::cloudevents`]), and re-appending a stored id in its stream returns the
 //! original result without writing. That result looks the same whether this append wrote
 //! or not, so every event carries the request's id as its correlation id, and the event read
 //! back at the returned position tells which happened, also when two requests race with the
@@ -10,11 +10,11 @@
 
 use std::collections::HashMap;
 
+use crate::cloudevents::IncomingEvent;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use vigil_kernel::envelope::NewEvent;
 use vigil_kernel::store::{AppendError, EventStore, ExpectedVersion, StoreError};
-use vigil_reactions::cloudevents::IncomingEvent;
 
 /// Where one event of a request is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

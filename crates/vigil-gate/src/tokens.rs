@@ -13,8 +13,8 @@ use uuid::Uuid;
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use crate::audit_inbox;
 use crate::principal::{Principal, PrincipalKind};
+use vigil_audit::inbox;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tokens (
@@ -73,7 +73,7 @@ impl From<rusqlite::Error> for TokenError {
 /// Creates the tokens table if needed.
 pub async fn ensure_schema(db: &Db) -> Result<(), DbError> {
     db.write(|conn| conn.execute_batch(SCHEMA)).await??;
-    audit_inbox::ensure_schema(db).await
+    inbox::ensure_schema(db).await
 }
 
 /// Creates a token and returns it in full: the only time its secret is visible.
@@ -120,7 +120,7 @@ pub async fn create(
             "INSERT INTO tokens (id, name, kind, role, secret_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![row.id, row.name, row.kind, row.role, hash, row.created_at, row.expires_at],
         )?;
-        audit_inbox::push(conn, "token_changed", &serde_json::json!({"change": "created", "token": row}))
+        inbox::push(conn, "token_changed", &serde_json::json!({"change": "created", "token": row}))
     })
     .await??;
     Ok((format!("vgt_{id}_{secret}"), info))
@@ -136,11 +136,7 @@ pub async fn revoke(db: &Db, id: &str, now: DateTime<Utc>) -> Result<(), TokenEr
             let n = conn
                 .execute("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, at])?;
             if n > 0 {
-                audit_inbox::push(
-                    conn,
-                    "token_changed",
-                    &serde_json::json!({"change": "revoked", "id": id, "at": at}),
-                )?;
+                inbox::push(conn, "token_changed", &serde_json::json!({"change": "revoked", "id": id, "at": at}))?;
             }
             Ok::<_, rusqlite::Error>((n, id))
         })

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::watch;
-use vigil_audit::AuditLog;
 use vigil_kernel::envelope::RecordedEvent;
 use vigil_kernel::projection::{Projection, ProjectionError};
 use vigil_store::Db;
 
-use crate::audit_inbox;
-use vigil_readmodel::{load_checkpoint, save_checkpoint};
+use vigil_store::sqlite::checkpoints::{load_checkpoint, save_checkpoint};
+
+use crate::AuditLog;
+use crate::inbox;
 
 /// A subscription appending one `event` record per stored event, in store order.
 ///
@@ -90,7 +91,7 @@ pub async fn run_audit_keeper(db: Db, audit: AuditLog, mut shutdown: watch::Rece
 pub async fn drain_inbox(db: &Db, audit: &AuditLog) -> Result<usize, String> {
     let mut moved = 0;
     loop {
-        let queued = audit_inbox::peek(db, 500).await.map_err(|e| e.to_string())?;
+        let queued = inbox::peek(db, 500).await.map_err(|e| e.to_string())?;
         let Some(last_id) = queued.last().map(|q| q.0) else {
             return Ok(moved);
         };
@@ -100,7 +101,7 @@ pub async fn drain_inbox(db: &Db, audit: &AuditLog) -> Result<usize, String> {
             let body: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.clone()));
             audit.append(kind, time, &body).await.map_err(|e| e.to_string())?;
         }
-        audit_inbox::remove_through(db, last_id).await.map_err(|e| e.to_string())?;
+        inbox::remove_through(db, last_id).await.map_err(|e| e.to_string())?;
         moved += queued.len();
     }
 }

@@ -31,11 +31,11 @@ use vigil_landscape::cluster::ClusterCommand;
 use vigil_landscape::discovery::{Discovery, DiscoveryContext, DiscoveryType, InvalidDiscovery, ScenarioDetector};
 use vigil_landscape::sap_system::resolve;
 
-use crate::commands::DispatchError;
-use crate::discovery_log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
-use crate::gate::{CommandGate, GateCommand, GateError, Via};
+use crate::log::{DiscoveryLog, DiscoveryStatus, NewDiscoveryEntry};
 use crate::parking::{ParkedDiscovery, Parking, Wait};
-use crate::principal;
+use vigil_gate::commands::DispatchError;
+use vigil_gate::gate::{CommandGate, GateCommand, GateError, Via};
+use vigil_gate::principal;
 use vigil_readmodel::cib::CibWrites;
 use vigil_readmodel::landscape::LandscapeViews;
 
