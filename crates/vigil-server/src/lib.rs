@@ -14,6 +14,7 @@
 //!   the crate `vigil-readmodel`, re-exported here as [`readmodel`].
 //! * [`http`] translates requests into calls and errors into statuses, in one place each;
 //!   [`serve`] is the accept loop that runs it, with the connection limits and deadlines.
+//! * [`stream`] is the live event feed the web UI follows over a WebSocket.
 //!
 //! **Architecture invariant:** no business rule lives here. A rule found in this crate is
 //! a bug; it belongs in `vigil-landscape`.
@@ -39,6 +40,7 @@ pub mod process;
 pub mod reactions;
 pub mod serve;
 pub mod sla_monitor;
+pub mod stream;
 pub mod tokens;
 
 /// The read models, their own crate; re-exported for the binary's commands and tests.

@@ -19,6 +19,7 @@ mod operations;
 mod policies;
 mod reference;
 mod sap_systems;
+mod stream;
 mod tags;
 
 use std::sync::Arc;
@@ -98,6 +99,7 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(tags::remove_from_sap_system))
         .routes(routes!(sap_systems::delete_absent_instance))
         .routes(routes!(events::list, events::publish))
+        .routes(routes!(stream::stream))
         .routes(routes!(discoveries::list))
         .routes(routes!(policies::decisions))
         .routes(routes!(policies::list, policies::publish))
