@@ -7,6 +7,7 @@ pub mod extract;
 pub use reference::document as openapi;
 
 mod actions;
+mod activity;
 mod audit;
 mod clusters;
 mod databases;
@@ -17,10 +18,12 @@ mod hosts;
 mod ingest;
 mod operations;
 mod policies;
+mod policy_trial;
 mod reference;
 mod sap_systems;
 mod stream;
 mod tags;
+mod ui;
 
 use std::sync::Arc;
 
@@ -104,6 +107,7 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(policies::decisions))
         .routes(routes!(policies::list, policies::publish))
         .routes(routes!(policies::retire))
+        .routes(routes!(policy_trial::evaluate))
         .routes(routes!(actions::rules, actions::add_rule))
         .routes(routes!(actions::remove_rule))
         .routes(routes!(actions::executions))
@@ -119,6 +123,12 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(audit::record))
         .routes(routes!(audit::inclusion))
         .routes(routes!(audit::consistency))
+        .routes(routes!(activity::list))
+        .routes(routes!(activity::verification))
+        .routes(routes!(ui::index))
+        .routes(routes!(ui::asset))
+        .routes(routes!(ui::me))
+        .routes(routes!(ui::sign_in))
 }
 
 /// The closed sets of query values: the handlers check against them and the OpenAPI
