@@ -26,7 +26,7 @@ export function whenUnauthorized(callback) { onUnauthorized = callback; }
  * Calls the API. `minPosition`: answer only once the read models show that event (the
  * position of a live event), so a refresh after an event never shows the state before it.
  */
-export async function api(path, { method = 'GET', body, minPosition, token = session.token } = {}) {
+export async function api(path, { method = 'GET', body, minPosition, token = session.token, signingIn = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -44,7 +44,7 @@ export async function api(path, { method = 'GET', body, minPosition, token = ses
   if (!response.ok) {
     const message = data?.message ?? (typeof data === 'string' && data ? data : response.statusText);
     const error = new ApiError(response.status, data?.code ?? 'error', message);
-    if (response.status === 401 && token) onUnauthorized(error);
+    if (response.status === 401 && token && !signingIn) onUnauthorized(error);
     throw error;
   }
   return data;

@@ -95,7 +95,7 @@ function showSignIn(message) {
 /** Signs in with the stored token: asks who it is and what it may do, then shows the shell. */
 async function start(fresh) {
   try {
-    state.me = await api('/api/v1/' + (fresh ? 'sessions' : 'me'), { method: fresh ? 'POST' : 'GET' });
+    state.me = await api('/api/v1/' + (fresh ? 'sessions' : 'me'), { method: fresh ? 'POST' : 'GET', signingIn: true });
   } catch (e) {
     session.clear();
     state.me = null;
