@@ -32,8 +32,10 @@ pub(super) struct ActivityParams {
     /// they are the landscape's activity, not a person's.
     kind: Option<String>,
     /// Only records at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     since: Option<String>,
     /// Only records before this time (RFC 3339).
+    #[param(format = DateTime)]
     until: Option<String>,
     /// Only records with an index below this one (the previous page's `next_before`).
     #[param(maximum = 9007199254740991.0)]
