@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, broadcast, watch};
 use tokio::time::Instant;
@@ -34,6 +35,11 @@ pub const CLOSE_TRY_AGAIN: u16 = 1013;
 
 /// Events read from the store per catch-up page.
 const PAGE: usize = 500;
+
+/// Messages written to a client's socket between two flushes at most.
+const BURST: usize = 256;
+
+type WriteFuture<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), axum::Error>> + Send + 'a>>;
 
 /// The stream's limits (`[server.stream]`).
 #[derive(Clone, Debug, Deserialize)]
@@ -269,29 +275,41 @@ impl Connected {
             tokio::select! {
                 message = live.recv() => match message {
                     Ok(message) => {
-                        if message.position <= self.cursor {
-                            continue;
-                        }
-                        if message.position > self.cursor + 1 {
-                            // Cannot happen with a gap-free store; read what is missing rather
-                            // than skip it.
-                            match self.catch_up(feed, store).await {
-                                Ok(rx) => live = rx,
-                                Err(ended) => return ended,
+                        // This message and whatever else is already waiting, written out
+                        // with one flush.
+                        let mut next = Some(message);
+                        let mut burst = 0;
+                        while let Some(message) = next.take() {
+                            if message.position > self.cursor + 1 {
+                                // Cannot happen with a gap-free store; read what is missing
+                                // rather than skip it.
+                                match self.catch_up(feed, store).await {
+                                    Ok(rx) => live = rx,
+                                    Err(ended) => return ended,
+                                }
+                                break;
                             }
-                            continue;
+                            if message.position == self.cursor + 1
+                                && let Err(ended) = self.forward(&message, false).await
+                            {
+                                return ended;
+                            }
+                            burst += 1;
+                            if burst < BURST {
+                                match live.try_recv() {
+                                    Ok(message) => next = Some(message),
+                                    Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                                        return self.too_slow(missed).await;
+                                    }
+                                    Err(_) => {}
+                                }
+                            }
                         }
-                        if let Err(ended) = self.forward(&message).await {
+                        if let Err(ended) = self.flush().await {
                             return ended;
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        let reason = format!(
-                            "too slow: {missed} events behind the feed; reconnect with from={}",
-                            self.cursor
-                        );
-                        return self.close(CLOSE_TOO_SLOW, reason, Ended::TooSlow).await;
-                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => return self.too_slow(missed).await,
                     Err(broadcast::error::RecvError::Closed) => {
                         let reason = format!("server stopping; reconnect with from={}", self.cursor);
                         return self.close(CLOSE_GOING_AWAY, reason, Ended::Shutdown).await;
@@ -346,8 +364,9 @@ impl Connected {
             };
             let complete = events.len() < PAGE;
             for event in &events {
-                self.forward(&encode(event)).await?;
+                self.forward(&encode(event), false).await?;
             }
+            self.flush().await?;
             if complete {
                 match subscription.take() {
                     // Subscribed before this read: nothing can have slipped between.
@@ -361,14 +380,30 @@ impl Connected {
         }
     }
 
-    /// Sends `message` if it matches the topics, and moves the cursor past it either way.
-    async fn forward(&mut self, message: &FeedMessage) -> Result<(), Ended> {
+    /// Sends `message` if it matches the topics (written out now, or with the next flush),
+    /// and moves the cursor past it either way.
+    async fn forward(&mut self, message: &FeedMessage, flush: bool) -> Result<(), Ended> {
         if self.topics.is_empty() || self.topics.iter().any(|t| t.matches(&message.topic)) {
-            self.send(Message::Text(message.text.clone())).await?;
+            let text = Message::Text(message.text.clone());
+            if flush {
+                self.send(text).await?;
+            } else {
+                self.timed(|socket| Box::pin(socket.feed(text))).await?;
+            }
             metrics::counter!("vigil_stream_messages_total").increment(1);
         }
         self.cursor = message.position;
         Ok(())
+    }
+
+    /// Writes out what was fed.
+    async fn flush(&mut self) -> Result<(), Ended> {
+        self.timed(|socket| Box::pin(socket.flush())).await
+    }
+
+    async fn too_slow(&mut self, missed: u64) -> Ended {
+        let reason = format!("too slow: {missed} events behind the feed; reconnect with from={}", self.cursor);
+        self.close(CLOSE_TOO_SLOW, reason, Ended::TooSlow).await
     }
 
     /// A message from the client.
@@ -407,7 +442,12 @@ impl Connected {
 
     /// Sends one message within `send_timeout`; a socket that takes longer is dropped.
     async fn send(&mut self, message: Message) -> Result<(), Ended> {
-        match tokio::time::timeout(self.send_timeout, self.socket.send(message)).await {
+        self.timed(|socket| Box::pin(socket.send(message))).await
+    }
+
+    /// Runs a write on the socket within `send_timeout`.
+    async fn timed(&mut self, write: impl for<'a> FnOnce(&'a mut WebSocket) -> WriteFuture<'a>) -> Result<(), Ended> {
+        match tokio::time::timeout(self.send_timeout, write(&mut self.socket)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Ended::ClientClosed),
             Err(_) => Err(Ended::TooSlow),
