@@ -163,7 +163,9 @@ pub async fn run_feed(feed: Arc<EventFeed>, store: Arc<dyn EventStore>, mut shut
     }
 }
 
-/// What the server sends, besides the events.
+/// What the server sends. A value lives for one serialisation, so the size of its variants
+/// does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Outgoing<'a> {
