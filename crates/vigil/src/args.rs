@@ -658,14 +658,19 @@ pub struct BenchStreamArgs {
     /// Simulated agents (`vigil loadgen --agents`).
     #[arg(long, default_value_t = 5000)]
     pub agents: usize,
+    /// Share of snapshots that change at each tick (`vigil loadgen --change-share`): more
+    /// changes, more events for every client.
+    #[arg(long, default_value_t = 0.01)]
+    pub change_share: f64,
     /// How long loadgen measures, after its ramp and warm-up.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub duration: Duration,
     /// Loadgen's ramp (agents start spread over this long).
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub ramp: Duration,
-    /// Loadgen's least warm-up.
-    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    /// When the clients connect, from loadgen's start (at least --ramp + 10 s, so that the
+    /// fleet is registered); loadgen measures from 20 s later.
+    #[arg(long, default_value = "45s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub warmup: Duration,
     /// The server's `stream.queue`.
     #[arg(long, default_value_t = 4096)]

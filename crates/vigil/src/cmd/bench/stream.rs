@@ -2,7 +2,9 @@
 //!
 //! Two phases, each on a fresh `vigil serve` (this binary): `vigil loadgen --url` runs the
 //! fleet against it, once with no WebSocket client and once with `--clients` clients
-//! subscribed to every topic plus `--slow-clients` that never read. Each client records, for
+//! subscribed to every topic plus `--slow-clients` that never read. The clients connect once
+//! the fleet is registered (after loadgen's ramp and warm-up), and measure the fleet's steady
+//! state. Each client records, for
 //! every event that arrives during loadgen's measured window, its arrival time minus the
 //! event's `time` (one machine, one clock), and checks that positions come without a gap.
 //! The server's CPU and RSS are loadgen's own measurement of the server over its window, so
@@ -24,8 +26,16 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::args::BenchStreamArgs;
 use crate::cmd::loadgen::server::Target;
 
+/// How long the clients have to connect, after the fleet's ramp and warm-up, before the
+/// measured window.
+const CONNECT: Duration = Duration::from_secs(20);
+
 pub async fn run(args: BenchStreamArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.clients >= 1, "--clients must be at least 1 (the run without clients is made anyway)");
+    anyhow::ensure!(
+        args.warmup >= args.ramp + Duration::from_secs(10),
+        "--warmup must be at least --ramp + 10 s: the clients connect once the fleet is registered"
+    );
     let without = phase(&args, 0, 0).await.context("the run without clients")?;
     let with = phase(&args, args.clients, args.slow_clients).await.context("the run with clients")?;
     let per_thousand = |f: fn(&Phase) -> f64| (f(&with) - f(&without)) * 1000.0 / args.clients as f64;
@@ -33,6 +43,7 @@ pub async fn run(args: BenchStreamArgs) -> anyhow::Result<ExitCode> {
         "benchmark": "stream",
         "durability": args.durability,
         "agents": args.agents,
+        "change_share": args.change_share,
         "clients": args.clients,
         "slow_clients": args.slow_clients,
         "stream_queue": args.stream_queue,
@@ -67,6 +78,10 @@ struct Phase {
     median_client_p99_ms: f64,
     /// Messages that arrived at reading clients during the window.
     messages: u64,
+    /// Events that arrived at reading clients from their connection to the end.
+    events_received: u64,
+    /// Messages that were not the JSON the stream sends (must be 0).
+    unreadable: u64,
     /// A position that did not follow the one before (must be 0).
     gaps: u64,
     /// Reading clients the server closed (must be 0), with why.
@@ -103,6 +118,10 @@ impl Latency {
 #[derive(Default)]
 struct Seen {
     samples: Vec<f64>,
+    /// Every event that arrived, in the window or not.
+    events: u64,
+    /// Messages that were not the JSON expected.
+    unreadable: u64,
     gaps: u64,
     closed: Option<String>,
 }
@@ -133,6 +152,33 @@ async fn phase(args: &BenchStreamArgs, clients: usize, slow: usize) -> anyhow::R
     let url = format!("{}/api/v1/stream", target.base.replacen("http://", "ws://", 1));
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(tokio::sync::Notify::new());
+
+    // The fleet first: its registration (tens of thousands of events within the ramp) is not
+    // what the stream is measured on. The clients connect at the end of `--warmup`, and
+    // loadgen's warm-up is longer by `CONNECT`, so that its measured window (and the
+    // server's CPU and RSS in it) starts once they are connected.
+    let report = tempfile::NamedTempFile::new()?;
+    let mut loadgen = tokio::process::Command::new(std::env::current_exe()?);
+    loadgen
+        .args(["loadgen", "--url", &target.base, "--api-key", &target.api_key, "--token", &target.token])
+        .args(["--agents", &args.agents.to_string()])
+        .args(["--change-share", &args.change_share.to_string()])
+        .args(["--duration", &format!("{}s", args.duration.as_secs_f64())])
+        .args(["--ramp", &format!("{}s", args.ramp.as_secs_f64())])
+        .args(["--warmup", &format!("{}s", (args.warmup + CONNECT).as_secs_f64())])
+        .arg("--json")
+        .arg(report.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    if let Some(pid) = target.pid {
+        loadgen.args(["--server-pid", &pid.to_string()]);
+    }
+    let mut child = loadgen.spawn().context("cannot start vigil loadgen")?;
+    // loadgen's warm-up counts from its start: it measures from `warmup + CONNECT` on.
+    tokio::time::sleep(args.warmup).await;
+
+    let connecting = std::time::Instant::now();
     let mut readers = Vec::new();
     for _ in 0..clients {
         let socket = connect(&url, &target.token, false).await?;
@@ -143,36 +189,15 @@ async fn phase(args: &BenchStreamArgs, clients: usize, slow: usize) -> anyhow::R
         idle.push(connect(&url, &target.token, true).await?);
     }
     eprintln!(
-        "stream bench: {clients} clients (+{slow} that never read) connected; loadgen with {} agents",
-        args.agents
+        "stream bench: {clients} clients (+{slow} that never read) connected in {:.1} s",
+        connecting.elapsed().as_secs_f64()
     );
-
-    let report = tempfile::NamedTempFile::new()?;
-    let mut loadgen = tokio::process::Command::new(std::env::current_exe()?);
-    loadgen
-        .args(["loadgen", "--url", &target.base, "--api-key", &target.api_key, "--token", &target.token])
-        .args(["--agents", &args.agents.to_string()])
-        .args(["--duration", &format!("{}s", args.duration.as_secs_f64())])
-        .args(["--ramp", &format!("{}s", args.ramp.as_secs_f64())])
-        .args(["--warmup", &format!("{}s", args.warmup.as_secs_f64())])
-        .arg("--json")
-        .arg(report.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true);
-    if let Some(pid) = target.pid {
-        loadgen.args(["--server-pid", &pid.to_string()]);
-    }
-    let mut child = loadgen.spawn().context("cannot start vigil loadgen")?;
-    // loadgen measures after its ramp and warm-up (at least); the clients measure the same
-    // stretch, starting a few seconds late rather than early.
-    let settle = args.ramp + args.warmup + Duration::from_secs(5);
+    tokio::time::sleep(CONNECT.saturating_sub(connecting.elapsed())).await;
     let head_at = |t: &Target| {
         let base = t.base.clone();
         let token = t.token.clone();
         async move { head(&base, &token).await }
     };
-    tokio::time::sleep(settle).await;
     let first = head_at(&target).await?;
     let started = std::time::Instant::now();
     measuring.store(true, Ordering::Relaxed);
@@ -191,10 +216,12 @@ async fn phase(args: &BenchStreamArgs, clients: usize, slow: usize) -> anyhow::R
     stop.notify_waiters();
     let mut samples = Vec::new();
     let mut client_p99 = Vec::new();
-    let (mut gaps, mut closed) = (0, Vec::new());
+    let (mut gaps, mut closed, mut events_received, mut unreadable) = (0, Vec::new(), 0, 0);
     for reader in readers {
         let mut seen = reader.await?;
         gaps += seen.gaps;
+        events_received += seen.events;
+        unreadable += seen.unreadable;
         closed.extend(seen.closed.take());
         if !seen.samples.is_empty() {
             seen.samples.sort_by(f64::total_cmp);
@@ -210,6 +237,8 @@ async fn phase(args: &BenchStreamArgs, clients: usize, slow: usize) -> anyhow::R
         server_rss_mib: result["server"]["rss_mib"].as_f64().unwrap_or(f64::NAN),
         events_per_second: (last - first) as f64 / window,
         messages: samples.len() as u64,
+        events_received,
+        unreadable,
         delivery: Latency::of(&mut samples),
         median_client_p99_ms: crate::cmd::bench::percentile(&client_p99, 0.5),
         gaps,
@@ -276,7 +305,16 @@ async fn read_all(mut socket: Socket, measuring: Arc<AtomicBool>, stop: Arc<toki
             }
         };
         let arrived = Utc::now();
-        let Ok(frame) = serde_json::from_str::<Frame>(&text) else { continue };
+        let frame = match serde_json::from_str::<Frame>(&text) {
+            Ok(frame) => frame,
+            Err(error) => {
+                seen.unreadable += 1;
+                if seen.unreadable == 1 {
+                    eprintln!("stream bench: a message that does not read ({error}): {}", &text[..text.len().min(300)]);
+                }
+                continue;
+            }
+        };
         match frame.kind.as_str() {
             "welcome" | "caught_up" => last = frame.position.or(last),
             "event" => {
@@ -285,6 +323,7 @@ async fn read_all(mut socket: Socket, measuring: Arc<AtomicBool>, stop: Arc<toki
                     seen.gaps += 1;
                 }
                 last = Some(position);
+                seen.events += 1;
                 if measuring.load(Ordering::Relaxed)
                     && let Some(time) = frame.event.and_then(|e| e.time)
                 {
