@@ -227,9 +227,14 @@ try {
   step('keyboard: the navigation is reachable with Tab and shows focus');
   await page.goto(`${base}/#/overview`);
   await page.locator('main h1').waitFor();
-  await page.keyboard.press('Tab'); // skip link
-  await page.keyboard.press('Tab'); // brand
-  await page.keyboard.press('Tab');
+  // From the top of the page: the skip link, the brand, then the first page link.
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  const tabs = [];
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press('Tab');
+    tabs.push(await page.evaluate(() => document.activeElement.getAttribute('href') ?? document.activeElement.tagName));
+  }
+  check(tabs.includes('#/overview') && tabs.includes('#/hosts'), `Tab went through ${tabs}`);
   const focused = await page.evaluate(() => ({ tag: document.activeElement.tagName, outline: getComputedStyle(document.activeElement).outlineStyle }));
   check(focused.tag === 'A' || focused.tag === 'BUTTON', `Tab reached ${focused.tag}`);
   check(focused.outline !== 'none', 'the focused element shows no outline');
