@@ -52,6 +52,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod activity;
 mod error;
 pub mod feed;
 mod head;

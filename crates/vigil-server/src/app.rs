@@ -111,6 +111,8 @@ pub struct App {
     pub tags: Tags,
     /// Rules, executions and the worker that runs them.
     pub actions: crate::reactions::ActionsService,
+    /// The live event feed of `GET /api/v1/stream`.
+    pub stream: Arc<crate::stream::EventFeed>,
     /// One permit per discovery being handled (`max_inflight_discoveries`).
     pub(crate) discovery_slots: tokio::sync::Semaphore,
     projections: Vec<(&'static str, watch::Receiver<u64>)>,
@@ -251,8 +253,14 @@ impl App {
             tokio::spawn(prune_discovery_log(discovery_log.clone(), config.clone(), shutdown_rx)),
         ));
 
+        let stream = Arc::new(crate::stream::EventFeed::new(config.stream.clone()));
+        tasks.push((
+            "event feed",
+            tokio::spawn(crate::stream::run_feed(stream.clone(), store.clone(), shutdown.subscribe())),
+        ));
         let app = Arc::new(App {
             actions,
+            stream,
             host_views: HostViews::new(db.clone()),
             cluster_views: ClusterViews::new(db.clone()),
             database_views: DatabaseViews::new(db.clone()),
@@ -299,6 +307,11 @@ impl App {
         let result = crate::serve::serve(listener, self.router(), self.config.connection_limits(), signal).await;
         self.stop().await;
         result
+    }
+
+    /// Turns `true` when the server stops: long-lived sessions (WebSockets) end on it.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
     }
 
     /// Stops the background tasks and waits for them.

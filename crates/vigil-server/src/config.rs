@@ -83,6 +83,8 @@ pub struct ServerConfig {
     /// `[server.smtp]`: how alert mails leave; without it, email actions cannot be built and
     /// the default (mail) rules are off.
     pub smtp: Option<vigil_reactions::kinds::SmtpSettings>,
+    /// `[server.stream]`: the live event feed (`GET /api/v1/stream`) and its limits.
+    pub stream: crate::stream::StreamConfig,
 }
 
 /// The actions service's settings.
@@ -142,6 +144,7 @@ impl Default for ServerConfig {
             read_wait: Duration::from_secs(5),
             actions: ActionsConfig::default(),
             smtp: None,
+            stream: crate::stream::StreamConfig::default(),
         }
     }
 }
@@ -179,6 +182,8 @@ impl ServerConfig {
             ("max_connections", self.max_connections),
             ("max_inflight_discoveries", self.max_inflight_discoveries),
             ("actions.concurrency", self.actions.concurrency),
+            ("stream.max_clients", self.stream.max_clients),
+            ("stream.queue", self.stream.queue),
         ];
         if let Some((name, _)) = counts.iter().find(|(_, n)| !(1..=max).contains(n)) {
             return Err(format!("{name} must be between 1 and {max}"));
@@ -188,6 +193,9 @@ impl ServerConfig {
             ("body_read_timeout", self.body_read_timeout),
             ("idle_timeout", self.idle_timeout),
             ("actions.lease", self.actions.lease),
+            ("stream.ping_interval", self.stream.ping_interval),
+            ("stream.idle_timeout", self.stream.idle_timeout),
+            ("stream.send_timeout", self.stream.send_timeout),
         ];
         if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
             return Err(format!("{name} must be longer than zero"));

@@ -8,6 +8,7 @@
 //!   [`serve`] is the accept loop that runs it, with the connection limits and deadlines.
 //! * [`config`] is the server's settings; [`reactions`] adapts the actions service's ports
 //!   to the gate, the policies, the read models and the audit log.
+//! * [`stream`] is the live event feed the web UI follows over a WebSocket.
 //!
 //! The rooms it wires: `vigil-discovery` (ingest, parking, discovery log, heartbeats, agent
 //! key, process manager), `vigil-gate` (the command gate, principals, tokens, policies in
@@ -23,6 +24,7 @@ pub mod config;
 pub mod http;
 pub mod reactions;
 pub mod serve;
+pub mod stream;
 
 /// The read models, their own crate; re-exported for the binary's commands and tests.
 pub use vigil_readmodel as readmodel;

@@ -28,7 +28,7 @@
 //! request in flight and close, and waits up to [`DRAIN`] for them.
 
 use std::convert::Infallible;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -128,6 +128,8 @@ enum Phase {
     Idle { since: Instant },
     /// A request is being answered: its body has its own deadline, the handler none.
     Busy,
+    /// Switched to another protocol (a WebSocket), which keeps its own deadlines (pings).
+    Upgraded,
 }
 
 /// A connection's phase, shared by its socket (which enforces the deadline) and its service
@@ -178,12 +180,12 @@ async fn serve_connection(
     let phase = SharedPhase::new(Phase::Head { since: Instant::now() });
     let io = TokioIo::new(Deadlines::new(stream, phase.clone(), limits));
     let service = Requests { router, phase, body_read_timeout: limits.body_read_timeout };
-    let mut connection = http1::Builder::new().serve_connection(io, service);
+    // With upgrades, so that a WebSocket (`GET /api/v1/stream`) can take the socket over.
+    let mut connection = http1::Builder::new().serve_connection(io, service).with_upgrades();
     let mut draining = false;
-    // Without shutdown, so that the socket comes back for the lingering close.
     let served = loop {
         tokio::select! {
-            served = poll_fn(|cx| connection.poll_without_shutdown(cx)) => break served,
+            served = &mut connection => break served,
             _ = stopping.wait_for(|stop| *stop), if !draining => {
                 // Finishes the request in flight, then ends; an idle connection ends at once.
                 draining = true;
@@ -194,9 +196,12 @@ async fn serve_connection(
     if let Err(error) = served {
         tracing::debug!(%error, "connection closed");
     }
-    let socket = connection.into_parts().io.into_inner();
+    // An upgraded connection's socket belongs to its WebSocket now.
+    let Some(parts) = connection.into_parts() else { return };
+    let socket = parts.io.into_inner();
     // A connection cut by its deadline has no response to protect; any other may have just
-    // been answered (a 413, a 408, hyper's 400 for a malformed head).
+    // been answered (a 413, a 408, hyper's 400 for a malformed head). hyper has shut the
+    // write side already when the connection ended normally.
     if !socket.expired {
         linger(socket.stream).await;
     }
@@ -223,6 +228,8 @@ async fn refuse(mut stream: TcpStream, max_connections: usize) {
 /// Shuts the write side (the client sees the end of the response), then discards what the
 /// client still sends until it closes its side or [`LINGER`] passes.
 async fn linger(mut stream: TcpStream) {
+    // A second shutdown of the write side (hyper's was the first) is harmless; one that
+    // fails means the peer is gone and there is nothing to linger for.
     if stream.shutdown().await.is_ok() {
         let _ = tokio::time::timeout(LINGER, tokio::io::copy(&mut stream, &mut tokio::io::sink())).await;
     }
@@ -277,6 +284,9 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Requests {
         let router = self.router.clone();
         Box::pin(async move {
             let response = router.oneshot(request).await?;
+            if response.status() == hyper::StatusCode::SWITCHING_PROTOCOLS {
+                answered.0.set(Phase::Upgraded);
+            }
             Ok(response.map(|body| Answer { body, _answered: answered }))
         })
     }
@@ -310,7 +320,9 @@ struct Answered(SharedPhase);
 
 impl Drop for Answered {
     fn drop(&mut self) {
-        self.0.set(Phase::Idle { since: Instant::now() });
+        if !matches!(self.0.get(), Phase::Upgraded) {
+            self.0.set(Phase::Idle { since: Instant::now() });
+        }
     }
 }
 
@@ -378,7 +390,7 @@ impl AsyncRead for Deadlines {
         let deadline = match phase {
             Phase::Head { since } => Some((since + this.limits.header_read_timeout, "header")),
             Phase::Idle { since } => Some((since + this.limits.idle_timeout, "idle")),
-            Phase::Busy => None,
+            Phase::Busy | Phase::Upgraded => None,
         };
         if let Some((deadline, what)) = deadline {
             if this.armed != deadline {

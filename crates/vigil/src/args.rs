@@ -319,6 +319,13 @@ pub struct ServeArgs {
     /// Action attempts running at once [default: 256].
     #[arg(long, env = "VIGIL_ACTION_CONCURRENCY", value_name = "N")]
     pub action_concurrency: Option<usize>,
+    /// WebSocket clients of `GET /api/v1/stream` at once; more are answered 503 [default: 4096].
+    #[arg(long, env = "VIGIL_STREAM_MAX_CLIENTS", value_name = "N")]
+    pub stream_max_clients: Option<usize>,
+    /// Events the live stream keeps for clients that are behind; a client further behind is
+    /// closed (code 4008, "reconnect with from=N") [default: 4096].
+    #[arg(long, env = "VIGIL_STREAM_QUEUE", value_name = "N")]
+    pub stream_queue: Option<usize>,
     /// The SMTP server alert mails go through; setting it configures SMTP.
     #[arg(long, env = "VIGIL_SMTP_SERVER", value_name = "HOST")]
     pub smtp_server: Option<String>,
@@ -477,6 +484,14 @@ pub enum BenchCommand {
     ///
     /// Baselines in the same run: the fsync rate and raw SQLite inserts of `vigil bench store`.
     Actions(BenchActionsArgs),
+    /// The web UI's live stream under load: `--clients` WebSocket clients on
+    /// `GET /api/v1/stream` (all topics) while `vigil loadgen` runs `--agents` agents against
+    /// the same server, beside the same run with no client. Reports the p50 / p99 from an
+    /// event's `time` (set when the server handles the command that appends it) to its arrival
+    /// at each client, the server's CPU and RSS added per 1,000 clients, and what became of
+    /// `--slow-clients` clients that never read (closed with code 4008 and where to resume)
+    /// while the others kept up.
+    Stream(BenchStreamArgs),
     /// The peer comparison's workload on Vigil: N aggregates × M commands, each appended with the
     /// expected version, then projected into a read model (`benches/peers/run` compares it).
     Workload(BenchWorkloadArgs),
@@ -627,6 +642,45 @@ pub struct BenchActionsArgs {
     /// Rows of each raw SQLite insert baseline (as `vigil bench store` inserts them).
     #[arg(long, default_value_t = 200_000)]
     pub raw_rows: u64,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchStreamArgs {
+    /// WebSocket clients that read everything (the run without clients comes first).
+    #[arg(long, default_value_t = 1000)]
+    pub clients: usize,
+    /// Clients that connect and never read, to be closed as too slow.
+    #[arg(long, default_value_t = 1)]
+    pub slow_clients: usize,
+    /// Simulated agents (`vigil loadgen --agents`).
+    #[arg(long, default_value_t = 5000)]
+    pub agents: usize,
+    /// Share of snapshots that change at each tick (`vigil loadgen --change-share`): more
+    /// changes, more events for every client.
+    #[arg(long, default_value_t = 0.01)]
+    pub change_share: f64,
+    /// How long loadgen measures, after its ramp and warm-up.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub duration: Duration,
+    /// Loadgen's ramp (agents start spread over this long).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub ramp: Duration,
+    /// When the clients connect, from loadgen's start (at least --ramp + 10 s, so that the
+    /// fleet is registered); loadgen measures from 20 s later.
+    #[arg(long, default_value = "45s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub warmup: Duration,
+    /// The server's `stream.queue`.
+    #[arg(long, default_value_t = 4096)]
+    pub stream_queue: usize,
+    /// `full` or `normal`, for the server.
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    pub durability: String,
+    /// Where the servers keep their data [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

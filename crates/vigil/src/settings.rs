@@ -116,6 +116,12 @@ impl FileConfig {
         if let Some(v) = args.action_concurrency {
             c.actions.concurrency = v;
         }
+        if let Some(v) = args.stream_max_clients {
+            c.stream.max_clients = v;
+        }
+        if let Some(v) = args.stream_queue {
+            c.stream.queue = v;
+        }
         if let Some(server) = &args.smtp_server {
             c.smtp.get_or_insert_with(Default::default).server = server.clone();
         }

@@ -125,7 +125,7 @@ impl FromRequestParts<Arc<App>> for Caller {
 }
 
 /// Counts and audits a failed authentication, and says what failed.
-async fn auth_failure(app: &App, parts: &Parts, credential: &str, message: &str) -> ApiError {
+pub(super) async fn auth_failure(app: &App, parts: &Parts, credential: &str, message: &str) -> ApiError {
     metrics::counter!("vigil_http_auth_failures_total", "credential" => credential.to_owned()).increment(1);
     let record = serde_json::json!({
         "credential": credential,

@@ -7,6 +7,7 @@ pub mod extract;
 pub use reference::document as openapi;
 
 mod actions;
+mod activity;
 mod audit;
 mod clusters;
 mod databases;
@@ -17,9 +18,12 @@ mod hosts;
 mod ingest;
 mod operations;
 mod policies;
+mod policy_trial;
 mod reference;
 mod sap_systems;
+mod stream;
 mod tags;
+mod ui;
 
 use std::sync::Arc;
 
@@ -98,10 +102,12 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(tags::remove_from_sap_system))
         .routes(routes!(sap_systems::delete_absent_instance))
         .routes(routes!(events::list, events::publish))
+        .routes(routes!(stream::stream))
         .routes(routes!(discoveries::list))
         .routes(routes!(policies::decisions))
         .routes(routes!(policies::list, policies::publish))
         .routes(routes!(policies::retire))
+        .routes(routes!(policy_trial::evaluate))
         .routes(routes!(actions::rules, actions::add_rule))
         .routes(routes!(actions::remove_rule))
         .routes(routes!(actions::executions))
@@ -117,6 +123,12 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(audit::record))
         .routes(routes!(audit::inclusion))
         .routes(routes!(audit::consistency))
+        .routes(routes!(activity::list))
+        .routes(routes!(activity::verification))
+        .routes(routes!(ui::index))
+        .routes(routes!(ui::asset))
+        .routes(routes!(ui::me))
+        .routes(routes!(ui::sign_in))
 }
 
 /// The closed sets of query values: the handlers check against them and the OpenAPI

@@ -37,6 +37,7 @@ use super::error::ApiError;
         (name = "audit", description = "The tamper-evident audit log and its proofs"),
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "reference", description = "This document and its browsable page"),
+        (name = "ui", description = "The web UI and what it asks about its user"),
     )
 )]
 pub(super) struct Fixed;

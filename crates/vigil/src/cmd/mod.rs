@@ -5,7 +5,7 @@ mod audit;
 mod bench;
 mod events;
 mod keys;
-mod loadgen;
+pub(crate) mod loadgen;
 mod policy;
 mod projections;
 mod serve;

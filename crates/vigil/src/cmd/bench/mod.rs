@@ -1,4 +1,4 @@
-//! `vigil bench store|ingest|gate|streams|startup|actions`: measurements for BENCHMARKS.md,
+//! `vigil bench store|ingest|gate|streams|startup|actions|stream`: measurements for BENCHMARKS.md,
 //! with the machine's own limits (fsync rate, raw SQLite inserts) measured in the same run as
 //! baselines.
 
@@ -23,6 +23,7 @@ use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, 
 mod actions;
 pub(crate) mod receiver;
 mod startup;
+mod stream;
 mod workload;
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -34,6 +35,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Startup(args) => startup::run(args).await,
         BenchCommand::Actions(args) => actions::run(args).await,
         BenchCommand::Workload(args) => workload::run(args).await,
+        BenchCommand::Stream(args) => stream::run(args).await,
     }
 }
 

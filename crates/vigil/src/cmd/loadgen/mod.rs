@@ -11,7 +11,7 @@
 //! within the bounds.
 
 mod fleet;
-mod server;
+pub(crate) mod server;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;

@@ -28,6 +28,16 @@ impl Target {
     /// Starts `vigil serve` (this same binary) on a fresh data directory under `dir`, with
     /// the action rules of `actions_file` if given.
     pub async fn start(dir: Option<&Path>, durability: &str, actions_file: Option<&Path>) -> anyhow::Result<Target> {
+        Target::start_with(dir, durability, actions_file, &[]).await
+    }
+
+    /// [`Target::start`] with more `vigil serve` flags.
+    pub async fn start_with(
+        dir: Option<&Path>,
+        durability: &str,
+        actions_file: Option<&Path>,
+        extra: &[String],
+    ) -> anyhow::Result<Target> {
         let data = crate::cmd::bench::scratch(&dir.map(Path::to_owned))?;
         // A token for checking the read model, made before the server holds the directory.
         let config = vigil_server::config::ServerConfig { data_dir: data.path().to_owned(), ..Default::default() };
@@ -56,6 +66,7 @@ impl Target {
         if let Some(file) = actions_file {
             command.arg("--actions-file").arg(file);
         }
+        command.args(extra);
         let child = command
             .env("VIGIL_LOG", "warn")
             .stdin(Stdio::null())
