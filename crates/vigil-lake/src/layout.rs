@@ -197,10 +197,16 @@ mod tests {
     fn topics_become_safe_path_segments() {
         assert_eq!(escape("hosts"), "hosts");
         assert_eq!(escape("external.https://ci.example.com/x"), "external.https%3A%2F%2Fci.example.com%2Fx");
-        assert_eq!(unescape(&escape("external.https://ci.example.com/x")).as_deref(), Some("external.https://ci.example.com/x"));
+        assert_eq!(
+            unescape(&escape("external.https://ci.example.com/x")).as_deref(),
+            Some("external.https://ci.example.com/x")
+        );
         let part = Path::new("/l/events/topic=a%2Fb/date=2026-03-09/part-1.parquet");
         assert_eq!(partition_value_of(part, "topic").as_deref(), Some("a/b"));
         let date = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
-        assert_eq!(partition_dir(Path::new("/l/events"), "topic", "hosts", date), Path::new("/l/events/topic=hosts/date=2026-03-09"));
+        assert_eq!(
+            partition_dir(Path::new("/l/events"), "topic", "hosts", date),
+            Path::new("/l/events/topic=hosts/date=2026-03-09")
+        );
     }
 }

@@ -152,6 +152,7 @@ fn open_part(dir: &Path, first: u64, properties: &WriterProperties) -> Result<Op
     let path = dir.join(layout::part_name(first));
     let temp = layout::temp_of(&path);
     let file = File::create(&temp).map_err(|e| LakeError::io(&temp, e))?;
-    let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), event_schema(), Some(properties.clone()))?;
+    let writer =
+        ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), event_schema(), Some(properties.clone()))?;
     Ok(OpenPart { writer, temp, path, rows: 0 })
 }

@@ -56,12 +56,8 @@ pub struct LakeSink {
 pub fn lock_lake(lake: &Path) -> Result<File, LakeError> {
     layout::create_dir_durably(lake).map_err(|e| LakeError::io(lake, e))?;
     let path = lake.join("LOCK");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| LakeError::io(&path, e))?;
+    let file =
+        File::options().create(true).truncate(false).write(true).open(&path).map_err(|e| LakeError::io(&path, e))?;
     file.try_lock().map_err(|_| {
         LakeError::new(format!(
             "the lake {} is being written by another process (a running `vigil serve` with the lake on, or an export)",
@@ -78,9 +74,7 @@ pub fn read_checkpoint(lake: &Path) -> Result<u64, LakeError> {
         Ok(bytes) => {
             let value: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|e| LakeError::new(format!("{} is not the lake's checkpoint: {e}", path.display())))?;
-            value["position"]
-                .as_u64()
-                .ok_or_else(|| LakeError::new(format!("{} has no `position`", path.display())))
+            value["position"].as_u64().ok_or_else(|| LakeError::new(format!("{} has no `position`", path.display())))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
         Err(e) => Err(LakeError::io(&path, e)),
