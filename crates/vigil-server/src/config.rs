@@ -83,6 +83,10 @@ pub struct ServerConfig {
     /// `[server.smtp]`: how alert mails leave; without it, email actions cannot be built and
     /// the default (mail) rules are off.
     pub smtp: Option<vigil_reactions::kinds::SmtpSettings>,
+    /// `[server.lake]`: every event in Parquet under `<data dir>/lake` (off by default).
+    pub lake: vigil_lake::LakeSettings,
+    /// `[server.analytics]`: anomaly detection raising `AnomalyDetected` (off by default).
+    pub analytics: vigil_analytics::AnalyticsSettings,
 }
 
 /// The actions service's settings.
@@ -142,6 +146,8 @@ impl Default for ServerConfig {
             read_wait: Duration::from_secs(5),
             actions: ActionsConfig::default(),
             smtp: None,
+            lake: vigil_lake::LakeSettings::default(),
+            analytics: vigil_analytics::AnalyticsSettings::default(),
         }
     }
 }
@@ -191,6 +197,12 @@ impl ServerConfig {
         ];
         if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
             return Err(format!("{name} must be longer than zero"));
+        }
+        if self.lake.enabled {
+            self.lake.config(&self.data_dir).check().map_err(|e| e.to_string())?;
+        }
+        if self.analytics.enabled {
+            vigil_analytics::Detectors::new(&self.analytics)?;
         }
         Ok(())
     }

@@ -32,6 +32,7 @@ pub mod heartbeats;
 pub mod http;
 pub mod ingest;
 pub mod keys;
+mod lake;
 pub mod parking;
 pub mod policies;
 pub mod principal;

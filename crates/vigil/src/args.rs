@@ -53,6 +53,9 @@ pub enum Command {
     /// Verify the tamper-evident audit log, or save its signed head.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The Parquet data lake: export a range of events, or snapshot the read models.
+    #[command(subcommand)]
+    Lake(LakeCommand),
     /// Measure the event store and the ingest path (results for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -340,6 +343,23 @@ pub struct ServeArgs {
     /// `none`, `starttls` or `tls` [default: none].
     #[arg(long, env = "VIGIL_SMTP_TLS", value_parser = ["none", "starttls", "tls"], value_name = "MODE")]
     pub smtp_tls: Option<String>,
+    /// Write every event into the Parquet lake (`[server.lake]`) [default: false].
+    #[arg(long, env = "VIGIL_LAKE_ENABLED", value_name = "BOOL")]
+    pub lake: Option<bool>,
+    /// The lake's directory [default: <data dir>/lake].
+    #[arg(long, env = "VIGIL_LAKE_DIR", value_name = "DIR")]
+    pub lake_dir: Option<PathBuf>,
+    /// Roll the lake's open files when they hold this many bytes [default: 134217728].
+    #[arg(long, env = "VIGIL_LAKE_ROLL_BYTES", value_name = "BYTES")]
+    pub lake_roll_bytes: Option<u64>,
+    /// Roll the lake's open files when their oldest row is this old: how far the lake may
+    /// trail the store [default: 1m].
+    #[arg(long, env = "VIGIL_LAKE_ROLL_AGE", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lake_roll_age: Option<Duration>,
+    /// Run the anomaly detection that raises `AnomalyDetected` events (`[server.analytics]`
+    /// holds the thresholds) [default: false].
+    #[arg(long, env = "VIGIL_ANALYTICS_ENABLED", value_name = "BOOL")]
+    pub analytics: Option<bool>,
 }
 
 /// How to reach a Vigil server as an agent.
@@ -420,6 +440,46 @@ pub struct EventsTailArgs {
     /// How many past events to print first.
     #[arg(long, short = 'n', default_value_t = 10)]
     pub lines: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LakeCommand {
+    /// Write the events of a range of positions into the lake: a backfill of a lake started
+    /// after the store, or a rewrite of files lost or damaged (whole files are replaced:
+    /// the range grows to cover every part file it overlaps). Refused while `vigil serve`
+    /// writes the same lake.
+    Export(LakeExportArgs),
+    /// Write the read models (hosts, clusters, SAP systems, databases and their members) as
+    /// they stand now into `<lake>/snapshots/model=<name>/date=<today>/part-<position>.parquet`.
+    Snapshot(LakeSnapshotArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LakeExportArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The first position [default: 1].
+    #[arg(long, default_value_t = 1)]
+    pub from: u64,
+    /// The last position [default: the store's last event].
+    #[arg(long)]
+    pub to: Option<u64>,
+    /// Only events of this topic (`hosts`, `heartbeats`, `external.*`, ...); it must end at
+    /// the lake's checkpoint or before.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// The lake's directory [default: `[server.lake] dir`, else <data dir>/lake].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct LakeSnapshotArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The lake's directory [default: `[server.lake] dir`, else <data dir>/lake].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
