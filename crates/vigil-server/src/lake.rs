@@ -30,7 +30,8 @@ pub(crate) async fn spawn(
     let (mut progress, mut tasks) = (Vec::new(), Vec::new());
     if config.lake.enabled {
         let lake = config.lake.config(&config.data_dir);
-        let sink = Arc::new(vigil_lake::LakeSink::open(lake, store.head()).map_err(|e| StartError(format!("lake: {e}")))?);
+        let sink =
+            Arc::new(vigil_lake::LakeSink::open(lake, store.head()).map_err(|e| StartError(format!("lake: {e}")))?);
         let projection: Arc<dyn Projection> = sink.clone();
         let runner = ProjectionRunner::new(store.clone(), projection, 5000);
         progress.push((vigil_lake::sink::NAME, runner.progress()));

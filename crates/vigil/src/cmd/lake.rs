@@ -40,8 +40,10 @@ pub async fn run(file: &FileConfig, command: LakeCommand) -> anyhow::Result<Exit
             let store = SqliteEventStore::open(vigil_server::app::open_db(&config)?).await?;
             let bar = ProgressBar::new(0);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} positions ({per_sec})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} positions ({per_sec})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let defaults = &file.server.lake;
             let request = ExportRequest {
@@ -80,11 +82,10 @@ pub async fn run(file: &FileConfig, command: LakeCommand) -> anyhow::Result<Exit
                     let tx = conn.unchecked_transaction()?;
                     let mut tables = Vec::new();
                     for (model, checkpoint_of, query) in SNAPSHOTS {
-                        let exists: bool = tx.query_row(
-                            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = ?1",
-                            [model],
-                            |r| r.get(0),
-                        )?;
+                        let exists: bool =
+                            tx.query_row("SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = ?1", [model], |r| {
+                                r.get(0)
+                            })?;
                         if !exists {
                             continue;
                         }
