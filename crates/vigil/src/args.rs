@@ -540,6 +540,10 @@ pub enum BenchCommand {
     /// The peer comparison's workload on Vigil: N aggregates × M commands, each appended with the
     /// expected version, then projected into a read model (`benches/peers/run` compares it).
     Workload(BenchWorkloadArgs),
+    /// The data lake: the sink's write rate beside `parquet` writing the same rows, bytes
+    /// per event, DuckDB aggregates over the lake beside the same queries over SQLite, and
+    /// the analytics' CPU per event.
+    Lake(BenchLakeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -600,6 +604,29 @@ pub struct BenchGateArgs {
     /// Repetitions of each throughput run (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchLakeArgs {
+    /// Events written in each write-rate run (held in memory).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Events in the store the queries run over (the sink catches up from it first).
+    #[arg(long, default_value_t = 10_000_000)]
+    pub query_events: u64,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// A Python with the `duckdb` package [default: a virtual environment made in the scratch
+    /// directory, from PyPI].
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<PathBuf>,
+    /// Where to put the scratch files (several GiB at the default sizes) [default: the temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -1,4 +1,4 @@
-//! `vigil bench store|ingest|gate|streams|startup|actions`: measurements for BENCHMARKS.md,
+//! `vigil bench store|ingest|gate|streams|startup|actions|lake`: measurements for BENCHMARKS.md,
 //! with the machine's own limits (fsync rate, raw SQLite inserts) measured in the same run as
 //! baselines.
 
@@ -21,6 +21,7 @@ use vigil_store::sqlite::{Db, DbOptions, Durability};
 use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, BenchStreamsArgs};
 
 mod actions;
+mod lake;
 pub(crate) mod receiver;
 mod startup;
 mod workload;
@@ -34,6 +35,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Startup(args) => startup::run(args).await,
         BenchCommand::Actions(args) => actions::run(args).await,
         BenchCommand::Workload(args) => workload::run(args).await,
+        BenchCommand::Lake(args) => lake::run(args).await,
     }
 }
 
