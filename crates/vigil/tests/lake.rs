@@ -213,6 +213,11 @@ fn a_kill_9_while_the_lake_is_written_loses_and_repeats_no_row_and_snapshots_hol
     let temps = walk(&lake).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).count();
     assert_eq!(temps, 0, "no half-written file is left");
 
+    let (_, metrics) = http("GET", &format!("{}/metrics", server.base), None);
+    for name in ["vigil_lake_rows_written_total", "vigil_lake_files_written_total", "vigil_lake_position", "vigil_lake_lag_events"] {
+        assert!(metrics.contains(name), "{name} is exported: {metrics}");
+    }
+
     // The read models, as they stand, beside the API's.
     let hosts = server.get("/api/v1/hosts?limit=1000")["items"].as_array().unwrap().len();
     server.terminate();

@@ -377,6 +377,7 @@ fn duckdb_times(python: &Path, lake: &Path, queries: &[String], runs: usize) -> 
 import json, sys, time, duckdb
 lake, runs, queries = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 con = duckdb.connect()
+con.sql("SET enable_progress_bar = false")
 con.sql(f"CREATE VIEW lake AS SELECT * FROM read_parquet('{lake}/events/*/*/*.parquet', hive_partitioning = true)")
 times, rows = [], []
 for q in queries:
