@@ -214,7 +214,12 @@ fn a_kill_9_while_the_lake_is_written_loses_and_repeats_no_row_and_snapshots_hol
     assert_eq!(temps, 0, "no half-written file is left");
 
     let (_, metrics) = http("GET", &format!("{}/metrics", server.base), None);
-    for name in ["vigil_lake_rows_written_total", "vigil_lake_files_written_total", "vigil_lake_position", "vigil_lake_lag_events"] {
+    for name in [
+        "vigil_lake_rows_written_total",
+        "vigil_lake_files_written_total",
+        "vigil_lake_position",
+        "vigil_lake_lag_events",
+    ] {
         assert!(metrics.contains(name), "{name} is exported: {metrics}");
     }
 

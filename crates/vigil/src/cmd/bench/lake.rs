@@ -47,7 +47,7 @@ fn synthetic(i: u64, versions: &mut HashMap<String, u64>, details: &[String]) ->
             format!("/vigil/agents/{host}"),
         ),
         12..=15 => {
-            let kind = if i % 2 == 0 { "HeartbeatFailed" } else { "HeartbeatSucceeded" };
+            let kind = if i.is_multiple_of(2) { "HeartbeatFailed" } else { "HeartbeatSucceeded" };
             (format!("host-{host}"), kind, format!(r#"{{"host_id":"{host}"}}"#), "/vigil/heartbeats".to_owned())
         }
         16 | 17 => (
@@ -84,7 +84,7 @@ fn synthetic(i: u64, versions: &mut HashMap<String, u64>, details: &[String]) ->
             subject,
             time: start() + chrono::Duration::milliseconds(50 * i as i64),
             data,
-            correlation_id: (i % 3 == 0).then(|| Uuid::from_u128(i as u128)),
+            correlation_id: i.is_multiple_of(3).then(|| Uuid::from_u128(i as u128)),
             causation_id: None,
         },
     }
