@@ -248,6 +248,9 @@ impl App {
         let (progress, action_tasks) = actions.spawn(store.clone(), crate::reactions::encoder(), shutdown_rx.clone());
         projections.push((vigil_reactions::dispatch::NAME, progress));
         tasks.extend(action_tasks);
+        let (lake_progress, lake_tasks) = crate::lake::spawn(&config, &db, &store, &shutdown_rx).await?;
+        projections.extend(lake_progress);
+        tasks.extend(lake_tasks);
         tasks.push((
             "discovery log pruning",
             tokio::spawn(prune_discovery_log(discovery_log.clone(), config.clone(), shutdown_rx)),

@@ -85,6 +85,10 @@ pub struct ServerConfig {
     pub smtp: Option<vigil_reactions::kinds::SmtpSettings>,
     /// `[server.stream]`: the live event feed (`GET /api/v1/stream`) and its limits.
     pub stream: crate::stream::StreamConfig,
+    /// `[server.lake]`: every event in Parquet under `<data dir>/lake` (off by default).
+    pub lake: vigil_lake::LakeSettings,
+    /// `[server.analytics]`: anomaly detection raising `AnomalyDetected` (off by default).
+    pub analytics: vigil_analytics::AnalyticsSettings,
 }
 
 /// The actions service's settings.
@@ -145,6 +149,8 @@ impl Default for ServerConfig {
             actions: ActionsConfig::default(),
             smtp: None,
             stream: crate::stream::StreamConfig::default(),
+            lake: vigil_lake::LakeSettings::default(),
+            analytics: vigil_analytics::AnalyticsSettings::default(),
         }
     }
 }
@@ -199,6 +205,12 @@ impl ServerConfig {
         ];
         if let Some((name, _)) = timeouts.iter().find(|(_, t)| t.is_zero()) {
             return Err(format!("{name} must be longer than zero"));
+        }
+        if self.lake.enabled {
+            self.lake.config(&self.data_dir).check().map_err(|e| e.to_string())?;
+        }
+        if self.analytics.enabled {
+            vigil_analytics::Detectors::new(&self.analytics)?;
         }
         Ok(())
     }

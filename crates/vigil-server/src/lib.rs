@@ -22,6 +22,7 @@
 pub mod app;
 pub mod config;
 pub mod http;
+mod lake;
 pub mod reactions;
 pub mod serve;
 pub mod stream;

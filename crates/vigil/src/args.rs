@@ -53,6 +53,9 @@ pub enum Command {
     /// Verify the tamper-evident audit log, or save its signed head.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The Parquet data lake: export a range of events, or snapshot the read models.
+    #[command(subcommand)]
+    Lake(LakeCommand),
     /// Measure the event store and the ingest path (results for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -347,6 +350,23 @@ pub struct ServeArgs {
     /// `none`, `starttls` or `tls` [default: none].
     #[arg(long, env = "VIGIL_SMTP_TLS", value_parser = ["none", "starttls", "tls"], value_name = "MODE")]
     pub smtp_tls: Option<String>,
+    /// Write every event into the Parquet lake (`[server.lake]`) [default: false].
+    #[arg(long, env = "VIGIL_LAKE_ENABLED", value_name = "BOOL")]
+    pub lake: Option<bool>,
+    /// The lake's directory [default: <data dir>/lake].
+    #[arg(long, env = "VIGIL_LAKE_DIR", value_name = "DIR")]
+    pub lake_dir: Option<PathBuf>,
+    /// Roll the lake's open files when they hold this many bytes [default: 134217728].
+    #[arg(long, env = "VIGIL_LAKE_ROLL_BYTES", value_name = "BYTES")]
+    pub lake_roll_bytes: Option<u64>,
+    /// Roll the lake's open files when their oldest row is this old: how far the lake may
+    /// trail the store [default: 1m].
+    #[arg(long, env = "VIGIL_LAKE_ROLL_AGE", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lake_roll_age: Option<Duration>,
+    /// Run the anomaly detection that raises `AnomalyDetected` events (`[server.analytics]`
+    /// holds the thresholds) [default: false].
+    #[arg(long, env = "VIGIL_ANALYTICS_ENABLED", value_name = "BOOL")]
+    pub analytics: Option<bool>,
 }
 
 /// How to reach a Vigil server as an agent.
@@ -430,6 +450,46 @@ pub struct EventsTailArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum LakeCommand {
+    /// Write the events of a range of positions into the lake: a backfill of a lake started
+    /// after the store, or a rewrite of files lost or damaged (whole files are replaced:
+    /// the range grows to cover every part file it overlaps). Refused while `vigil serve`
+    /// writes the same lake.
+    Export(LakeExportArgs),
+    /// Write the read models (hosts, clusters, SAP systems, databases and their members) as
+    /// they stand now into `<lake>/snapshots/model=<name>/date=<today>/part-<position>.parquet`.
+    Snapshot(LakeSnapshotArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LakeExportArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The first position [default: 1].
+    #[arg(long, default_value_t = 1)]
+    pub from: u64,
+    /// The last position [default: the store's last event].
+    #[arg(long)]
+    pub to: Option<u64>,
+    /// Only events of this topic (`hosts`, `heartbeats`, `external.*`, ...); it must end at
+    /// the lake's checkpoint or before.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// The lake's directory [default: `[server.lake] dir`, else <data dir>/lake].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct LakeSnapshotArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The lake's directory [default: `[server.lake] dir`, else <data dir>/lake].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum KeysCommand {
     /// Print the agent API key.
     Show(DataDirArg),
@@ -495,6 +555,10 @@ pub enum BenchCommand {
     /// The peer comparison's workload on Vigil: N aggregates × M commands, each appended with the
     /// expected version, then projected into a read model (`benches/peers/run` compares it).
     Workload(BenchWorkloadArgs),
+    /// The data lake: the sink's write rate beside `parquet` writing the same rows, bytes
+    /// per event, DuckDB aggregates over the lake beside the same queries over SQLite, and
+    /// the analytics' CPU per event.
+    Lake(BenchLakeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -555,6 +619,29 @@ pub struct BenchGateArgs {
     /// Repetitions of each throughput run (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchLakeArgs {
+    /// Events written in each write-rate run (held in memory).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Events in the store the queries run over (the sink catches up from it first).
+    #[arg(long, default_value_t = 10_000_000)]
+    pub query_events: u64,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// A Python with the `duckdb` package [default: a virtual environment made in the scratch
+    /// directory, from PyPI].
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<PathBuf>,
+    /// Where to put the scratch files (several GiB at the default sizes) [default: the temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -148,6 +148,21 @@ impl FileConfig {
         if let Some(v) = args.policy_compile_timeout {
             c.policy_compile_timeout = v;
         }
+        if let Some(v) = args.lake {
+            c.lake.enabled = v;
+        }
+        if let Some(v) = &args.lake_dir {
+            c.lake.dir = Some(v.clone());
+        }
+        if let Some(v) = args.lake_roll_bytes {
+            c.lake.roll_bytes = v;
+        }
+        if let Some(v) = args.lake_roll_age {
+            c.lake.roll_age = v;
+        }
+        if let Some(v) = args.analytics {
+            c.analytics.enabled = v;
+        }
         Ok(c)
     }
 

@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod events;
 mod keys;
+mod lake;
 pub(crate) mod loadgen;
 mod policy;
 mod projections;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Actions(command) => actions::run(&file, command).await,
         Command::Policy(command) => policy::run(command),
         Command::Audit(command) => audit::run(&file, command).await,
+        Command::Lake(command) => lake::run(&file, command).await,
         Command::Bench(command) => bench::run(command).await,
         Command::Loadgen(args) => loadgen::run(args).await,
     }
