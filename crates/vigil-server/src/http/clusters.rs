@@ -9,8 +9,8 @@ use serde::Serialize;
 use vigil_landscape::cluster::{ClusterDetails, ClusterSapInstance, DiscoveredHealth};
 
 use super::error::ApiError;
-use super::extract::{Caller, QueryParams, parse_id};
-use super::{LandscapeParams, Page, TagView, authorize_read, tag_views};
+use super::extract::{Caller, QueryParams};
+use super::{LandscapeParams, Page, TagView, list_page, one_item, tag_views};
 use crate::app::App;
 use vigil_readmodel::clusters::{ClusterMember, ClusterRow};
 
@@ -64,11 +64,7 @@ pub(super) async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<ClusterView>>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadClusters").await?;
-    let query = params.query()?;
-    let (offset, limit) = (query.offset, query.limit);
-    let (rows, total) = app.cluster_views.list(query).await?;
-    Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
+    list_page(&app, &caller, "ReadClusters", params.query()?, |q| app.cluster_views.list(q), view).await
 }
 
 #[utoipa::path(get, path = "/api/v1/clusters/{id}", tag = "landscape",
@@ -79,11 +75,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<ClusterView>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadClusters").await?;
-    let cluster_id = parse_id("cluster id", &id)?;
-    let cluster = app.cluster_views.get(cluster_id.to_string()).await?;
-    let cluster = cluster.ok_or_else(|| ApiError::NotFound(format!("cluster {cluster_id} is not registered")))?;
-    Ok((decision, Json(view(cluster))))
+    one_item(&app, &caller, "ReadClusters", "cluster", &id, |id| app.cluster_views.get(id), view).await
 }
 
 pub(super) fn view(cluster: ClusterRow) -> ClusterView {

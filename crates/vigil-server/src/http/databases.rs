@@ -14,7 +14,7 @@ use vigil_landscape::database::{DatabaseCommand, ReplicationRole, Tenant};
 
 use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
-use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
+use super::{DECISION_HEADER, LandscapeParams, Page, TagView, list_page, one_item, tag_views};
 use crate::app::App;
 use vigil_gate::gate::{GateCommand, Via};
 use vigil_readmodel::databases::{DatabaseInstanceRow, DatabaseRow};
@@ -67,11 +67,7 @@ pub(super) async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<DatabaseView>>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadDatabases").await?;
-    let query = params.query()?;
-    let (offset, limit) = (query.offset, query.limit);
-    let (rows, total) = app.database_views.list(query).await?;
-    Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
+    list_page(&app, &caller, "ReadDatabases", params.query()?, |q| app.database_views.list(q), view).await
 }
 
 #[utoipa::path(get, path = "/api/v1/databases/{id}", tag = "landscape",
@@ -82,11 +78,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<DatabaseView>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadDatabases").await?;
-    let database_id = parse_id("database id", &id)?;
-    let database = app.database_views.get(database_id.to_string()).await?;
-    let database = database.ok_or_else(|| ApiError::NotFound(format!("database {database_id} is not registered")))?;
-    Ok((decision, Json(view(database))))
+    one_item(&app, &caller, "ReadDatabases", "database", &id, |id| app.database_views.get(id), view).await
 }
 
 /// Deletes an instance its host no longer lists; a present one is refused with 422.

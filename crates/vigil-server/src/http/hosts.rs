@@ -19,7 +19,7 @@ use vigil_landscape::host::{
 
 use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
-use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
+use super::{DECISION_HEADER, LandscapeParams, Page, TagView, list_page, one_item, tag_views};
 use crate::app::App;
 use vigil_gate::gate::{GateCommand, Via};
 use vigil_readmodel::hosts::{HostQuery, HostRow};
@@ -79,14 +79,10 @@ pub(super) async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<HostView>>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadHosts").await?;
-    let list = params.query()?;
-    let (offset, limit) = (list.offset, list.limit);
-    let query =
-        HostQuery { hostname: params.hostname, heartbeat: params.heartbeat, cluster_id: params.cluster_id, list };
-    let (rows, total) = app.host_views.list(query).await?;
-    let items = rows.into_iter().map(|host| view(&app, host)).collect();
-    Ok((decision, Json(Page { items, total, offset, limit })))
+    let query = params.query()?;
+    let LandscapeParams { hostname, heartbeat, cluster_id, .. } = params;
+    let list = |list| app.host_views.list(HostQuery { hostname, heartbeat, cluster_id, list });
+    list_page(&app, &caller, "ReadHosts", query, list, |host| view(&app, host)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/hosts/{id}", tag = "landscape",
@@ -97,11 +93,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<HostView>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadHosts").await?;
-    let host_id = parse_id("host id", &id)?;
-    let host = app.host_views.get(host_id.to_string()).await?;
-    let host = host.ok_or_else(|| ApiError::NotFound(format!("host {host_id} is not registered")))?;
-    Ok((decision, Json(view(&app, host))))
+    one_item(&app, &caller, "ReadHosts", "host", &id, |id| app.host_views.get(id), |host| view(&app, host)).await
 }
 
 /// Asks for the host's deregistration. The Host aggregate refuses while its heartbeat is

@@ -27,8 +27,8 @@ mod ui;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::HeaderName;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
@@ -150,6 +150,49 @@ pub const DECISION_HEADER: HeaderName = HeaderName::from_static("vigil-decision-
 async fn authorize_read(app: &App, caller: &Caller, read: &str) -> Result<[(HeaderName, String); 1], ApiError> {
     let decision: Uuid = app.gate.authorize_read(&caller.0, read, None).await?;
     Ok([(DECISION_HEADER, decision.to_string())])
+}
+
+/// A decision header and a JSON body: what every landscape read answers.
+type Read<T> = ([(HeaderName, String); 1], Json<T>);
+
+/// One page of a landscape list: the read authorized as `read`, the page fetched by `list`
+/// and each row shown by `view`. The four lists differ only in these arguments.
+async fn list_page<Row, V, Fut>(
+    app: &App,
+    caller: &Caller,
+    read: &str,
+    query: ListQuery,
+    list: impl FnOnce(ListQuery) -> Fut,
+    view: impl FnMut(Row) -> V,
+) -> Result<Read<Page<V>>, ApiError>
+where
+    Fut: std::future::Future<Output = Result<(Vec<Row>, u64), vigil_store::sqlite::DbError>>,
+{
+    let decision = authorize_read(app, caller, read).await?;
+    let (offset, limit) = (query.offset, query.limit);
+    let (rows, total) = list(query).await?;
+    Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
+}
+
+/// One landscape item: the read authorized as `read`, the path's `id` parsed as the id of a
+/// `what`, the row fetched by `get` (404 when it is not registered) and shown by `view`.
+async fn one_item<Row, V, Fut>(
+    app: &App,
+    caller: &Caller,
+    read: &str,
+    what: &str,
+    id: &str,
+    get: impl FnOnce(String) -> Fut,
+    view: impl FnOnce(Row) -> V,
+) -> Result<Read<V>, ApiError>
+where
+    Fut: std::future::Future<Output = Result<Option<Row>, vigil_store::sqlite::DbError>>,
+{
+    let decision = authorize_read(app, caller, read).await?;
+    let item_id = extract::parse_id(&format!("{what} id"), id)?;
+    let row = get(item_id.to_string()).await?;
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("{what} {item_id} is not registered")))?;
+    Ok((decision, Json(view(row))))
 }
 
 /// The query parameters of the landscape lists: filters and paging. One struct for all

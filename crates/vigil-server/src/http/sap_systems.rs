@@ -15,7 +15,7 @@ use vigil_landscape::sap_system::SapSystemCommand;
 use super::databases::{DatabaseInstanceView, instance_view, request_meta};
 use super::error::ApiError;
 use super::extract::{Caller, QueryParams, parse_id};
-use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, tag_views};
+use super::{DECISION_HEADER, LandscapeParams, Page, TagView, authorize_read, list_page, one_item, tag_views};
 use crate::app::App;
 use vigil_gate::gate::{GateCommand, Via};
 use vigil_readmodel::hosts::HostRow;
@@ -98,11 +98,7 @@ pub(super) async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<SapSystemView>>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadSapSystems").await?;
-    let query = params.query()?;
-    let (offset, limit) = (query.offset, query.limit);
-    let (rows, total) = app.sap_system_views.list(query).await?;
-    Ok((decision, Json(Page { items: rows.into_iter().map(view).collect(), total, offset, limit })))
+    list_page(&app, &caller, "ReadSapSystems", params.query()?, |q| app.sap_system_views.list(q), view).await
 }
 
 #[utoipa::path(get, path = "/api/v1/sap_systems/{id}", tag = "landscape",
@@ -113,11 +109,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<SapSystemView>), ApiError> {
-    let decision = authorize_read(&app, &caller, "ReadSapSystems").await?;
-    let sap_system_id = parse_id("SAP system id", &id)?;
-    let system = app.sap_system_views.get(sap_system_id.to_string()).await?;
-    let system = system.ok_or_else(|| ApiError::NotFound(format!("SAP system {sap_system_id} is not registered")))?;
-    Ok((decision, Json(view(system))))
+    one_item(&app, &caller, "ReadSapSystems", "SAP system", &id, |id| app.sap_system_views.get(id), view).await
 }
 
 /// The health overview: per SAP system its health, its database's, the health of the
