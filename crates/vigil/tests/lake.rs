@@ -4,12 +4,16 @@
 //! an `AnomalyDetected` event that mails an operator (aiosmtpd) through a rule.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+#[allow(dead_code)]
+mod support {
+    pub mod serve;
+}
+use support::serve::{Server, VIGIL, dechunk, fixtures, free_port};
 
 #[allow(dead_code)]
 #[path = "../../vigil-reactions/tests/support/python.rs"]
@@ -21,88 +25,7 @@ mod smtp;
 const DUCKDB: &str = "duckdb==2.0.1";
 
 fn scenario(name: &str) -> PathBuf {
-    std::env::var_os("VIGIL_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/trento"))
-        .join("scenarios")
-        .join(name)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// `vigil serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path, args: &[&str]) -> Server {
-        std::fs::create_dir_all(data_dir).unwrap();
-        let token_file = data_dir.join("test-admin-token");
-        let token = match std::fs::read_to_string(&token_file) {
-            Ok(token) => token,
-            Err(_) => {
-                let made = Command::new(VIGIL)
-                    .args(["tokens", "create", "--role", "admin", "--data-dir"])
-                    .arg(data_dir)
-                    .output()
-                    .unwrap();
-                assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-                let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
-                std::fs::write(&token_file, &token).unwrap();
-                token
-            }
-        };
-        let port = free_port();
-        let log = std::fs::File::create(data_dir.join("serve.log")).unwrap();
-        let child = Command::new(VIGIL)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .env("VIGIL_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let server = Server { child, base: format!("http://127.0.0.1:{port}"), token };
-        let started = Instant::now();
-        while http("GET", &format!("{}/healthz", server.base), None).0 != 200 {
-            let log = std::fs::read_to_string(data_dir.join("serve.log")).unwrap_or_default();
-            assert!(started.elapsed() < Duration::from_secs(30), "vigil serve did not come up:\n{log}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let (status, body) = http("GET", &format!("{}{path}", self.base), Some(&self.token));
-        assert_eq!(status, 200, "GET {path}: {body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(mut self) {
-        // SAFETY: a signal to our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        assert!(self.child.wait().unwrap().success());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    fixtures().join("scenarios").join(name)
 }
 
 /// A blocking HTTP/1.1 request without a body: status and body text.
@@ -125,19 +48,6 @@ fn http(method: &str, url: &str, token: Option<&str>) -> (u16, String) {
     let body =
         if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
     (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn replay(server: &Server, data_dir: &Path, scenario: &Path) {
@@ -193,14 +103,14 @@ fn a_kill_9_while_the_lake_is_written_loses_and_repeats_no_row_and_snapshots_hol
     let data = tempfile::tempdir().unwrap();
     let lake = data.path().join("lake");
     let args = ["--lake", "true", "--lake-roll-age", "300ms", "--default-rules", "false"];
-    let server = Server::start(data.path(), &args);
+    let server = Server::start(data.path(), free_port(), &args);
     replay(&server, data.path(), &scenario("hana-diskless-sbd"));
     let head = store_rows(data.path()).last().unwrap().0;
     wait_for_checkpoint(&lake, head);
     // More events, and the process dies while it writes them.
     replay(&server, data.path(), &scenario("hana-scale-up-angi"));
     server.kill_9();
-    let server = Server::start(data.path(), &args);
+    let server = Server::start(data.path(), free_port(), &args);
     replay(&server, data.path(), &scenario("sap-system-java"));
     let store = store_rows(data.path());
     wait_for_checkpoint(&lake, store.last().unwrap().0);
@@ -279,6 +189,7 @@ body = "observed {{ event.data.observed }} in {{ event.data.window_seconds }} s,
     let rules_arg = rules.display().to_string();
     let server = Server::start(
         data.path(),
+        free_port(),
         &[
             "--config",
             &config_arg,
