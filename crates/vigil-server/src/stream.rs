@@ -4,7 +4,8 @@
 //!
 //! One task ([`run_feed`]) follows the store's head watch, encodes each new event once (the
 //! CloudEvent as `GET /api/v1/events` lists it, with its position and topic) and publishes it
-//! on a `tokio::sync::broadcast` ring of `stream.queue` messages. Publishing never waits.
+//! on a `tokio::sync::broadcast` ring of `stream.queue` messages. Publishing never waits;
+//! while no client is connected, nothing is read or encoded.
 //! Each client ([`Session`]) first reads what it missed from the store (`from=<position>`),
 //! then subscribes to the ring and reads the store once more up to the head, so that no
 //! event falls between the two, then forwards the ring's messages that match its topics.
@@ -140,11 +141,19 @@ pub async fn run_feed(feed: Arc<EventFeed>, store: Arc<dyn EventStore>, mut shut
     let mut after = *head.borrow_and_update();
     loop {
         while *head.borrow() > after {
+            // The head before the count: a client that subscribes after the count reads the
+            // store up to a head at least this one, and what comes later is sent to it.
+            let reached = *head.borrow();
+            if feed.sender.receiver_count() == 0 {
+                // Nobody listens: nothing is read or encoded.
+                after = reached;
+                break;
+            }
             match store.read_all(after, PAGE).await {
                 Ok(events) if events.is_empty() => break,
                 Ok(events) => {
                     for event in &events {
-                        // No receiver is no error: nobody is listening.
+                        // The last client may just have gone: no receiver is no error.
                         let _ = feed.sender.send(Arc::new(encode(event)));
                         metrics::counter!("vigil_stream_events_total").increment(1);
                     }
