@@ -6,41 +6,18 @@
 mod common;
 
 use std::io;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{Server, fixture};
+use common::{Listening, fixture};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use vigil_server::config::ServerConfig;
 
 /// Longest any step may take; a deadline under test is at most a tenth of it.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// A server listening on a port of its own.
-struct Listening {
-    server: Server,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    serving: JoinHandle<io::Result<()>>,
-}
-
 impl Listening {
-    async fn start(tweak: impl FnOnce(&mut ServerConfig)) -> Listening {
-        let server = Server::start_with(tweak).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(server.app.clone().serve(listener, async move {
-            let _ = stopped.await;
-        }));
-        Listening { server, addr, stop: Some(stop), serving }
-    }
-
     async fn connect(&self) -> Client {
         let (read, write) = TcpStream::connect(self.addr).await.unwrap().into_split();
         Client { read, write: Some(write), buffer: Vec::new() }

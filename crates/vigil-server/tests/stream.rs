@@ -4,41 +4,20 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::Server;
+use common::{Listening, Server};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use vigil_server::config::ServerConfig;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-struct Listening {
-    server: Server,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    serving: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
 impl Listening {
-    async fn start(tweak: impl FnOnce(&mut ServerConfig)) -> Listening {
-        let server = Server::start_with(tweak).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(server.app.clone().serve(listener, async move {
-            let _ = stopped.await;
-        }));
-        Listening { server, addr, stop: Some(stop), serving }
-    }
-
     fn request(&self, query: &str) -> tokio_tungstenite::tungstenite::handshake::client::Request {
         format!("ws://{}/api/v1/stream{query}", self.addr).into_client_request().unwrap()
     }

@@ -132,3 +132,26 @@ impl Server {
         *vigil_kernel::store::EventStore::head(self.app.store.as_ref()).borrow()
     }
 }
+
+/// A server listening on a port of its own, for the tests that need real sockets
+/// (`limits.rs`, `stream.rs`); each adds the clients it speaks with.
+pub struct Listening {
+    pub server: Server,
+    pub addr: std::net::SocketAddr,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub serving: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Listening {
+    /// A server configured by `tweak`, serving on a free loopback port until `stop` is sent.
+    pub async fn start(tweak: impl FnOnce(&mut ServerConfig)) -> Listening {
+        let server = Server::start_with(tweak).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(server.app.clone().serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        Listening { server, addr, stop: Some(stop), serving }
+    }
+}
