@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::OptionalExtension;
 use serde_json::json;
 use tokio::sync::watch;
 use uuid::Uuid;
 use vigil_kernel::envelope::{NewEvent, RecordedEvent};
 use vigil_kernel::projection::{Projection, ProjectionError};
 use vigil_kernel::store::{EventStore, ExpectedVersion};
+use vigil_reactions::store::{RecordedAttempt, attempts_after, last_attempt};
 use vigil_store::sqlite::checkpoints::{load_checkpoint, save_checkpoint};
 use vigil_store::sqlite::{Commit, Db};
 
@@ -100,7 +100,7 @@ impl Analytics {
     /// the analytics judge what happens from now on), the trackers warmed up.
     pub async fn open(db: Db, store: Arc<dyn EventStore>, detectors: Detectors) -> Result<Analytics, String> {
         let head = *store.head().borrow();
-        let attempts_head = last_attempt(&db).await?;
+        let attempts_head = last_attempt(&db).await.map_err(|e| e.to_string())?;
         db.write(move |conn| {
             conn.execute_batch(vigil_store::sqlite::checkpoints::CHECKPOINTS)?;
             vigil_store::sqlite::checkpoints::start_checkpoint(conn, NAME, head)?;
@@ -130,11 +130,12 @@ impl Analytics {
             after = through;
         }
         let cursor = load_checkpoint(&self.db, ATTEMPTS_CHECKPOINT).await.map_err(|e| e.to_string())?;
-        let rows =
-            attempts_after(&self.db, cursor.saturating_sub(WARMUP_EVENTS) as i64, WARMUP_EVENTS as usize).await?;
+        let rows = attempts_after(&self.db, cursor.saturating_sub(WARMUP_EVENTS) as i64, WARMUP_EVENTS as usize)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut detectors = self.lock();
-        for (id, rule, finished, failed) in rows.into_iter().filter(|(id, ..)| *id as u64 <= cursor) {
-            detectors.observe_attempt(id, &rule, finished, failed);
+        for a in rows.iter().filter(|a| a.seq as u64 <= cursor) {
+            detectors.observe_attempt(a.seq, &a.rule, a.finished_at_us, a.failed);
         }
         Ok(())
     }
@@ -179,14 +180,14 @@ impl Analytics {
     pub async fn attempts_round(&self) -> Result<(), String> {
         loop {
             let cursor = load_checkpoint(&self.db, ATTEMPTS_CHECKPOINT).await.map_err(|e| e.to_string())?;
-            let rows = attempts_after(&self.db, cursor as i64, 1000).await?;
-            let Some(last) = rows.last().map(|(id, ..)| *id) else { return Ok(()) };
+            let rows = attempts_after(&self.db, cursor as i64, 1000).await.map_err(|e| e.to_string())?;
+            let Some(last) = rows.last().map(|a| a.seq) else { return Ok(()) };
             let anomalies: Vec<_> = {
                 let mut detectors = self.lock();
                 rows.iter()
-                    .filter_map(|(id, rule, finished, failed)| {
-                        let anomaly = detectors.observe_attempt(*id, rule, *finished, *failed)?;
-                        Some((anomaly, chrono::DateTime::from_timestamp_micros(*finished).unwrap_or_default()))
+                    .filter_map(|a: &RecordedAttempt| {
+                        let anomaly = detectors.observe_attempt(a.seq, &a.rule, a.finished_at_us, a.failed)?;
+                        Some((anomaly, chrono::DateTime::from_timestamp_micros(a.finished_at_us).unwrap_or_default()))
                     })
                     .collect()
             };
@@ -198,45 +199,6 @@ impl Analytics {
                 .map_err(|e| e.to_string())?;
         }
     }
-}
-
-/// The newest attempt's rowid (0: none, or no actions table).
-async fn last_attempt(db: &Db) -> Result<u64, String> {
-    db.read(|conn| {
-        if !attempts_table_exists(conn)? {
-            return Ok(0);
-        }
-        let last: Option<i64> =
-            conn.query_row("SELECT MAX(rowid) FROM action_attempts", [], |r| r.get(0)).optional()?.flatten();
-        Ok(last.unwrap_or(0) as u64)
-    })
-    .await
-    .map_err(|e| e.to_string())
-}
-
-fn attempts_table_exists(conn: &rusqlite::Connection) -> Result<bool, vigil_store::sqlite::DbError> {
-    Ok(conn.query_row("SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'action_attempts'", [], |r| r.get(0))?)
-}
-
-/// (rowid, rule, finished_at µs, failed) of the attempts after `cursor`, at most `limit`.
-async fn attempts_after(db: &Db, cursor: i64, limit: usize) -> Result<Vec<(i64, String, i64, bool)>, String> {
-    db.read(move |conn| {
-        if !attempts_table_exists(conn)? {
-            return Ok(Vec::new());
-        }
-        let mut statement = conn.prepare_cached(
-            "SELECT a.rowid, e.rule, a.finished_at, a.status FROM action_attempts a
-             JOIN action_executions e ON e.id = a.execution_id
-             WHERE a.rowid > ?1 ORDER BY a.rowid LIMIT ?2",
-        )?;
-        let rows = statement.query_map(rusqlite::params![cursor, limit as i64], |r| {
-            let status: String = r.get(3)?;
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, status.starts_with("failed")))
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
-    .await
-    .map_err(|e| e.to_string())
 }
 
 #[async_trait]

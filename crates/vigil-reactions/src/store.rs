@@ -540,6 +540,62 @@ impl ExecutionStore {
     }
 }
 
+/// An attempt as it was recorded, for readers that follow the attempts in their order
+/// (the analytics' failure shares): `seq` orders them and serves as a cursor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedAttempt {
+    /// The attempt's place in the order attempts were recorded.
+    pub seq: i64,
+    /// The rule of its execution.
+    pub rule: String,
+    /// When it finished, in microseconds since the epoch.
+    pub finished_at_us: i64,
+    /// Whether it failed.
+    pub failed: bool,
+}
+
+/// The attempts recorded after `cursor` (a [`RecordedAttempt::seq`]), at most `limit`, in
+/// order; none before the actions service first opened its tables.
+pub async fn attempts_after(db: &Db, cursor: i64, limit: usize) -> Result<Vec<RecordedAttempt>, DbError> {
+    db.read(move |conn| {
+        if !attempts_table_exists(conn)? {
+            return Ok(Vec::new());
+        }
+        let mut statement = conn.prepare_cached(
+            "SELECT a.rowid, e.rule, a.finished_at, a.status FROM action_attempts a
+             JOIN action_executions e ON e.id = a.execution_id
+             WHERE a.rowid > ?1 ORDER BY a.rowid LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![cursor, limit as i64], |r| {
+            let status: String = r.get(3)?;
+            Ok(RecordedAttempt {
+                seq: r.get(0)?,
+                rule: r.get(1)?,
+                finished_at_us: r.get(2)?,
+                failed: status.starts_with("failed"),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+    .await
+}
+
+/// The `seq` of the newest recorded attempt (0: none yet).
+pub async fn last_attempt(db: &Db) -> Result<u64, DbError> {
+    db.read(|conn| {
+        if !attempts_table_exists(conn)? {
+            return Ok(0);
+        }
+        let last: Option<i64> = conn.query_row("SELECT MAX(rowid) FROM action_attempts", [], |r| r.get(0))?;
+        Ok(last.unwrap_or(0) as u64)
+    })
+    .await
+}
+
+fn attempts_table_exists(conn: &Connection) -> Result<bool, DbError> {
+    Ok(conn.query_row("SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'action_attempts'", [], |r| r.get(0))?)
+}
+
 /// Redrives dead executions within the caller's transaction.
 fn redrive_in(conn: &Connection, id: Option<Uuid>, extra_attempts: u32, now: DateTime<Utc>) -> rusqlite::Result<usize> {
     conn.execute(
