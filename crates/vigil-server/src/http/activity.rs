@@ -80,7 +80,16 @@ pub(super) async fn list(
     let items = rows
         .into_iter()
         .map(|(index, kind, time, body)| {
-            let body: Value = body.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or(Value::Null);
+            // A body that does not decode is shown as null and logged: one bad record never
+            // fails the page (`vigil audit verify` says whether the log was tampered with).
+            let body: Value = match body.as_deref().map(serde_json::from_str) {
+                Some(Ok(body)) => body,
+                Some(Err(error)) => {
+                    tracing::warn!(index, %error, "an audit record's body does not decode; shown as null");
+                    Value::Null
+                }
+                None => Value::Null,
+            };
             let principal = body.get("principal").cloned().unwrap_or(Value::Null);
             json!({ "index": index, "kind": kind, "time": time, "principal": principal, "body": body })
         })
