@@ -20,10 +20,12 @@
 
 pub mod cib;
 pub mod clusters;
+pub mod contract;
 pub mod databases;
 pub mod host_addresses;
 pub mod hosts;
 pub mod landscape;
+pub mod port;
 pub mod sap_systems;
 pub mod tags;
 

@@ -29,11 +29,9 @@ use vigil_gate::decisions::DecisionLog;
 use vigil_gate::gate::{CommandGate, GateCommand, GateConfig, Via};
 use vigil_gate::policies::Policies;
 use vigil_readmodel::cib::CibWrites;
-use vigil_readmodel::clusters::ClusterViews;
-use vigil_readmodel::databases::DatabaseViews;
 use vigil_readmodel::hosts::HostViews;
 use vigil_readmodel::landscape::LandscapeViews;
-use vigil_readmodel::sap_systems::SapSystemViews;
+use vigil_readmodel::port::{LandscapeReads, SqliteLandscapeReads};
 use vigil_readmodel::tags::Tags;
 use vigil_readmodel::{READ_MODELS, ReadModel};
 
@@ -97,14 +95,8 @@ pub struct App {
     pub heartbeats: Arc<Heartbeats>,
     /// The agent key.
     pub keys: AgentKeys,
-    /// Queries on the hosts read model.
-    pub host_views: HostViews,
-    /// Queries on the clusters read model.
-    pub cluster_views: ClusterViews,
-    /// Queries on the databases read model.
-    pub database_views: DatabaseViews,
-    /// Queries on the SAP systems read model.
-    pub sap_system_views: SapSystemViews,
+    /// The landscape's read models, behind their port.
+    pub reads: Arc<dyn LandscapeReads>,
     /// Queries across the landscape's read models.
     pub landscape: LandscapeViews,
     /// Tags on hosts, clusters, SAP systems and databases.
@@ -264,10 +256,7 @@ impl App {
         let app = Arc::new(App {
             actions,
             stream,
-            host_views: HostViews::new(db.clone()),
-            cluster_views: ClusterViews::new(db.clone()),
-            database_views: DatabaseViews::new(db.clone()),
-            sap_system_views: SapSystemViews::new(db.clone()),
+            reads: Arc::new(SqliteLandscapeReads::new(db.clone())),
             landscape,
             tags,
             discovery_slots: tokio::sync::Semaphore::new(config.max_inflight_discoveries),

@@ -64,7 +64,7 @@ pub(super) async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<ClusterView>>), ApiError> {
-    list_page(&app, &caller, "ReadClusters", params.query()?, |q| app.cluster_views.list(q), view).await
+    list_page(&app, &caller, "ReadClusters", params.query()?, |q| app.reads.clusters(q), view).await
 }
 
 #[utoipa::path(get, path = "/api/v1/clusters/{id}", tag = "landscape",
@@ -75,7 +75,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<ClusterView>), ApiError> {
-    one_item(&app, &caller, "ReadClusters", "cluster", &id, |id| app.cluster_views.get(id), view).await
+    one_item(&app, &caller, "ReadClusters", "cluster", &id, |id| app.reads.cluster(id), view).await
 }
 
 pub(super) fn view(cluster: ClusterRow) -> ClusterView {

@@ -67,7 +67,7 @@ pub(super) async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<DatabaseView>>), ApiError> {
-    list_page(&app, &caller, "ReadDatabases", params.query()?, |q| app.database_views.list(q), view).await
+    list_page(&app, &caller, "ReadDatabases", params.query()?, |q| app.reads.databases(q), view).await
 }
 
 #[utoipa::path(get, path = "/api/v1/databases/{id}", tag = "landscape",
@@ -78,7 +78,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<DatabaseView>), ApiError> {
-    one_item(&app, &caller, "ReadDatabases", "database", &id, |id| app.database_views.get(id), view).await
+    one_item(&app, &caller, "ReadDatabases", "database", &id, |id| app.reads.database(id), view).await
 }
 
 /// Deletes an instance its host no longer lists; a present one is refused with 422.

@@ -91,6 +91,12 @@ impl From<vigil_store::sqlite::DbError> for ApiError {
     }
 }
 
+impl From<vigil_readmodel::port::ReadError> for ApiError {
+    fn from(e: vigil_readmodel::port::ReadError) -> Self {
+        ApiError::Unavailable(format!("storage is unavailable: {}", e.0))
+    }
+}
+
 impl From<vigil_kernel::store::StoreError> for ApiError {
     fn from(e: vigil_kernel::store::StoreError) -> Self {
         ApiError::Unavailable(format!("storage is unavailable: {}", e.0))

@@ -81,7 +81,7 @@ pub(super) async fn list(
 ) -> Result<([(HeaderName, String); 1], Json<Page<HostView>>), ApiError> {
     let query = params.query()?;
     let LandscapeParams { hostname, heartbeat, cluster_id, .. } = params;
-    let list = |list| app.host_views.list(HostQuery { hostname, heartbeat, cluster_id, list });
+    let list = |list| app.reads.hosts(HostQuery { hostname, heartbeat, cluster_id, list });
     list_page(&app, &caller, "ReadHosts", query, list, |host| view(&app, host)).await
 }
 
@@ -93,7 +93,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<HostView>), ApiError> {
-    one_item(&app, &caller, "ReadHosts", "host", &id, |id| app.host_views.get(id), |host| view(&app, host)).await
+    one_item(&app, &caller, "ReadHosts", "host", &id, |id| app.reads.host(id), |host| view(&app, host)).await
 }
 
 /// Asks for the host's deregistration. The Host aggregate refuses while its heartbeat is

@@ -166,7 +166,7 @@ async fn list_page<Row, V, Fut>(
     view: impl FnMut(Row) -> V,
 ) -> Result<Read<Page<V>>, ApiError>
 where
-    Fut: std::future::Future<Output = Result<(Vec<Row>, u64), vigil_store::sqlite::DbError>>,
+    Fut: std::future::Future<Output = Result<(Vec<Row>, u64), vigil_readmodel::port::ReadError>>,
 {
     let decision = authorize_read(app, caller, read).await?;
     let (offset, limit) = (query.offset, query.limit);
@@ -186,7 +186,7 @@ async fn one_item<Row, V, Fut>(
     view: impl FnOnce(Row) -> V,
 ) -> Result<Read<V>, ApiError>
 where
-    Fut: std::future::Future<Output = Result<Option<Row>, vigil_store::sqlite::DbError>>,
+    Fut: std::future::Future<Output = Result<Option<Row>, vigil_readmodel::port::ReadError>>,
 {
     let decision = authorize_read(app, caller, read).await?;
     let item_id = extract::parse_id(&format!("{what} id"), id)?;
@@ -309,19 +309,19 @@ pub(crate) async fn read_model_view(app: &App, model: &str, id: &str) -> Result<
     let id = id.to_string();
     let to_json = |view: Result<serde_json::Value, serde_json::Error>| view.map(Some).map_err(|e| e.to_string());
     match model {
-        "host" => match app.host_views.get(id).await.map_err(|e| e.to_string())? {
+        "host" => match app.reads.host(id).await.map_err(|e| e.to_string())? {
             Some(row) => to_json(serde_json::to_value(hosts::view(app, row))),
             None => Ok(None),
         },
-        "cluster" => match app.cluster_views.get(id).await.map_err(|e| e.to_string())? {
+        "cluster" => match app.reads.cluster(id).await.map_err(|e| e.to_string())? {
             Some(row) => to_json(serde_json::to_value(clusters::view(row))),
             None => Ok(None),
         },
-        "database" => match app.database_views.get(id).await.map_err(|e| e.to_string())? {
+        "database" => match app.reads.database(id).await.map_err(|e| e.to_string())? {
             Some(row) => to_json(serde_json::to_value(databases::view(row))),
             None => Ok(None),
         },
-        "sap_system" => match app.sap_system_views.get(id).await.map_err(|e| e.to_string())? {
+        "sap_system" => match app.reads.sap_system(id).await.map_err(|e| e.to_string())? {
             Some(row) => to_json(serde_json::to_value(sap_systems::view(row))),
             None => Ok(None),
         },

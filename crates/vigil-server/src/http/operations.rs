@@ -64,7 +64,7 @@ pub(super) async fn on_host(
     RawBody(body): RawBody,
 ) -> Result<Requested, ApiError> {
     let id = parse_id("host id", &id)?;
-    if app.host_views.get(id.to_string()).await?.is_none() {
+    if app.reads.host(id.to_string()).await?.is_none() {
         return Err(ApiError::NotFound(format!("host {id} is not registered")));
     }
     request(&app, &caller, "host", id, name, &body).await
@@ -81,7 +81,7 @@ pub(super) async fn on_cluster(
     RawBody(body): RawBody,
 ) -> Result<Requested, ApiError> {
     let id = parse_id("cluster id", &id)?;
-    if app.cluster_views.get(id.to_string()).await?.is_none() {
+    if app.reads.cluster(id.to_string()).await?.is_none() {
         return Err(ApiError::NotFound(format!("cluster {id} is not registered")));
     }
     request(&app, &caller, "cluster", id, name, &body).await

@@ -98,7 +98,7 @@ pub(super) async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<LandscapeParams>,
 ) -> Result<([(HeaderName, String); 1], Json<Page<SapSystemView>>), ApiError> {
-    list_page(&app, &caller, "ReadSapSystems", params.query()?, |q| app.sap_system_views.list(q), view).await
+    list_page(&app, &caller, "ReadSapSystems", params.query()?, |q| app.reads.sap_systems(q), view).await
 }
 
 #[utoipa::path(get, path = "/api/v1/sap_systems/{id}", tag = "landscape",
@@ -109,7 +109,7 @@ pub(super) async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<([(HeaderName, String); 1], Json<SapSystemView>), ApiError> {
-    one_item(&app, &caller, "ReadSapSystems", "SAP system", &id, |id| app.sap_system_views.get(id), view).await
+    one_item(&app, &caller, "ReadSapSystems", "SAP system", &id, |id| app.reads.sap_system(id), view).await
 }
 
 /// The health overview: per SAP system its health, its database's, the health of the
@@ -124,7 +124,7 @@ pub(super) async fn health(
     let decision = authorize_read(&app, &caller, "ReadSapSystems").await?;
     let query = params.query()?;
     let (offset, limit) = (query.offset, query.limit);
-    let (rows, total) = app.sap_system_views.list(query).await?;
+    let (rows, total) = app.reads.sap_systems(query).await?;
     let mut hosts: HashMap<String, Option<HostRow>> = HashMap::new();
     let mut cluster_health: HashMap<String, Option<String>> = HashMap::new();
     let mut items = Vec::with_capacity(rows.len());
@@ -136,7 +136,7 @@ pub(super) async fn health(
             .chain(system.database_instances.iter().map(|i| &i.host_id));
         for host_id in host_ids {
             if !hosts.contains_key(host_id) {
-                let row = app.host_views.get(host_id.clone()).await?;
+                let row = app.reads.host(host_id.clone()).await?;
                 hosts.insert(host_id.clone(), row);
             }
         }
@@ -146,7 +146,7 @@ pub(super) async fn health(
         let database_cluster_id = system.database_instances.iter().find_map(|i| cluster_of(&i.host_id));
         for cluster_id in application_cluster_id.iter().chain(&database_cluster_id) {
             if !cluster_health.contains_key(cluster_id) {
-                let row = app.cluster_views.get(cluster_id.clone()).await?;
+                let row = app.reads.cluster(cluster_id.clone()).await?;
                 cluster_health.insert(cluster_id.clone(), row.map(|c| c.health));
             }
         }
