@@ -103,6 +103,14 @@ pub struct DiscoveryIngest {
     /// One evaluation at a time per agent and type, so that a retried parked snapshot never
     /// overtakes a newer one.
     locks: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+    /// The position of the last event each agent's discoveries wrote: what the read models
+    /// must show before that agent's next context is read. The context of a host is what
+    /// its own earlier discoveries made (its cluster, its instances), so an evaluation
+    /// waits only for those, and only while they are not projected yet.
+    written: Mutex<HashMap<Uuid, u64>>,
+    /// The store's head when this process started: stands for every agent not in
+    /// `written`, whose last events may predate it.
+    head_at_start: u64,
 }
 
 /// Where the store and the read models an evaluation reads are.
@@ -176,16 +184,19 @@ impl DiscoveryIngest {
                 applied.insert((agent, ty), hash);
             }
         }
+        let head_at_start = *read_models.head.borrow();
         Ok(DiscoveryIngest {
             gate,
             cib,
             log,
             parking,
             landscape,
-            read_models,
             applied: Mutex::new(applied),
             pending: Mutex::default(),
             locks: Mutex::default(),
+            written: Mutex::default(),
+            head_at_start,
+            read_models,
         })
     }
 
@@ -320,6 +331,7 @@ impl DiscoveryIngest {
     /// Forgets what was applied for `agent_id`, so its next snapshot is evaluated in full
     /// even if unchanged.
     pub fn forget(&self, agent_id: Uuid) {
+        self.written.lock().expect("ingest lock").remove(&agent_id);
         self.applied.lock().expect("ingest lock").retain(|(agent, _), _| *agent != agent_id);
         self.pending.lock().expect("ingest lock").retain(|(agent, _), _| *agent != agent_id);
     }
@@ -339,7 +351,7 @@ impl DiscoveryIngest {
         }
         let context = match discovery_type {
             DiscoveryType::HaCluster | DiscoveryType::SapSystem => {
-                self.read_models_caught_up().await;
+                self.read_models_reach(self.context_position(agent_id)).await;
                 self.landscape.context(agent_id).await?
             }
             DiscoveryType::Host | DiscoveryType::Cloud | DiscoveryType::Subscription | DiscoveryType::Saptune => {
@@ -354,7 +366,13 @@ impl DiscoveryIngest {
         for command in commands {
             let command = match command {
                 LandscapeCommand::ResolveApplicationInstance(registration) => {
-                    let directory = self.landscape.database_directory_for(&registration.db_host).await?;
+                    let mut directory = self.landscape.database_directory_for(&registration.db_host).await?;
+                    // The database may have been acknowledged (another agent's discovery)
+                    // and not projected yet: only then is it worth waiting before parking.
+                    let head = *self.read_models.head.borrow();
+                    if resolve(registration.clone(), &directory).is_err() && self.read_models_reach(head).await {
+                        directory = self.landscape.database_directory_for(&registration.db_host).await?;
+                    }
                     match resolve(registration, &directory) {
                         Ok(resolved) => resolved,
                         Err(unresolved) => {
@@ -375,6 +393,11 @@ impl DiscoveryIngest {
                 Ok(admitted) => {
                     evaluation.n_events += admitted.dispatched.n_events;
                     evaluation.last_position = admitted.dispatched.last_position.or(evaluation.last_position);
+                    if let Some(position) = admitted.dispatched.last_position {
+                        let mut written = self.written.lock().expect("ingest lock");
+                        let last = written.entry(agent_id).or_default();
+                        *last = (*last).max(position);
+                    }
                     if let Some((cluster_id, written)) = &cib_last_written {
                         self.cib.record(*cluster_id, written).await?;
                     }
@@ -477,19 +500,28 @@ impl DiscoveryIngest {
         self.read_models.progress.iter().map(|p| *p.borrow()).min().unwrap_or(0)
     }
 
-    /// Waits (briefly) until the read models show every event stored so far, so that the
-    /// context and the directory include what was acknowledged before this discovery: an
-    /// instance registered by the previous snapshot must be in the context to be marked
-    /// absent by this one. Past the wait the evaluation goes on with what they show.
-    async fn read_models_caught_up(&self) {
-        let head = *self.read_models.head.borrow();
+    /// What the read models must show before `agent_id`'s context is read: the last event
+    /// its own discoveries wrote (an instance registered by the previous snapshot must be
+    /// in the context to be marked absent by this one).
+    fn context_position(&self, agent_id: Uuid) -> u64 {
+        self.written.lock().expect("ingest lock").get(&agent_id).copied().unwrap_or(self.head_at_start)
+    }
+
+    /// Whether the read models show every event up to `position`, waiting (briefly) when
+    /// they do not yet. Usually they do, and nothing waits; past the wait the evaluation
+    /// goes on with what they show. False when they already did (waiting changed nothing)
+    /// or still do not.
+    async fn read_models_reach(&self, position: u64) -> bool {
+        if self.read_model_position() >= position {
+            return false;
+        }
         let caught_up = async {
             for progress in &self.read_models.progress {
                 let mut progress = progress.clone();
-                let _ = progress.wait_for(|p| *p >= head).await;
+                let _ = progress.wait_for(|p| *p >= position).await;
             }
         };
-        let _ = tokio::time::timeout(READ_MODEL_WAIT, caught_up).await;
+        tokio::time::timeout(READ_MODEL_WAIT, caught_up).await.is_ok()
     }
 }
 

@@ -168,6 +168,10 @@ impl<D: Decider> CommandHandler<D> {
             match self.store.append(&stream_id, ExpectedVersion::Exactly(loaded.version), new_events).await {
                 Ok(Appended { stream_version, last_position }) => {
                     let before = loaded.version;
+                    // The cache's copy of the state we decided on is about to be replaced:
+                    // letting go of it first leaves ours the only one, so evolving it moves
+                    // the state instead of copying it (a host's carries its whole discovery).
+                    self.release(&stream_id, &loaded.state);
                     let state = events.iter().fold(Arc::unwrap_or_clone(loaded.state), D::evolve);
                     let after = Loaded { state: Arc::new(state), version: stream_version };
                     self.snapshot_if_due(&stream_id, before, &after).await;
@@ -262,6 +266,14 @@ impl<D: Decider> CommandHandler<D> {
         // Two commands on one aggregate may finish out of order; keep the newer state.
         if cache.peek(stream_id).is_none_or(|old| old.version <= loaded.version) {
             cache.put(stream_id.to_owned(), loaded);
+        }
+    }
+
+    /// Drops the cached state of `stream_id` if it is `state` itself (not a newer one).
+    fn release(&self, stream_id: &str, state: &Arc<D::State>) {
+        let mut cache = self.cache.lock().expect("cache lock");
+        if cache.peek(stream_id).is_some_and(|cached| Arc::ptr_eq(&cached.state, state)) {
+            cache.pop(stream_id);
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! The HTTP layer, the actions' enrichment and the operations see only [`LandscapeReads`];
 //! [`SqliteLandscapeReads`] answers from the embedded tables. A second adapter (PostgreSQL)
-//! implements the same trait and passes the same conformance suite
+//! would implement the same trait and pass the same conformance suite
 //! ([`landscape_reads_contract_tests!`](crate::landscape_reads_contract_tests)).
 
 use async_trait::async_trait;

@@ -105,3 +105,60 @@ async fn a_rejection_is_checked_against_the_stream_as_stored() {
     assert!(matches!(closed.handle("d2", DoorCommand::Pass, &meta()).await, Err(CommandError::Rejected(Closed))));
     assert!(vigil_kernel::store::EventStore::read_stream(store.as_ref(), "door-d2", 0).await.unwrap().is_empty());
 }
+
+/// How often a [`Tally`]'s state was copied.
+static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct TallyState(u32);
+
+impl Clone for TallyState {
+    fn clone(&self) -> Self {
+        COPIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        TallyState(self.0)
+    }
+}
+
+struct Tally;
+
+impl Decider for Tally {
+    type State = TallyState;
+    type Command = ();
+    type Event = DoorEvent;
+    type Rejection = Closed;
+    const CATEGORY: &'static str = "tally";
+
+    fn decide(_: &TallyState, (): ()) -> Result<Vec<DoorEvent>, Closed> {
+        Ok(vec![DoorEvent::Passed {}])
+    }
+
+    fn evolve(state: TallyState, _: &DoorEvent) -> TallyState {
+        TallyState(state.0 + 1)
+    }
+}
+
+/// A command on a cached aggregate evolves the cached state itself rather than a copy of it
+/// (a host's state carries its whole discovery); a state a caller still holds is copied, and
+/// what the caller holds does not change under it.
+#[tokio::test]
+async fn a_warm_command_moves_the_cached_state_instead_of_copying_it() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&dir.path().join("vigil.db"), DbOptions { durability: Durability::Normal, ..Default::default() })
+        .unwrap();
+    let store = Arc::new(SqliteEventStore::open(db).await.unwrap());
+    let handler = CommandHandler::<Tally>::new(store, CommandHandlerConfig::default());
+    handler.handle("t", (), &meta()).await.unwrap();
+    let copies = COPIES.load(SeqCst);
+    for _ in 0..10 {
+        handler.handle("t", (), &meta()).await.unwrap();
+    }
+    assert_eq!(COPIES.load(SeqCst), copies, "no copy while nobody else holds the state");
+    assert_eq!(handler.state("t").await.unwrap(), (Arc::new(TallyState(11)), 11));
+
+    let held = handler.state("t").await.unwrap().0;
+    handler.handle("t", (), &meta()).await.unwrap();
+    assert_eq!(COPIES.load(SeqCst), copies + 1, "a held state is copied");
+    assert_eq!(*held, TallyState(11), "and stays as it was for its holder");
+    assert_eq!(handler.state("t").await.unwrap().1, 12);
+}

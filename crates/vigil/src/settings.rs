@@ -125,6 +125,24 @@ impl FileConfig {
         if let Some(server) = &args.smtp_server {
             c.smtp.get_or_insert_with(Default::default).server = server.clone();
         }
+        let smtp_flags = [
+            ("--smtp-port", args.smtp_port.is_some()),
+            ("--smtp-username", args.smtp_username.is_some()),
+            ("--smtp-password", args.smtp_password.is_some()),
+            ("--smtp-sender", args.smtp_sender.is_some()),
+            ("--smtp-recipients", args.smtp_recipients.is_some()),
+            ("--smtp-tls", args.smtp_tls.is_some()),
+        ];
+        if c.smtp.is_none()
+            && let Some((flag, _)) = smtp_flags.iter().find(|(_, given)| *given)
+        {
+            // Said, not ignored: an operator who set a password and no server would
+            // otherwise believe alert mails are configured.
+            anyhow::bail!(
+                "{flag} (or its VIGIL_SMTP_* variable) is set but no SMTP server is: \
+                 set --smtp-server (VIGIL_SMTP_SERVER, or `server` under [server.smtp])"
+            );
+        }
         if let Some(smtp) = c.smtp.as_mut() {
             if let Some(v) = args.smtp_port {
                 smtp.port = v;

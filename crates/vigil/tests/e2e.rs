@@ -1080,3 +1080,22 @@ fn raw_get(url: &str) -> String {
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() }
 }
+
+/// An SMTP setting without an SMTP server is a start-up error naming both, not a setting
+/// quietly ignored while the operator believes alert mails are configured.
+#[test]
+fn an_smtp_setting_without_a_server_stops_the_start_with_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(VIGIL)
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port()), "--data-dir"])
+        .arg(data.path())
+        .env("VIGIL_SMTP_PASSWORD", "not-to-be-ignored")
+        .env_remove("VIGIL_SMTP_SERVER")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "serve must refuse to start");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--smtp-password") && stderr.contains("--smtp-server"), "{stderr}");
+    assert!(!stderr.contains("not-to-be-ignored"), "the password is never printed: {stderr}");
+}
