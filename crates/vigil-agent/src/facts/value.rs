@@ -12,9 +12,11 @@ pub type FactValue = serde_json::Value;
 /// anything else stays the text (so `yes`, `0x10`, `2.1.5` and `010` keep their spelling; only
 /// a leading zero-free integer is a number, as a check comparing `token` with 30000 expects).
 pub fn scalar(text: &str) -> FactValue {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let canonical =
-        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
+    let (negative, digits) = text.strip_prefix('-').map_or((false, text), |d| (true, d));
+    // `-0` and `007` are not how a number is written back, so they stay text.
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (!digits.starts_with('0') || (digits == "0" && !negative));
     if canonical {
         if let Ok(n) = text.parse::<i64>() {
             return FactValue::from(n);
@@ -59,7 +61,7 @@ mod tests {
         assert_eq!(scalar("-1"), json!(-1));
         assert_eq!(scalar("0"), json!(0));
         assert_eq!(scalar("18446744073692774399"), json!(18446744073692774399u64));
-        for text in ["yes", "010", "0x10", "2.1.5", "", "-", "1e3", " 1", "99999999999999999999999"] {
+        for text in ["yes", "010", "-0", "0x10", "2.1.5", "", "-", "1e3", " 1", "99999999999999999999999"] {
             assert_eq!(scalar(text), json!(text), "{text:?} stays text");
         }
     }
