@@ -35,6 +35,7 @@ mod sources;
 pub mod sysctl;
 pub mod systemd;
 mod value;
+pub mod channel;
 pub mod wire;
 
 use std::time::{Duration, Instant};
