@@ -398,6 +398,10 @@ pub struct AgentArgs {
     /// Period of heartbeats [default: 5s].
     #[arg(long, env = "VIGIL_AGENT_HEARTBEAT_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub heartbeat_interval: Option<Duration>,
+    /// Also keep the facts channel open: a WebSocket to the server on which checks ask this
+    /// machine for facts (docs/facts.md) [default: false, until the server serves it].
+    #[arg(long, env = "VIGIL_AGENT_FACTS_CHANNEL", value_name = "BOOL")]
+    pub facts_channel: Option<bool>,
 }
 
 #[derive(Subcommand, Debug)]
