@@ -22,21 +22,23 @@ async fn listen() -> (String, TcpListener) {
     (format!("http://{}", listener.local_addr().unwrap()), listener)
 }
 
+/// The server's upgrade check: 401 without the key; the path the agent must use.
+#[allow(clippy::result_large_err)] // the signature of tungstenite's handshake callback
+fn check_key(request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+    let key = request.headers().get("X-Trento-Apikey").and_then(|v| v.to_str().ok());
+    if key != Some(KEY) {
+        let mut refusal = ErrorResponse::new(Some("bad key".into()));
+        *refusal.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
+        return Err(refusal);
+    }
+    assert!(request.uri().path().starts_with("/api/v1/agents/"), "{}", request.uri());
+    assert!(request.uri().path().ends_with("/facts"));
+    Ok(response)
+}
+
 async fn accept(listener: &TcpListener) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
     let (stream, _) = listener.accept().await.unwrap();
-    #[allow(clippy::result_large_err)]
-    let check = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
-        let key = request.headers().get("X-Trento-Apikey").and_then(|v| v.to_str().ok());
-        if key != Some(KEY) {
-            let mut refusal = ErrorResponse::new(Some("bad key".into()));
-            *refusal.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
-            return Err(refusal);
-        }
-        assert!(request.uri().path().starts_with("/api/v1/agents/"), "{}", request.uri());
-        assert!(request.uri().path().ends_with("/facts"));
-        Ok(response)
-    };
-    tokio_tungstenite::accept_hdr_async(stream, check).await.unwrap()
+    tokio_tungstenite::accept_hdr_async(stream, check_key).await.unwrap()
 }
 
 fn request_event(execution_id: Uuid, agent_id: Uuid) -> Message {
@@ -82,11 +84,17 @@ async fn the_agent_answers_its_requests_and_ignores_the_rest() {
     let theirs = Uuid::now_v7();
     let ours = Uuid::now_v7();
     socket.send(Message::text("not json")).await.unwrap();
-    socket.send(Message::text(json!({"specversion": "1.0", "id": "x", "source": "/s", "type": "other", "data": {}}).to_string())).await.unwrap();
+    socket
+        .send(Message::text(
+            json!({"specversion": "1.0", "id": "x", "source": "/s", "type": "other", "data": {}}).to_string(),
+        ))
+        .await
+        .unwrap();
     socket.send(request_event(theirs, someone_else)).await.unwrap();
     socket.send(request_event(ours, agent_id)).await.unwrap();
 
-    let frame = tokio::time::timeout(Duration::from_secs(30), socket.next()).await.expect("an answer").unwrap().unwrap();
+    let frame =
+        tokio::time::timeout(Duration::from_secs(30), socket.next()).await.expect("an answer").unwrap().unwrap();
     let event: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
     assert_eq!(event["specversion"], "1.0");
     assert_eq!(event["type"], channel::GATHERED_TYPE);
@@ -114,12 +122,7 @@ async fn a_wrong_key_is_refused_at_the_upgrade() {
     let (url, listener) = listen().await;
     let server = tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
-        let refuse = |_: &Request, _: Response| -> Result<Response, ErrorResponse> {
-            let mut refusal = ErrorResponse::new(Some("bad key".into()));
-            *refusal.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
-            Err(refusal)
-        };
-        let _ = tokio_tungstenite::accept_hdr_async(stream, refuse).await;
+        let _ = tokio_tungstenite::accept_hdr_async(stream, check_key).await;
     });
     let refused = WebSocketChannel::connect(&url, "wrong", Uuid::now_v7()).await.err().expect("refused");
     assert!(matches!(refused, ChannelError::Unauthorized(401)), "{refused}");
@@ -139,7 +142,8 @@ async fn the_agent_reconnects_after_the_server_drops_it() {
     let mut socket = tokio::time::timeout(Duration::from_secs(20), accept(&listener)).await.expect("a reconnection");
     let execution = Uuid::now_v7();
     socket.send(request_event(execution, agent_id)).await.unwrap();
-    let frame = tokio::time::timeout(Duration::from_secs(30), socket.next()).await.expect("an answer").unwrap().unwrap();
+    let frame =
+        tokio::time::timeout(Duration::from_secs(30), socket.next()).await.expect("an answer").unwrap().unwrap();
     let event: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
     assert_eq!(event["data"]["execution_id"], execution.to_string());
     stop.send_replace(true);
@@ -149,7 +153,13 @@ async fn the_agent_reconnects_after_the_server_drops_it() {
 #[test]
 fn the_channel_url_follows_the_server_url() {
     let id = Uuid::nil();
-    assert_eq!(channel::channel_url("http://vigil:4000/", id).unwrap(), format!("ws://vigil:4000/api/v1/agents/{id}/facts"));
-    assert_eq!(channel::channel_url("https://vigil.example.com", id).unwrap(), format!("wss://vigil.example.com/api/v1/agents/{id}/facts"));
+    assert_eq!(
+        channel::channel_url("http://vigil:4000/", id).unwrap(),
+        format!("ws://vigil:4000/api/v1/agents/{id}/facts")
+    );
+    assert_eq!(
+        channel::channel_url("https://vigil.example.com", id).unwrap(),
+        format!("wss://vigil.example.com/api/v1/agents/{id}/facts")
+    );
     assert!(channel::channel_url("vigil:4000", id).is_err());
 }

@@ -88,7 +88,10 @@ async fn corosync_conf_of_a_two_node_hana_cluster() {
     assert_eq!(got[5], Ok(json!("10.80.1.12")));
     assert_eq!(got[6], Ok(json!(1)));
     assert_eq!(got[7], Ok(json!("QUORUM")));
-    assert_eq!(got[8], Ok(json!([{"ring0_addr": "10.80.1.11", "nodeid": 1}, {"ring0_addr": "10.80.1.12", "nodeid": 2}])));
+    assert_eq!(
+        got[8],
+        Ok(json!([{"ring0_addr": "10.80.1.11", "nodeid": 1}, {"ring0_addr": "10.80.1.12", "nodeid": 2}]))
+    );
     assert_eq!(kind(&got[9]), FactErrorKind::ValueNotFound);
 }
 
@@ -97,7 +100,10 @@ fn corosync_conf_with_knet_links() {
     let doc = facts::corosync_conf::parse(&text("corosync.conf/knet-two-links.conf")).unwrap();
     assert_eq!(doc["totem"]["transport"], "knet");
     assert_eq!(doc["totem"]["token"], 5000);
-    assert_eq!(doc["totem"]["interface"], json!([{"linknumber": 0, "knet_link_priority": 10}, {"linknumber": 1, "knet_link_priority": 5}]));
+    assert_eq!(
+        doc["totem"]["interface"],
+        json!([{"linknumber": 0, "knet_link_priority": 10}, {"linknumber": 1, "knet_link_priority": 5}])
+    );
     assert_eq!(facts::lookup(&doc, "nodelist.node.1.name").unwrap(), "hana02");
     assert_eq!(facts::lookup(&doc, "nodelist.node.0.ring1_addr").unwrap(), "192.168.100.11");
     assert_eq!(facts::lookup(&doc, "totem.ip_version").unwrap(), "ipv4-6");
@@ -119,7 +125,13 @@ async fn missing_files_are_file_not_found() {
     let root = tempfile::tempdir().unwrap();
     let got = gather(
         root.path(),
-        &[("corosync.conf", "totem.token"), ("sbd_config", "SBD_PACEMAKER"), ("hosts", ""), ("fstab", "/"), ("sysctl", "vm.swappiness")],
+        &[
+            ("corosync.conf", "totem.token"),
+            ("sbd_config", "SBD_PACEMAKER"),
+            ("hosts", ""),
+            ("fstab", "/"),
+            ("sysctl", "vm.swappiness"),
+        ],
     )
     .await;
     for outcome in &got[..4] {
@@ -143,7 +155,10 @@ fn corosync_cmapctl_of_the_running_cluster() {
         value("nodelist.node").unwrap(),
         json!({"0": {"nodeid": 1, "ring0_addr": "10.80.1.11"}, "1": {"nodeid": 2, "ring0_addr": "10.80.1.12"}})
     );
-    assert_eq!(value("quorum").unwrap(), json!({"expected_votes": 2, "provider": "corosync_votequorum", "two_node": 1}));
+    assert_eq!(
+        value("quorum").unwrap(),
+        json!({"expected_votes": 2, "provider": "corosync_votequorum", "two_node": 1})
+    );
     assert_eq!(value("totem.token_coefficient").unwrap_err().kind, FactErrorKind::ValueNotFound);
 }
 
@@ -164,7 +179,9 @@ async fn sbd_config_with_two_devices() {
     .await;
     assert_eq!(
         got[0],
-        Ok(json!("/dev/disk/by-id/scsi-36001405a0b1c2d3e4f5a6b7c8d9e0f1a;/dev/disk/by-id/scsi-36001405f1e2d3c4b5a6978812345678b"))
+        Ok(json!(
+            "/dev/disk/by-id/scsi-36001405a0b1c2d3e4f5a6b7c8d9e0f1a;/dev/disk/by-id/scsi-36001405f1e2d3c4b5a6978812345678b"
+        ))
     );
     assert_eq!(got[1], Ok(json!("yes")));
     assert_eq!(got[2], Ok(json!("always")));
@@ -230,7 +247,10 @@ fn dpkg_versions_of_a_development_machine() {
     assert_eq!(openssl["installed_versions"], json!(["3.0.15-1~deb12u1"]));
     assert_eq!(package_version::value_of(&query, "tzdata", "dpkg").unwrap()["arch"], "all");
     for gone in ["exim4", "pacemaker"] {
-        assert_eq!(package_version::value_of(&query, gone, "dpkg").unwrap_err().kind, FactErrorKind::PackageNotInstalled);
+        assert_eq!(
+            package_version::value_of(&query, gone, "dpkg").unwrap_err().kind,
+            FactErrorKind::PackageNotInstalled
+        );
     }
 }
 
@@ -303,13 +323,23 @@ async fn fstab_of_a_hana_node() {
     let root = root_with(&[("fstab/hana-node.fstab", "/etc/fstab")]);
     let got = gather(
         root.path(),
-        &[("fstab", "/hana/shared"), ("fstab", "/sapmnt/trans"), ("fstab", "/boot/efi"), ("fstab", "/hana/data/"), ("fstab", "/hana/backup"), ("fstab", "")],
+        &[
+            ("fstab", "/hana/shared"),
+            ("fstab", "/sapmnt/trans"),
+            ("fstab", "/boot/efi"),
+            ("fstab", "/hana/data/"),
+            ("fstab", "/hana/backup"),
+            ("fstab", ""),
+        ],
     )
     .await;
     let shared = got[0].as_ref().unwrap();
     assert_eq!(shared["device"], "nfs01.example.com:/hana_shared_HA1");
     assert_eq!(shared["file_system_type"], "nfs4");
-    assert_eq!(shared["options"], json!(["rw", "hard", "rsize=262144", "wsize=262144", "sec=sys", "vers=4.1", "_netdev"]));
+    assert_eq!(
+        shared["options"],
+        json!(["rw", "hard", "rsize=262144", "wsize=262144", "sec=sys", "vers=4.1", "_netdev"])
+    );
     assert_eq!(got[1].as_ref().unwrap()["device"], "//fs01.example.com/SAP Transport");
     assert_eq!(got[2].as_ref().unwrap()["check_order"], 2);
     assert_eq!(got[3].as_ref().unwrap()["device"], "/dev/mapper/vg_hana-lv_data");
@@ -353,7 +383,13 @@ async fn an_unknown_gatherer_fails_alone_and_the_order_is_kept() {
     let root = root_with(&[("hosts/hana-cluster.hosts", "/etc/hosts"), ("fstab/hana-node.fstab", "/etc/fstab")]);
     let got = gather(
         root.path(),
-        &[("hosts", "hana01"), ("cibadmin", ""), ("fstab", "/usr/sap"), ("hosts", "hana02"), ("package_version", "-qa")],
+        &[
+            ("hosts", "hana01"),
+            ("cibadmin", ""),
+            ("fstab", "/usr/sap"),
+            ("hosts", "hana02"),
+            ("package_version", "-qa"),
+        ],
     )
     .await;
     assert_eq!(got[0], Ok(json!(["10.80.1.11"])));

@@ -12,7 +12,11 @@ const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
 fn facts(args: &[&str]) -> (Output, Value) {
     let output = Command::new(VIGIL).arg("agent").arg("facts").args(args).output().expect("vigil runs");
     let printed = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("{args:?}: not JSON ({e}): {}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+        panic!(
+            "{args:?}: not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
     });
     (output, printed)
 }

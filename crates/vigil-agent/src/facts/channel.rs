@@ -104,9 +104,12 @@ impl WebSocketChannel {
     pub async fn connect(server_url: &str, api_key: &str, agent_id: Uuid) -> Result<Self, ChannelError> {
         let url = channel_url(server_url, agent_id)?;
         let mut request = url.as_str().into_client_request().map_err(|e| ChannelError::Broken(e.to_string()))?;
-        let key = api_key.parse().map_err(|_| ChannelError::Broken("the agent key is not a valid header value".into()))?;
+        let key =
+            api_key.parse().map_err(|_| ChannelError::Broken("the agent key is not a valid header value".into()))?;
         request.headers_mut().insert("X-Trento-Apikey", key);
-        let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES)).max_frame_size(Some(MAX_MESSAGE_BYTES));
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
         let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
         let (socket, _) = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
             Err(_) => return Err(ChannelError::Broken(format!("no handshake with {url} within {CONNECT_TIMEOUT:?}"))),
@@ -141,7 +144,9 @@ impl FactsChannel for WebSocketChannel {
             match serde_json::from_str::<ChannelEvent<serde_json::Value>>(&text) {
                 Ok(event) if event.kind == REQUESTED_TYPE => match serde_json::from_value(event.data) {
                     Ok(request) => return Ok(Some(request)),
-                    Err(e) => tracing::warn!(error = %e, event_id = %event.id, "a facts request does not decode; skipped"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, event_id = %event.id, "a facts request does not decode; skipped")
+                    }
                 },
                 Ok(event) => tracing::warn!(event_type = %event.kind, "an event the agent does not handle; skipped"),
                 Err(e) => tracing::warn!(error = %e, "a frame that is not a CloudEvent; skipped"),
@@ -180,7 +185,13 @@ pub async fn serve<C: FactsChannel>(channel: &mut C, sources: &Sources, agent_id
 
 /// Keeps the WebSocket channel open until `shutdown` turns true: connects, serves, and after
 /// a failure or a close waits (1 s doubling up to a minute) and connects again.
-pub async fn run(server_url: String, api_key: String, agent_id: Uuid, sources: Sources, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    server_url: String,
+    api_key: String,
+    agent_id: Uuid,
+    sources: Sources,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut backoff = Duration::ZERO;
     loop {
         let mut connected = false;

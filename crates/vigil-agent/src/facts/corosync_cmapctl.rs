@@ -28,7 +28,8 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, FactValue>, ParseError> {
         }
         let refuse = || ParseError::at(index + 1, format!("expected `key (type) = value`, found `{}`", line.trim()));
         let (key, rest) = line.split_once(" (").ok_or_else(refuse)?;
-        let (kind, value) = rest.split_once(") = ").or_else(|| rest.strip_suffix(") =").map(|k| (k, ""))).ok_or_else(refuse)?;
+        let (kind, value) =
+            rest.split_once(") = ").or_else(|| rest.strip_suffix(") =").map(|k| (k, ""))).ok_or_else(refuse)?;
         let key = key.trim();
         if key.is_empty() || key.contains(char::is_whitespace) {
             return Err(refuse());
@@ -41,9 +42,11 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, FactValue>, ParseError> {
 fn typed(kind: &str, value: &str) -> FactValue {
     match kind {
         "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" => scalar(value),
-        "flt" | "dbl" => {
-            value.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or_else(|| scalar(value), FactValue::Number)
-        }
+        "flt" | "dbl" => value
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| scalar(value), FactValue::Number),
         _ => FactValue::String(value.to_owned()),
     }
 }
@@ -65,7 +68,10 @@ pub fn value_of(values: &BTreeMap<String, FactValue>, key: &str) -> Result<FactV
         insert_nested(&mut tree, &full[prefix.len()..], value.clone());
     }
     if tree.is_empty() {
-        return Err(FactError::new(FactErrorKind::ValueNotFound, format!("corosync has no key `{key}` and no key below it")));
+        return Err(FactError::new(
+            FactErrorKind::ValueNotFound,
+            format!("corosync has no key `{key}` and no key below it"),
+        ));
     }
     Ok(FactValue::Object(tree))
 }

@@ -87,7 +87,10 @@ pub async fn gather(sources: &Sources, arguments: &[&str]) -> Vec<Result<FactVal
         Ok(text) => parse(&text).map_err(|e| e.in_source(PATH)),
         Err(e) => Err(e),
     };
-    arguments.iter().map(|path| document.as_ref().map_err(Clone::clone).and_then(|d| lookup(d, path).cloned())).collect()
+    arguments
+        .iter()
+        .map(|path| document.as_ref().map_err(Clone::clone).and_then(|d| lookup(d, path).cloned()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -107,7 +110,8 @@ mod tests {
 
     #[test]
     fn a_repeated_section_becomes_a_list() {
-        let doc = parse("logging {\n logger_subsys {\n subsys: QUORUM\n }\n logger_subsys {\n subsys: KNET\n }\n}\n").unwrap();
+        let doc = parse("logging {\n logger_subsys {\n subsys: QUORUM\n }\n logger_subsys {\n subsys: KNET\n }\n}\n")
+            .unwrap();
         assert_eq!(doc["logging"]["logger_subsys"], json!([{"subsys": "QUORUM"}, {"subsys": "KNET"}]));
     }
 

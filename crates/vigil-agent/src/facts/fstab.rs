@@ -120,7 +120,9 @@ pub async fn gather(sources: &Sources, arguments: &[&str]) -> Vec<Result<FactVal
                 .rev()
                 .find(|e| e.mount_point == wanted || e.mount_point.trim_end_matches('/') == wanted)
                 .map(FstabEntry::to_value)
-                .ok_or_else(|| FactError::new(FactErrorKind::ValueNotFound, format!("{PATH} has no entry for {mount_point}")))
+                .ok_or_else(|| {
+                    FactError::new(FactErrorKind::ValueNotFound, format!("{PATH} has no entry for {mount_point}"))
+                })
         })
         .collect()
 }

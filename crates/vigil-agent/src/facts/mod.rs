@@ -23,6 +23,7 @@
 //! # }
 //! ```
 
+pub mod channel;
 pub mod corosync_cmapctl;
 pub mod corosync_conf;
 mod error;
@@ -35,7 +36,6 @@ mod sources;
 pub mod sysctl;
 pub mod systemd;
 mod value;
-pub mod channel;
 pub mod wire;
 
 use std::time::{Duration, Instant};

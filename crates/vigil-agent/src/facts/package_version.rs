@@ -90,7 +90,10 @@ pub fn parse_dpkg(stdout: &str, stderr: &str) -> Result<Query, ParseError> {
         }
         let fields: Vec<&str> = line.split('\t').collect();
         let [name, full_version, arch, status] = fields[..] else {
-            return Err(ParseError::at(index + 1, format!("expected Package Version Architecture Status, found `{line}`")));
+            return Err(ParseError::at(
+                index + 1,
+                format!("expected Package Version Architecture Status, found `{line}`"),
+            ));
         };
         // `ii` installed, `hi` installed and held; anything else (rc, un, half-installed) is not.
         if !matches!(status.get(..2), Some("ii" | "hi")) || full_version.is_empty() {
@@ -98,10 +101,9 @@ pub fn parse_dpkg(stdout: &str, stderr: &str) -> Result<Query, ParseError> {
             continue;
         }
         let (epoch, rest) = match full_version.split_once(':') {
-            Some((e, rest)) => (
-                Some(e.parse().map_err(|_| ParseError::at(index + 1, format!("epoch `{e}` is not a number")))?),
-                rest,
-            ),
+            Some((e, rest)) => {
+                (Some(e.parse().map_err(|_| ParseError::at(index + 1, format!("epoch `{e}` is not a number")))?), rest)
+            }
             None => (None, full_version),
         };
         let (version, release) = rest.rsplit_once('-').unwrap_or((rest, ""));
@@ -125,13 +127,8 @@ pub fn parse_dpkg(stdout: &str, stderr: &str) -> Result<Query, ParseError> {
 /// The fact for `name` in a query's answer from `manager`.
 pub fn value_of(query: &Query, name: &str, manager: &str) -> Result<FactValue, FactError> {
     let (bare, arch) = name.split_once(':').map_or((name, None), |(n, a)| (n, Some(a)));
-    let instances: Vec<&Installed> = query
-        .installed
-        .get(bare)
-        .into_iter()
-        .flatten()
-        .filter(|i| arch.is_none_or(|a| i.arch == a))
-        .collect();
+    let instances: Vec<&Installed> =
+        query.installed.get(bare).into_iter().flatten().filter(|i| arch.is_none_or(|a| i.arch == a)).collect();
     let Some(first) = instances.first() else {
         return Err(FactError::new(FactErrorKind::PackageNotInstalled, format!("package {name} is not installed")));
     };
@@ -209,7 +206,10 @@ mod tests {
 
     #[test]
     fn rpm_lines_and_refusals() {
-        let q = parse_rpm("pacemaker\t(none)\t2.1.6+20230712.4b7d9ef6f\t150500.6.8.1\tx86_64\npackage foo is not installed\n").unwrap();
+        let q = parse_rpm(
+            "pacemaker\t(none)\t2.1.6+20230712.4b7d9ef6f\t150500.6.8.1\tx86_64\npackage foo is not installed\n",
+        )
+        .unwrap();
         assert_eq!(q.missing, ["foo"]);
         let v = value_of(&q, "pacemaker", "rpm").unwrap();
         assert_eq!(v["version"], "2.1.6+20230712.4b7d9ef6f");
@@ -220,7 +220,11 @@ mod tests {
 
     #[test]
     fn dpkg_versions_are_split_into_epoch_version_and_revision() {
-        let q = parse_dpkg("libc6\t2.36-9+deb12u7\tamd64\tii \ntzdata\t1:2024a-0+deb12u1\tall\tii \nold\t\tamd64\trc \n", "dpkg-query: no packages found matching nope\n").unwrap();
+        let q = parse_dpkg(
+            "libc6\t2.36-9+deb12u7\tamd64\tii \ntzdata\t1:2024a-0+deb12u1\tall\tii \nold\t\tamd64\trc \n",
+            "dpkg-query: no packages found matching nope\n",
+        )
+        .unwrap();
         let libc = value_of(&q, "libc6", "dpkg").unwrap();
         assert_eq!((libc["version"].as_str(), libc["release"].as_str()), (Some("2.36"), Some("9+deb12u7")));
         assert_eq!(value_of(&q, "libc6:amd64", "dpkg").unwrap()["arch"], "amd64");

@@ -30,7 +30,9 @@ pub fn command_of(argument: &str) -> Result<&'static [&'static str], FactError> 
         other => {
             return Err(FactError::new(
                 FactErrorKind::InvalidArgument,
-                format!("`{other}` is not one of status, note-list, note-verify, solution-list, solution-verify, check"),
+                format!(
+                    "`{other}` is not one of status, note-list, note-verify, solution-list, solution-verify, check"
+                ),
             ));
         }
     })
@@ -38,8 +40,9 @@ pub fn command_of(argument: &str) -> Result<&'static [&'static str], FactError> 
 
 /// Parses saptune's JSON output into its `result`, keys with spaces in snake_case.
 pub fn parse(text: &str) -> Result<FactValue, ParseError> {
-    let document: FactValue = serde_json::from_str(text.trim())
-        .map_err(|e| ParseError::at(e.line(), format!("not saptune's JSON output (saptune 3.1 or later is needed): {e}")))?;
+    let document: FactValue = serde_json::from_str(text.trim()).map_err(|e| {
+        ParseError::at(e.line(), format!("not saptune's JSON output (saptune 3.1 or later is needed): {e}"))
+    })?;
     let result = match document {
         FactValue::Object(mut map) => map.remove("result"),
         _ => None,
@@ -52,7 +55,11 @@ fn normalise(value: FactValue) -> FactValue {
         FactValue::Object(map) => FactValue::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let key = if k.contains(' ') { k.to_lowercase().split_whitespace().collect::<Vec<_>>().join("_") } else { k };
+                    let key = if k.contains(' ') {
+                        k.to_lowercase().split_whitespace().collect::<Vec<_>>().join("_")
+                    } else {
+                        k
+                    };
                     (key, normalise(v))
                 })
                 .collect::<Map<_, _>>(),
@@ -103,7 +110,9 @@ mod tests {
 
     #[test]
     fn keys_with_spaces_become_snake_case_and_names_stay() {
-        let v = parse(r#"{"result": {"Solution applied": [{"Solution ID": "HANA"}], "SAP_HANA": {"vm.dirty_bytes": 1}}}"#).unwrap();
+        let v =
+            parse(r#"{"result": {"Solution applied": [{"Solution ID": "HANA"}], "SAP_HANA": {"vm.dirty_bytes": 1}}}"#)
+                .unwrap();
         assert_eq!(v, json!({"solution_applied": [{"solution_id": "HANA"}], "SAP_HANA": {"vm.dirty_bytes": 1}}));
     }
 

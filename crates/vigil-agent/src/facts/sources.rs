@@ -62,7 +62,12 @@ impl Default for Sources {
 impl Sources {
     /// This machine: root `/`, 10 s per program or file, 4 MiB of output.
     pub fn local() -> Self {
-        Sources { root: PathBuf::from("/"), timeout: Duration::from_secs(10), max_output_bytes: 4 << 20, deadline: None }
+        Sources {
+            root: PathBuf::from("/"),
+            timeout: Duration::from_secs(10),
+            max_output_bytes: 4 << 20,
+            deadline: None,
+        }
     }
 
     /// The same sources under another root.
@@ -94,12 +99,13 @@ impl Sources {
         let read = tokio::task::spawn_blocking(move || read_capped(&full, cap));
         // A read that hangs (a dead NFS mount) leaves its thread blocked, but the fact answers.
         match tokio::time::timeout(budget, read).await {
-            Err(_) => Err(FactError::new(FactErrorKind::Timeout, format!("reading {shown} took longer than {budget:?}"))),
+            Err(_) => {
+                Err(FactError::new(FactErrorKind::Timeout, format!("reading {shown} took longer than {budget:?}")))
+            }
             Ok(Err(join)) => Err(FactError::new(FactErrorKind::FileUnreadable, format!("{shown}: {join}"))),
-            Ok(Ok(Err(Capped::TooLarge))) => Err(FactError::new(
-                FactErrorKind::OutputTooLarge,
-                format!("{shown} is larger than {cap} bytes"),
-            )),
+            Ok(Ok(Err(Capped::TooLarge))) => {
+                Err(FactError::new(FactErrorKind::OutputTooLarge, format!("{shown} is larger than {cap} bytes")))
+            }
             Ok(Ok(Err(Capped::Io(e)))) => Err(file_error(&shown, &e)),
             Ok(Ok(Ok(bytes))) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
         }
@@ -119,9 +125,10 @@ impl Sources {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    FactError::new(FactErrorKind::ToolNotFound, format!("{program} is not installed (not found on PATH)"))
-                }
+                std::io::ErrorKind::NotFound => FactError::new(
+                    FactErrorKind::ToolNotFound,
+                    format!("{program} is not installed (not found on PATH)"),
+                ),
                 _ => FactError::new(FactErrorKind::ToolFailed, format!("cannot run {program}: {e}")),
             })?;
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
@@ -137,10 +144,9 @@ impl Sources {
         };
         match tokio::time::timeout(budget, finished).await {
             Err(_) => Err(FactError::new(FactErrorKind::Timeout, format!("`{command}` took longer than {budget:?}"))),
-            Ok(Err(Capped::TooLarge)) => Err(FactError::new(
-                FactErrorKind::OutputTooLarge,
-                format!("`{command}` printed more than {cap} bytes"),
-            )),
+            Ok(Err(Capped::TooLarge)) => {
+                Err(FactError::new(FactErrorKind::OutputTooLarge, format!("`{command}` printed more than {cap} bytes")))
+            }
             Ok(Err(Capped::Io(e))) => Err(FactError::new(FactErrorKind::ToolFailed, format!("`{command}`: {e}"))),
             Ok(Ok((status, out, err))) => Ok(ToolOutput {
                 code: status.code(),

@@ -91,14 +91,20 @@ mod tests {
     fn values_are_numbers_or_single_spaced_text() {
         assert_eq!(parse_value("60\n"), json!(60));
         assert_eq!(parse_value("32000\t1024000000\t500\t32000\n"), json!("32000 1024000000 500 32000"));
-        assert_eq!(parse_value("|/usr/lib/systemd/systemd-coredump %P\n"), json!("|/usr/lib/systemd/systemd-coredump %P"));
+        assert_eq!(
+            parse_value("|/usr/lib/systemd/systemd-coredump %P\n"),
+            json!("|/usr/lib/systemd/systemd-coredump %P")
+        );
         assert_eq!(parse_value(""), json!(""));
     }
 
     #[test]
     fn keys_map_to_proc_files_and_nothing_else() {
         assert_eq!(proc_path("vm.swappiness").unwrap(), "/proc/sys/vm/swappiness");
-        assert_eq!(proc_path("net.ipv4.conf.eth0/100.rp_filter").unwrap(), "/proc/sys/net/ipv4/conf/eth0.100/rp_filter");
+        assert_eq!(
+            proc_path("net.ipv4.conf.eth0/100.rp_filter").unwrap(),
+            "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"
+        );
         assert_eq!(proc_path("").unwrap_err().kind, FactErrorKind::MissingArgument);
         for bad in ["vm..swappiness", "vm./", "vm./.", "../etc/shadow", "vm/../../etc", "vm. swappiness", "vm.*"] {
             assert_eq!(proc_path(bad).unwrap_err().kind, FactErrorKind::InvalidArgument, "{bad:?}");

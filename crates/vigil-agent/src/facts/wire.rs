@@ -104,12 +104,20 @@ mod tests {
 
     #[test]
     fn the_answer_carries_a_value_or_an_error() {
-        let request = FactRequest { check_id: "C1".into(), name: "token".into(), gatherer: "corosync.conf".into(), argument: "totem.token".into() };
+        let request = FactRequest {
+            check_id: "C1".into(),
+            name: "token".into(),
+            gatherer: "corosync.conf".into(),
+            argument: "totem.token".into(),
+        };
         let ok = Fact::answering(&request, Ok(json!(30000)));
         assert_eq!(serde_json::to_value(&ok).unwrap(), json!({"check_id": "C1", "name": "token", "value": 30000}));
         let failed = Fact::answering(&request, Err(FactError::new(FactErrorKind::FileNotFound, "gone")));
         let wire = serde_json::to_value(&failed).unwrap();
-        assert_eq!(wire, json!({"check_id": "C1", "name": "token", "error": {"type": "file_not_found", "message": "gone"}}));
+        assert_eq!(
+            wire,
+            json!({"check_id": "C1", "name": "token", "error": {"type": "file_not_found", "message": "gone"}})
+        );
         assert_eq!(serde_json::from_value::<Fact>(wire).unwrap(), failed);
         // A null value is a value: `{"value": null}` reads back as one, not as a missing field.
         let null = Fact::answering(&request, Ok(FactValue::Null));

@@ -63,7 +63,10 @@ async fn answer(
     };
     let Some(gathered) = facts::answer(sources, &request, agent_id).await else {
         let targets: Vec<String> = request.targets.iter().map(|t| t.agent_id.to_string()).collect();
-        anyhow::bail!("{shown} asks nothing of agent {agent_id} (its targets: {}); pass --agent-id", targets.join(", "));
+        anyhow::bail!(
+            "{shown} asks nothing of agent {agent_id} (its targets: {}); pass --agent-id",
+            targets.join(", ")
+        );
     };
     println!("{}", serde_json::to_string_pretty(&gathered)?);
     Ok(ExitCode::SUCCESS)
