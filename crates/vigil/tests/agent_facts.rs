@@ -158,3 +158,66 @@ fn the_help_explains_the_subcommand() {
     let neither = Command::new(VIGIL).args(["agent", "facts"]).output().unwrap();
     assert_eq!(neither.status.code(), Some(2), "clap refuses a call with neither --gatherer nor --request");
 }
+
+/// `vigil agent --facts-channel true` opens the channel to its server and answers on it: a
+/// listener here plays the server (the server side is not written yet), refusing the agent's
+/// plain HTTP requests (discoveries, heartbeats) and accepting its WebSocket upgrade.
+#[test]
+fn the_running_agent_answers_facts_over_its_channel() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+
+    #[allow(clippy::result_large_err)] // the signature of tungstenite's handshake callback
+    fn only_the_agent_key(request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+        let key = request.headers().get("X-Trento-Apikey").and_then(|v| v.to_str().ok());
+        if key == Some("the-agent-key") && request.uri().path().ends_with("/facts") {
+            return Ok(response);
+        }
+        let mut refusal = ErrorResponse::new(None);
+        *refusal.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
+        Err(refusal)
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let agent_id = "0a055c90-4cb6-54ce-ac9c-ae3fedaf40d4";
+        let mut agent = tokio::process::Command::new(VIGIL)
+            .args(["agent", "--server-url", &url, "--api-key", "the-agent-key", "--agent-id", agent_id])
+            .args(["--facts-channel", "true"])
+            .env("VIGIL_LOG", "warn")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let socket = async {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                // A discovery or a heartbeat fails its handshake and is dropped.
+                if let Ok(socket) = tokio_tungstenite::accept_hdr_async(stream, only_the_agent_key).await {
+                    return socket;
+                }
+            }
+        };
+        let mut socket = tokio::time::timeout(std::time::Duration::from_secs(60), socket).await.expect("the channel");
+        let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap().trim().parse().unwrap();
+        let request = json!({
+            "specversion": "1.0", "id": "r1", "source": "/test", "type": "vigil.facts.v1.FactsGatheringRequested",
+            "data": {"execution_id": "0192e5a4-6c1e-7b0a-9d3f-4a1b2c3d4e5f", "group_id": "5d2c0f7e-8a4b-4c1d-9e3f-0a1b2c3d4e5f",
+                     "targets": [{"agent_id": agent_id, "fact_requests": [
+                         {"check_id": "C1", "name": "pid_max", "gatherer": "sysctl", "argument": "kernel.pid_max"}]}]}
+        });
+        socket.send(Message::text(request.to_string())).await.unwrap();
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(30), socket.next())
+            .await
+            .expect("an answer")
+            .unwrap()
+            .unwrap();
+        let answer: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+        assert_eq!(answer["type"], "vigil.facts.v1.FactsGathered");
+        assert_eq!(answer["data"]["agent_id"], agent_id);
+        assert_eq!(answer["data"]["facts_gathered"], json!([{"check_id": "C1", "name": "pid_max", "value": pid_max}]));
+        agent.kill().await.unwrap();
+    });
+}
