@@ -7,6 +7,8 @@
 //! installed `version-release` (a kernel has several). dpkg's `[epoch:]upstream[-revision]`
 //! is split the same way (`release` is the Debian revision). A package that is not installed
 //! is the error `package_not_installed`. All packages of one execution are asked in one run.
+//! rpm is asked first; dpkg only when rpm is not installed or knows none of the packages
+//! (rpm installed on a Debian machine) and dpkg-query is there.
 
 use std::collections::BTreeMap;
 
@@ -176,15 +178,20 @@ pub async fn gather(sources: &Sources, arguments: &[&str]) -> Vec<Result<FactVal
 async fn query(sources: &Sources, names: &[&str]) -> Result<(Query, &'static str), FactError> {
     let mut rpm_args = vec!["-q", "--qf", RPM_FORMAT];
     rpm_args.extend(names);
-    match sources.run("rpm", &rpm_args).await {
+    let from_rpm = match sources.run("rpm", &rpm_args).await {
         // rpm exits with the number of packages it did not find, and says so on stdout.
         Ok(out) if out.succeeded() || !out.stdout.trim().is_empty() => {
-            return parse_rpm(&out.stdout).map(|q| (q, "rpm")).map_err(|e| e.in_source("rpm -q"));
+            let query = parse_rpm(&out.stdout).map_err(|e| e.in_source("rpm -q"))?;
+            // rpm installed on a Debian machine knows no package; dpkg, if there, is asked.
+            if !query.installed.is_empty() {
+                return Ok((query, "rpm"));
+            }
+            Some(query)
         }
         Ok(out) => return Err(out.failure("rpm -q")),
         Err(e) if e.kind != FactErrorKind::ToolNotFound => return Err(e),
-        Err(_) => {}
-    }
+        Err(_) => None,
+    };
     let mut dpkg_args = vec!["-W", "-f", DPKG_FORMAT];
     dpkg_args.extend(names);
     match sources.run("dpkg-query", &dpkg_args).await {
@@ -193,9 +200,10 @@ async fn query(sources: &Sources, names: &[&str]) -> Result<(Query, &'static str
             parse_dpkg(&out.stdout, &out.stderr).map(|q| (q, "dpkg")).map_err(|e| e.in_source("dpkg-query -W"))
         }
         Ok(out) => Err(out.failure("dpkg-query -W")),
-        Err(e) if e.kind == FactErrorKind::ToolNotFound => {
-            Err(FactError::new(FactErrorKind::ToolNotFound, "neither rpm nor dpkg-query is installed"))
-        }
+        Err(e) if e.kind == FactErrorKind::ToolNotFound => match from_rpm {
+            Some(query) => Ok((query, "rpm")),
+            None => Err(FactError::new(FactErrorKind::ToolNotFound, "neither rpm nor dpkg-query is installed")),
+        },
         Err(e) => Err(e),
     }
 }
