@@ -1,5 +1,5 @@
-//! The agent's two loops: host discovery every `discovery_interval`, heartbeat every
-//! `heartbeat_interval`. When the server is unreachable or failing, each loop backs off
+//! The agent's loops: host discovery every `discovery_interval`, heartbeat every
+//! `heartbeat_interval`, and, when enabled, the facts channel. When the server is unreachable or failing, each loop backs off
 //! exponentially (up to a minute) and keeps going; a refusal (401, 422) is logged and the
 //! loop carries on at its normal pace.
 
@@ -24,12 +24,24 @@ pub struct AgentConfig {
     pub discovery_interval: Duration,
     /// Period of heartbeats (Trento: 5 s).
     pub heartbeat_interval: Duration,
+    /// Whether to keep the facts channel open ([`crate::facts::channel`]).
+    pub facts_channel: bool,
 }
 
 /// Runs until `shutdown` turns true.
 pub async fn run(config: AgentConfig, shutdown: watch::Receiver<bool>) -> Result<(), ClientError> {
     let client = VigilClient::new(&config.server_url, &config.api_key)?;
     let agent_id = config.agent_id;
+    let facts = {
+        let (enabled, server_url, api_key) = (config.facts_channel, config.server_url.clone(), config.api_key.clone());
+        let shutdown = shutdown.clone();
+        async move {
+            if enabled {
+                let sources = crate::facts::Sources::local();
+                crate::facts::channel::run(server_url, api_key, agent_id, sources, shutdown).await;
+            }
+        }
+    };
     // A heartbeat names a host the server knows only after its first host discovery, so
     // heartbeats start once one was accepted, as a Trento agent's first heartbeat would
     // otherwise race its registration and be refused.
@@ -63,7 +75,7 @@ pub async fn run(config: AgentConfig, shutdown: watch::Receiver<bool>) -> Result
             .await
         }
     };
-    tokio::join!(discoveries, heartbeats);
+    tokio::join!(discoveries, heartbeats, facts);
     Ok(())
 }
 

@@ -6,9 +6,11 @@
 //! * [`client`] is the HTTP client with Trento's headers.
 //! * [`agent`] runs the discovery and heartbeat loops, backing off while the server is down.
 //! * [`replay`] posts a directory of recorded discoveries.
+//! * [`facts`] gathers the facts checks ask for (corosync, SBD, packages, units, sysctl, …).
 #![deny(missing_docs)]
 
 pub mod agent;
 pub mod client;
+pub mod facts;
 pub mod machine;
 pub mod replay;

@@ -383,7 +383,10 @@ pub struct ServerArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct AgentArgs {
+    #[command(subcommand)]
+    pub command: Option<AgentCommand>,
     #[command(flatten)]
     pub server: ServerArgs,
     /// Report as this agent id [default: UUIDv5 of /etc/machine-id, as Trento's agent].
@@ -395,6 +398,45 @@ pub struct AgentArgs {
     /// Period of heartbeats [default: 5s].
     #[arg(long, env = "VIGIL_AGENT_HEARTBEAT_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub heartbeat_interval: Option<Duration>,
+    /// Also keep the facts channel open: a WebSocket to the server on which checks ask this
+    /// machine for facts (docs/facts.md) [default: false, until the server serves it].
+    #[arg(long, env = "VIGIL_AGENT_FACTS_CHANNEL", value_name = "BOOL")]
+    pub facts_channel: Option<bool>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgentCommand {
+    /// Gather facts on this machine as a check execution asks for them, and print them as
+    /// JSON (docs/facts.md): one gatherer with --gatherer, or a whole FactsGatheringRequested
+    /// with --request. A fact that cannot be gathered is printed as an error, never a crash.
+    Facts(FactsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FactsArgs {
+    /// The gatherer: corosync.conf, corosync-cmapctl, sbd_config, package_version, systemd,
+    /// sysctl, hosts, fstab or saptune.
+    #[arg(long, value_name = "NAME", required_unless_present = "request", conflicts_with = "request")]
+    pub gatherer: Option<String>,
+    /// The gatherer's argument: a dotted path (totem.token), a key (SBD_PACEMAKER,
+    /// vm.swappiness), a package, a unit, a host name, a mount point, a saptune command; empty
+    /// for the whole source where the gatherer allows it.
+    #[arg(long, value_name = "ARG", default_value = "")]
+    pub argument: String,
+    /// A FactsGatheringRequested JSON file (`-` for standard input); prints the
+    /// FactsGathered answer to this agent's target.
+    #[arg(long, value_name = "FILE")]
+    pub request: Option<PathBuf>,
+    /// Answer a --request as this agent id [default: UUIDv5 of /etc/machine-id, as Trento's agent].
+    #[arg(long, env = "VIGIL_AGENT_ID")]
+    pub agent_id: Option<Uuid>,
+    /// Read files under this directory instead of / (a mounted image, a captured tree);
+    /// programs still run on this machine.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Longest wait for one program or file.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
 }
 
 #[derive(Args, Debug)]

@@ -32,6 +32,7 @@ pub struct AgentFileConfig {
     pub discovery_interval: Option<Duration>,
     #[serde(with = "humantime_serde")]
     pub heartbeat_interval: Option<Duration>,
+    pub facts_channel: Option<bool>,
 }
 
 impl FileConfig {

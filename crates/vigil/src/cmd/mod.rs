@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod actions;
+mod agent_facts;
 mod audit;
 mod bench;
 mod events;
@@ -14,14 +15,17 @@ mod tokens;
 
 use std::process::ExitCode;
 
-use crate::args::{Cli, Command};
+use crate::args::{AgentCommand, Cli, Command};
 use crate::settings::FileConfig;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let file = FileConfig::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve(args) => serve::serve(file.server(&args)?).await,
-        Command::Agent(args) => serve::agent(&file, args).await,
+        Command::Agent(mut args) => match args.command.take() {
+            Some(AgentCommand::Facts(facts)) => agent_facts::run(&file, facts).await,
+            None => serve::agent(&file, args).await,
+        },
         Command::Replay(args) => serve::replay(&file, args).await,
         Command::Events(command) => events::run(&file, command).await,
         Command::Keys(command) => keys::run(&file, command).await,
