@@ -45,8 +45,13 @@ async fn nodes_starting_at_once_migrate_once_and_see_each_others_commits() {
     let Some(schema) = FreshSchema::new().await else { return };
     let (a, b) = tokio::join!(schema.connect(), schema.connect());
     let client = schema.client().await;
-    let applied: Vec<i32> =
-        client.query("SELECT version FROM schema_migrations ORDER BY version", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let applied: Vec<i32> = client
+        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(applied, MIGRATIONS.iter().map(|m| m.version).collect::<Vec<_>>());
 
     // A commit on one node moves the other's head (its notice) and reads back there.
@@ -68,7 +73,12 @@ async fn nodes_starting_at_once_migrate_once_and_see_each_others_commits() {
 async fn a_schema_migrated_by_a_newer_vigil_is_refused() {
     let Some(schema) = FreshSchema::new().await else { return };
     drop(schema.connect().await);
-    schema.client().await.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')", &[]).await.unwrap();
+    schema
+        .client()
+        .await
+        .execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')", &[])
+        .await
+        .unwrap();
     let err = PgEventStore::connect(&schema.url, schema.options()).await.err().expect("refused");
     assert!(err.0.contains("9999"), "{err}");
 }
@@ -194,9 +204,10 @@ async fn an_append_waits_for_a_batch_in_flight_on_another_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_head_is_polled_for_commits_without_a_notice() {
     let Some(schema) = FreshSchema::new().await else { return };
-    let store = PgEventStore::connect(&schema.url, PgOptions { head_poll: Duration::from_millis(200), ..schema.options() })
-        .await
-        .unwrap();
+    let store =
+        PgEventStore::connect(&schema.url, PgOptions { head_poll: Duration::from_millis(200), ..schema.options() })
+            .await
+            .unwrap();
     let client = schema.client().await;
     client
         .batch_execute(

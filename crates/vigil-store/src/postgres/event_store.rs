@@ -22,13 +22,21 @@ fn bigint(n: u64) -> i64 {
 }
 
 impl PgEventStore {
-    async fn rows(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+    async fn rows(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
         let client = self.inner.readers.get().await.map_err(pool_error)?;
         let statement = client.prepare_cached(sql).await.map_err(pg_error)?;
         client.query(&statement, params).await.map_err(pg_error)
     }
 
-    async fn events(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn events(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.rows(sql, params).await?.iter().map(|r| row_to_event(r, 0)).collect()
     }
 }
@@ -48,7 +56,9 @@ impl EventStore for PgEventStore {
     }
 
     async fn read_stream(&self, stream_id: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
+        );
         self.events(&sql, &[&stream_id, &bigint(after_version)]).await
     }
 

@@ -166,9 +166,7 @@ impl PgEventStore {
         tokio::spawn(writer::run(writes, queue, head.clone(), channel.clone(), options.clone()));
         let (alive, stopped) = watch::channel(());
         tokio::spawn(head::follow(config, readers.clone(), head.clone(), channel, options.head_poll, stopped));
-        Ok(PgEventStore {
-            inner: Arc::new(Inner { jobs, readers, head, schema: options.schema, _alive: alive }),
-        })
+        Ok(PgEventStore { inner: Arc::new(Inner { jobs, readers, head, schema: options.schema, _alive: alive }) })
     }
 
     /// The schema holding the tables.

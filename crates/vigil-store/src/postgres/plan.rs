@@ -52,7 +52,12 @@ impl BatchState {
 
     /// Decides one append, as the SQLite adapter does: a retry of stored ids returns the
     /// first answer; otherwise the expected version must hold and every id must be new.
-    pub fn plan(&self, stream_id: &str, expected: ExpectedVersion, events: &[NewEvent]) -> Result<Outcome, AppendError> {
+    pub fn plan(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+    ) -> Result<Outcome, AppendError> {
         if let Some(previous) = self.already_appended(stream_id, events)? {
             return Ok(Outcome::Retried(previous));
         }
@@ -67,10 +72,8 @@ impl BatchState {
             return Err(AppendError::IdReused { event_id: e.id });
         }
         let n = events.len() as u64;
-        let appended = Appended {
-            stream_version: actual + n,
-            last_position: (n > 0).then(|| self.next_position + n - 1),
-        };
+        let appended =
+            Appended { stream_version: actual + n, last_position: (n > 0).then(|| self.next_position + n - 1) };
         Ok(Outcome::New { appended, first_position: self.next_position, first_version: actual + 1 })
     }
 
@@ -97,7 +100,8 @@ impl BatchState {
             match (self.ids.get(&e.id), i) {
                 (None, 0) => return Ok(None),
                 (Some(placed), _) if placed.stream_id == stream_id => {
-                    found = Some(Appended { stream_version: placed.stream_version, last_position: Some(placed.position) })
+                    found =
+                        Some(Appended { stream_version: placed.stream_version, last_position: Some(placed.position) })
                 }
                 _ => return Err(AppendError::IdReused { event_id: e.id }),
             }
@@ -172,7 +176,11 @@ mod tests {
         let s = state(5, &[("t-e", 1)]);
         assert_eq!(
             s.plan("t-e", ExpectedVersion::Exactly(1), &[]).unwrap(),
-            Outcome::New { appended: Appended { stream_version: 1, last_position: None }, first_position: 6, first_version: 2 }
+            Outcome::New {
+                appended: Appended { stream_version: 1, last_position: None },
+                first_position: 6,
+                first_version: 2
+            }
         );
         assert!(s.plan("t-e", ExpectedVersion::Exactly(0), &[]).is_err());
     }

@@ -141,10 +141,13 @@ async fn attempt(client: &mut Object, jobs: &[Job], channel: &str, together: boo
     let mut streams: Vec<&str> = jobs.iter().map(|j| j.stream_id.as_str()).collect();
     streams.sort_unstable();
     streams.dedup();
-    let (stored_ids, stream_versions) = (tx.prepare_cached(STORED_IDS).await?, tx.prepare_cached(STREAM_VERSIONS).await?);
+    let (stored_ids, stream_versions) =
+        (tx.prepare_cached(STORED_IDS).await?, tx.prepare_cached(STREAM_VERSIONS).await?);
     // Two statements in flight at once on the connection: one round trip.
-    let (id_params, stream_params): ([&(dyn tokio_postgres::types::ToSql + Sync); 1], [&(dyn tokio_postgres::types::ToSql + Sync); 1]) =
-        ([&ids], [&streams]);
+    let (id_params, stream_params): (
+        [&(dyn tokio_postgres::types::ToSql + Sync); 1],
+        [&(dyn tokio_postgres::types::ToSql + Sync); 1],
+    ) = ([&ids], [&streams]);
     let (stored, versions) =
         tokio::try_join!(tx.query(&stored_ids, &id_params), tx.query(&stream_versions, &stream_params))?;
     let stored = stored

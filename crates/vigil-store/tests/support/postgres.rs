@@ -23,14 +23,16 @@ pub struct FreshSchema {
 impl FreshSchema {
     pub async fn new() -> Option<FreshSchema> {
         let url = url();
-        let reached = tokio::time::timeout(Duration::from_secs(5), tokio_postgres::connect(&url, tokio_postgres::NoTls)).await;
+        let reached =
+            tokio::time::timeout(Duration::from_secs(5), tokio_postgres::connect(&url, tokio_postgres::NoTls)).await;
         match reached {
             Ok(Ok((client, connection))) => {
                 drop(client);
                 let _ = connection.await;
             }
             Ok(Err(error)) => {
-                eprintln!("skipped: PostgreSQL not reachable at {url}: {error}");
+                let cause = std::error::Error::source(&error).map(|c| format!(": {c}")).unwrap_or_default();
+                eprintln!("skipped: PostgreSQL not reachable at {url}: {error}{cause}");
                 return None;
             }
             Err(_) => {
@@ -67,7 +69,9 @@ impl Drop for FreshSchema {
         let cleanup = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async {
-                let Ok((client, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await else { return };
+                let Ok((client, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await else {
+                    return;
+                };
                 tokio::spawn(connection);
                 if let Err(error) = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await {
                     eprintln!("could not drop test schema {schema}: {error}");
