@@ -37,12 +37,17 @@ pub(super) async fn follow(
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
+        let started = tokio::time::Instant::now();
         let listened = tokio::select! {
             outcome = listen(&config, &pool, &head, &channel, poll) => outcome,
             _ = stopped.changed() => return,
         };
         if let Err(error) = listened {
             tracing::warn!(%error, "listening for other nodes' commits failed; retrying (the head is polled meanwhile)");
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            // It had been listening a while: a new failure, not the same one again.
+            backoff = Duration::from_millis(100);
         }
         // While the listener is down, the poll alone moves the head.
         let deadline = tokio::time::Instant::now() + backoff;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Pool};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 use vigil_kernel::envelope::NewEvent;
 use vigil_kernel::store::{AppendError, Appended, ExpectedVersion, StoreError};
@@ -132,45 +133,62 @@ async fn commit_batch(
 
 /// One transaction for the whole batch. `together`: every accepted event in one insert;
 /// otherwise one insert per append, each in its own savepoint.
+///
+/// Statements are pipelined (tokio-postgres sends each when its future is first polled,
+/// and the server runs them in order): `BEGIN`, the head lock and both lookups go out
+/// together, then the insert, the head and `COMMIT`: two round trips and one WAL flush per
+/// batch. A failed insert aborts the transaction, so the `COMMIT` behind it rolls back.
 async fn attempt(client: &mut Object, jobs: &[Job], channel: &str, together: bool) -> Result<Committed, Failure> {
-    let mut tx = client.transaction().await?;
-    let lock = tx.prepare_cached(LOCK_HEAD).await?;
-    let start = tx.query_one(&lock, &[]).await?.try_get::<_, i64>(0)? as u64;
-
+    let (lock, stored_ids, stream_versions, insert, move_head) = tokio::try_join!(
+        client.prepare_cached(LOCK_HEAD),
+        client.prepare_cached(STORED_IDS),
+        client.prepare_cached(STREAM_VERSIONS),
+        client.prepare_cached(INSERT),
+        client.prepare_cached(MOVE_HEAD),
+    )?;
     let ids: Vec<Uuid> = jobs.iter().flat_map(|j| j.events.iter().map(|e| e.id)).collect();
     let mut streams: Vec<&str> = jobs.iter().map(|j| j.stream_id.as_str()).collect();
     streams.sort_unstable();
     streams.dedup();
-    let (stored_ids, stream_versions) =
-        (tx.prepare_cached(STORED_IDS).await?, tx.prepare_cached(STREAM_VERSIONS).await?);
-    // Two statements in flight at once on the connection: one round trip.
-    let (id_params, stream_params): (
-        [&(dyn tokio_postgres::types::ToSql + Sync); 1],
-        [&(dyn tokio_postgres::types::ToSql + Sync); 1],
-    ) = ([&ids], [&streams]);
-    let (stored, versions) =
-        tokio::try_join!(tx.query(&stored_ids, &id_params), tx.query(&stream_versions, &stream_params))?;
-    let stored = stored
-        .iter()
-        .map(|r| {
-            let placed = Placed {
-                stream_id: r.try_get(1)?,
-                stream_version: r.try_get::<_, i64>(2)? as u64,
-                position: r.try_get::<_, i64>(3)? as u64,
-            };
-            Ok((r.try_get::<_, Uuid>(0)?, placed))
-        })
-        .collect::<Result<Vec<_>, tokio_postgres::Error>>()?;
-    let versions = versions
-        .iter()
-        .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, Option<i64>>(1)?.unwrap_or(0) as u64)))
-        .collect::<Result<HashMap<_, _>, tokio_postgres::Error>>()?;
-    let mut state = BatchState::new(start, versions, stored);
+    let (id_params, stream_params): ([&(dyn ToSql + Sync); 1], [&(dyn ToSql + Sync); 1]) = ([&ids], [&streams]);
+    let (begun, head, stored, versions) = tokio::join!(
+        client.batch_execute("BEGIN"),
+        client.query_one(&lock, &[]),
+        client.query(&stored_ids, &id_params),
+        client.query(&stream_versions, &stream_params),
+    );
+    let opened = async {
+        begun?;
+        let start = head?.try_get::<_, i64>(0)? as u64;
+        let stored = stored?
+            .iter()
+            .map(|r| {
+                let placed = Placed {
+                    stream_id: r.try_get(1)?,
+                    stream_version: r.try_get::<_, i64>(2)? as u64,
+                    position: r.try_get::<_, i64>(3)? as u64,
+                };
+                Ok((r.try_get::<_, Uuid>(0)?, placed))
+            })
+            .collect::<Result<Vec<_>, tokio_postgres::Error>>()?;
+        let versions = versions?
+            .iter()
+            .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, Option<i64>>(1)?.unwrap_or(0) as u64)))
+            .collect::<Result<HashMap<_, _>, tokio_postgres::Error>>()?;
+        Ok::<_, tokio_postgres::Error>(BatchState::new(start, versions, stored))
+    };
+    let mut state = match opened.await {
+        Ok(state) => state,
+        Err(error) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(error.into());
+        }
+    };
+    let start = state.head();
 
-    let insert = tx.prepare_cached(INSERT).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut rows = Rows::default();
     if together {
-        let mut rows = Rows::default();
         for job in jobs {
             let outcome = state.plan(&job.stream_id, job.expected, &job.events);
             if let Ok(planned) = &outcome {
@@ -179,31 +197,19 @@ async fn attempt(client: &mut Object, jobs: &[Job], channel: &str, together: boo
             }
             outcomes.push(outcome);
         }
-        if !rows.is_empty() {
-            tx.execute(&insert, &rows.params()).await.map_err(Failure::Insert)?;
-        }
     } else {
         for job in jobs {
             let mut outcome = state.plan(&job.stream_id, job.expected, &job.events);
             if let Ok(planned) = &outcome {
-                let mut rows = Rows::default();
-                rows.push(job, planned);
-                let written = if rows.is_empty() {
-                    Ok(())
-                } else {
-                    let savepoint = tx.savepoint("append").await?;
-                    match savepoint.execute(&insert, &rows.params()).await {
-                        Ok(_) => savepoint.commit().await.map_err(Failure::from),
-                        Err(error) => {
-                            savepoint.rollback().await?;
-                            Err(Failure::Insert(error))
-                        }
-                    }
-                };
-                match written {
+                let mut one = Rows::default();
+                one.push(job, planned);
+                match insert_alone(client, &insert, &one).await {
                     Ok(()) => state.accept(&job.stream_id, &job.events, planned),
                     Err(Failure::Insert(error)) => outcome = Err(insert_error(&error, job)),
-                    Err(other) => return Err(other),
+                    Err(other) => {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                        return Err(other);
+                    }
                 }
             }
             outcomes.push(outcome);
@@ -211,11 +217,17 @@ async fn attempt(client: &mut Object, jobs: &[Job], channel: &str, together: boo
     }
 
     let head = state.head();
-    if head > start {
-        let move_head = tx.prepare_cached(MOVE_HEAD).await?;
-        tx.query_one(&move_head, &[&(head as i64), &channel]).await?;
-    }
-    tx.commit().await.map_err(|e| {
+    let head_param = head as i64;
+    let insert_params = rows.params();
+    let inserting = async { if rows.is_empty() { Ok(0) } else { client.execute(&insert, &insert_params).await } };
+    let moving = async {
+        if head > start { client.query_one(&move_head, &[&head_param, &channel]).await.map(|_| ()) } else { Ok(()) }
+    };
+    let (inserted, moved, committed) = tokio::join!(inserting, moving, client.batch_execute("COMMIT"));
+    // The insert failed, so the transaction was aborted and the COMMIT rolled it back.
+    inserted.map_err(Failure::Insert)?;
+    moved?;
+    committed.map_err(|e| {
         Failure::Store(StoreError(format!(
             "{}; whether the batch committed is unknown (an append retried with the same event ids is not \
              written twice)",
@@ -223,6 +235,21 @@ async fn attempt(client: &mut Object, jobs: &[Job], channel: &str, together: boo
         )))
     })?;
     Ok((outcomes, head))
+}
+
+/// One append's insert in its own savepoint: if the database refuses it, only it is undone.
+async fn insert_alone(client: &Object, insert: &tokio_postgres::Statement, rows: &Rows<'_>) -> Result<(), Failure> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    client.batch_execute("SAVEPOINT append").await?;
+    match client.execute(insert, &rows.params()).await {
+        Ok(_) => Ok(client.batch_execute("RELEASE SAVEPOINT append").await?),
+        Err(error) => {
+            client.batch_execute("ROLLBACK TO SAVEPOINT append").await?;
+            Err(Failure::Insert(error))
+        }
+    }
 }
 
 /// The insert of one append failed although the plan accepted it.
@@ -278,7 +305,7 @@ impl<'a> Rows<'a> {
         self.positions.is_empty()
     }
 
-    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 12] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 12] {
         [
             &self.positions,
             &self.ids,
