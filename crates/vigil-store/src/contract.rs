@@ -23,11 +23,19 @@ pub struct Subject {
 }
 
 /// Generates one `#[tokio::test]` per contract check, each on a fresh store from `$make`
-/// (an `async fn() -> Subject`).
+/// (an `async fn() -> Subject`). With `optional`, `$make` is an `async fn() ->
+/// Option<Subject>` for a store on a server that may be missing: `None` (after saying on
+/// stderr why the test is skipped) ends the test.
 #[macro_export]
 macro_rules! event_store_contract_tests {
     ($make:path) => {
-        $crate::event_store_contract_tests!(@tests $make,
+        $crate::event_store_contract_tests!(@checks $make, @tests);
+    };
+    (optional $make:path) => {
+        $crate::event_store_contract_tests!(@checks $make, @optional_tests);
+    };
+    (@checks $make:path, @$kind:ident) => {
+        $crate::event_store_contract_tests!(@$kind $make,
             appends_and_reads_a_stream_in_order,
             a_stale_expected_version_is_a_conflict,
             re_appending_the_same_event_ids_writes_nothing,
@@ -47,6 +55,15 @@ macro_rules! event_store_contract_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $check() {
                 let subject = $make().await;
+                $crate::contract::$check(&subject).await;
+            }
+        )*
+    };
+    (@optional_tests $make:path, $($check:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let Some(subject) = $make().await else { return };
                 $crate::contract::$check(&subject).await;
             }
         )*

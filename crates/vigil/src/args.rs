@@ -554,7 +554,9 @@ pub enum ProjectionsCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
-    /// Event-store appends and catch-up reads, beside raw SQLite inserts and the fsync rate.
+    /// Event-store appends and catch-up reads, beside raw SQLite inserts and the fsync rate;
+    /// with `--store postgres://…`, appends to the PostgreSQL event store beside pgbench's
+    /// single-row insert rate.
     Store(BenchStoreArgs),
     /// Authorization latency, audit append rate, and command throughput with the gate on and off.
     Gate(BenchGateArgs),
@@ -608,6 +610,13 @@ pub struct BenchStoreArgs {
     /// Where to put the scratch databases [default: a temporary directory].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Measure the PostgreSQL event store at this URL (`postgres://user@host:port/db`)
+    /// instead of SQLite: durable appends from 1, 16 and 64 callers (and 64 callers over two
+    /// nodes), 100-event batches, and in the same run pgbench's single-row insert rate with
+    /// 8 clients (`pgbench` must be on the PATH). Each run uses a scratch schema
+    /// `vigil_bench_<uuid>`, dropped after.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// `full` or `normal`.
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     pub durability: String,

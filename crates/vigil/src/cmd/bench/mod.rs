@@ -22,6 +22,7 @@ use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, 
 
 mod actions;
 mod lake;
+mod postgres;
 pub(crate) mod receiver;
 mod startup;
 mod stream;
@@ -150,6 +151,13 @@ async fn open_store(dir: &Path, durability: Durability) -> anyhow::Result<Sqlite
 }
 
 async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
+    if let Some(url) = args.store.clone() {
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "--store takes a postgres:// URL (SQLite is the default without it)"
+        );
+        return postgres::run(args, url).await;
+    }
     let durability: Durability = args.durability.parse().map_err(anyhow::Error::msg)?;
     let dir = scratch(&args.dir)?;
     let seconds = Duration::from_secs_f64(args.seconds);
