@@ -217,7 +217,12 @@ fn segment(value: &str) -> String {
 }
 
 /// Answers commands on `<commands_subject>.*` until `shutdown` turns true.
-pub async fn serve(client: Client, settings: BusSettings, api: Arc<dyn CommandApi>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    client: Client,
+    settings: BusSettings,
+    api: Arc<dyn CommandApi>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let subject = format!("{}.*", settings.commands_subject);
     let mut subscription = loop {
         match client.queue_subscribe(subject.clone(), QUEUE_GROUP.to_owned()).await {
@@ -275,7 +280,11 @@ fn command_of(settings: &BusSettings, message: &Message) -> String {
 async fn handle(settings: &BusSettings, api: &dyn CommandApi, message: &Message) -> ApiAnswer {
     if message.payload.len() > settings.max_command_bytes {
         let limit = settings.max_command_bytes;
-        return ApiAnswer::error(413, "payload_too_large", format!("the command is larger than the limit of {limit} bytes"));
+        return ApiAnswer::error(
+            413,
+            "payload_too_large",
+            format!("the command is larger than the limit of {limit} bytes"),
+        );
     }
     let command = command_of(settings, message);
     let (method, path, body) = match api_call(&command, &message.payload) {
@@ -286,7 +295,9 @@ async fn handle(settings: &BusSettings, api: &dyn CommandApi, message: &Message)
     let call = ApiCall { method, path, authorization, body };
     match tokio::time::timeout(settings.command_timeout, api.call(call)).await {
         Ok(answer) => answer,
-        Err(_) => ApiAnswer::error(503, "unavailable", format!("the command took longer than {:?}", settings.command_timeout)),
+        Err(_) => {
+            ApiAnswer::error(503, "unavailable", format!("the command took longer than {:?}", settings.command_timeout))
+        }
     }
 }
 
@@ -296,7 +307,8 @@ fn authorization(headers: &HeaderMap) -> Option<String> {
 
 async fn respond(client: &Client, reply: async_nats::Subject, command: &str, answer: &ApiAnswer) {
     let label = if COMMANDS.iter().any(|(name, _)| *name == command) { command.to_owned() } else { "unknown".into() };
-    metrics::counter!("vigil_bus_commands_total", "command" => label, "status" => answer.status.to_string()).increment(1);
+    metrics::counter!("vigil_bus_commands_total", "command" => label, "status" => answer.status.to_string())
+        .increment(1);
     let mut headers = HeaderMap::new();
     headers.insert("Content-Type", "application/json");
     headers.insert("Vigil-Status", answer.status.to_string().as_str());
@@ -324,7 +336,8 @@ mod tests {
         .unwrap();
         assert_eq!((method, path.as_str()), (Method::Post, "/api/v1/clusters/c1/operations/restart"));
         assert_eq!(serde_json::from_slice::<Value>(&body.unwrap()).unwrap(), json!({ "force": true }));
-        let (_, _, body) = api_call("request_operation", br#"{"target":"host","target_id":"h","operation":"o"}"#).unwrap();
+        let (_, _, body) =
+            api_call("request_operation", br#"{"target":"host","target_id":"h","operation":"o"}"#).unwrap();
         assert_eq!(body.as_deref(), Some(&b"{}"[..]));
         assert_eq!(
             api_call("delete_absent_database_instance", br#"{"database_id":"d","host_id":"h","instance_number":"00"}"#)
@@ -365,7 +378,11 @@ mod tests {
 
     #[test]
     fn a_reply_carries_the_status_and_the_api_body() {
-        let answer = ApiAnswer { status: 202, body: json!({ "status": "deregistration_requested" }), decision_id: Some("d".into()) };
+        let answer = ApiAnswer {
+            status: 202,
+            body: json!({ "status": "deregistration_requested" }),
+            decision_id: Some("d".into()),
+        };
         assert_eq!(
             answer.to_json(),
             json!({ "status": 202, "body": { "status": "deregistration_requested" }, "decision_id": "d" })

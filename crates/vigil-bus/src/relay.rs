@@ -226,7 +226,9 @@ impl Relay {
                 metrics::gauge!("vigil_bus_relayed_position").set(position as f64);
                 Ok(())
             }
-            Err(e) if matches!(e.kind(), PublishErrorKind::WrongLastSequence | PublishErrorKind::WrongLastMessageId) => {
+            Err(e)
+                if matches!(e.kind(), PublishErrorKind::WrongLastSequence | PublishErrorKind::WrongLastMessageId) =>
+            {
                 Err(Failure::Resync(format!("position {position}: the stream is not where the relay left it ({e})")))
             }
             Err(e) => Err(Failure::Retry(format!("acknowledgement of position {position}: {e}"))),

@@ -74,8 +74,7 @@ impl BusSettings {
             return Err("bus.url is empty".into());
         }
         let token = |name: &str, value: &str| {
-            let ok = !value.is_empty()
-                && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if ok { Ok(()) } else { Err(format!("bus.{name} `{value}`: letters, digits, `-` and `_` only")) }
         };
         token("stream", &self.stream)?;

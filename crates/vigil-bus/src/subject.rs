@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn vigil_events_keep_their_topic_and_type() {
         assert_eq!(subject_of("vigil", "hosts", "HostRegistered"), "vigil.hosts.HostRegistered");
-        assert_eq!(subject_of("vigil", "sap_systems", "SapSystemHealthChanged"), "vigil.sap_systems.SapSystemHealthChanged");
+        assert_eq!(
+            subject_of("vigil", "sap_systems", "SapSystemHealthChanged"),
+            "vigil.sap_systems.SapSystemHealthChanged"
+        );
     }
 
     #[test]

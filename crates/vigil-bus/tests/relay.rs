@@ -72,7 +72,12 @@ async fn append(store: &dyn EventStore, n: u64) {
 }
 
 fn settings(server: &NatsServer) -> BusSettings {
-    BusSettings { url: Some(server.url()), max_in_flight: 64, ack_timeout: Duration::from_secs(2), ..Default::default() }
+    BusSettings {
+        url: Some(server.url()),
+        max_in_flight: 64,
+        ack_timeout: Duration::from_secs(2),
+        ..Default::default()
+    }
 }
 
 struct Running {
@@ -114,7 +119,12 @@ async fn read_stream(url: &str) -> Vec<Published> {
         let Ok(message) = stream.get_raw_message(sequence).await else { continue };
         let header = |name: &str| message.headers.get(name).map(|v| v.as_str().to_owned());
         let Some(position) = header("Vigil-Position") else {
-            published.push(Published { subject: message.subject.to_string(), msg_id: String::new(), position: 0, body: Value::Null });
+            published.push(Published {
+                subject: message.subject.to_string(),
+                msg_id: String::new(),
+                position: 0,
+                body: Value::Null,
+            });
             continue;
         };
         published.push(Published {

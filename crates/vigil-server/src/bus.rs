@@ -46,7 +46,8 @@ pub(crate) async fn spawn(
     if settings.commands {
         let (give, take) = oneshot::channel::<Router>();
         router = Some(give);
-        let settings = BusSettings { max_command_bytes: settings.max_command_bytes.min(max_body_bytes), ..settings.clone() };
+        let settings =
+            BusSettings { max_command_bytes: settings.max_command_bytes.min(max_body_bytes), ..settings.clone() };
         let shutdown = shutdown.clone();
         tasks.push((
             "bus commands",

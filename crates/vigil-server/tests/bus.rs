@@ -21,8 +21,22 @@ async fn ask(client: &async_nats::Client, command: &str, token: Option<&str>, bo
     if let Some(token) = token {
         headers.insert("Authorization", format!("Bearer {token}").as_str());
     }
-    let request = client.request_with_headers(format!("vigil-commands.{command}"), headers, body.to_vec().into());
-    let reply = tokio::time::timeout(Duration::from_secs(10), request).await.expect("answered in time").unwrap();
+    // The server subscribes once its client has connected, in the background: until then
+    // NATS says no one listens.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let reply = loop {
+        let request =
+            client.request_with_headers(format!("vigil-commands.{command}"), headers.clone(), body.to_vec().into());
+        match tokio::time::timeout(Duration::from_secs(10), request).await.expect("answered in time") {
+            Ok(reply) => break reply,
+            Err(e)
+                if e.kind() == async_nats::RequestErrorKind::NoResponders && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{command}: {e}"),
+        }
+    };
     let status = reply.headers.as_ref().and_then(|h| h.get("Vigil-Status")).map(|v| v.as_str().to_owned());
     let reply: Value = serde_json::from_slice(&reply.payload).expect("the reply is JSON");
     assert_eq!(status.as_deref(), Some(reply["status"].to_string().as_str()), "the header repeats the status");
@@ -76,7 +90,8 @@ async fn commands_over_nats_are_answered_as_the_http_api_answers_them() {
     assert!(alive["body"]["message"].as_str().unwrap().contains("still sending heartbeats"), "{alive}");
     assert!(alive["decision_id"].is_null(), "a refusal carries no decision header: {alive}");
 
-    let unknown = ask(&client, "deregister_host", Some(&s.token), br#"{"host_id":"00000000-0000-0000-0000-000000000099"}"#).await;
+    let unknown =
+        ask(&client, "deregister_host", Some(&s.token), br#"{"host_id":"00000000-0000-0000-0000-000000000099"}"#).await;
     assert_eq!(unknown["status"], 404, "{unknown}");
     let not_an_id = ask(&client, "deregister_host", Some(&s.token), br#"{"host_id":"nope"}"#).await;
     assert_eq!((not_an_id["status"].clone(), not_an_id["body"]["code"].clone()), (json!(400), json!("bad_request")));
@@ -110,8 +125,10 @@ async fn commands_over_nats_are_answered_as_the_http_api_answers_them() {
 
     // The relay publishes what the command caused, under its topic and type.
     let mut relayed = s.app.bus_relay.clone().expect("the bus is on");
-    let reached =
-        matches!(tokio::time::timeout(Duration::from_secs(20), relayed.wait_for(|p| *p >= last_position)).await, Ok(Ok(_)));
+    let reached = matches!(
+        tokio::time::timeout(Duration::from_secs(20), relayed.wait_for(|p| *p >= last_position)).await,
+        Ok(Ok(_))
+    );
     assert!(reached, "the relay reached {} of {last_position}", *relayed.borrow());
     let js = async_nats::jetstream::new(client.clone());
     let stream = js.get_stream("VIGIL_EVENTS").await.unwrap();
