@@ -132,14 +132,14 @@ mod tests {
     }
 
     #[test]
-    fn toml_keys_are_the_documented_ones() {
-        let s: BusSettings = toml_like(r#"{"url":"nats://x:1","max_age":"7d","duplicate_window":"5m"}"#);
+    fn keys_read_as_documented_with_humantime_durations() {
+        let s: BusSettings = from_json(r#"{"url":"nats://x:1","max_age":"7d","duplicate_window":"5m"}"#);
         assert_eq!(s.max_age, Duration::from_secs(7 * 24 * 3600));
         assert_eq!(s.duplicate_window, Duration::from_secs(300));
         assert!(serde_json::from_str::<BusSettings>(r#"{"nope":1}"#).is_err());
     }
 
-    fn toml_like(json: &str) -> BusSettings {
+    fn from_json(json: &str) -> BusSettings {
         serde_json::from_str(json).expect("valid settings")
     }
 }
