@@ -107,6 +107,8 @@ pub struct App {
     pub stream: Arc<crate::stream::EventFeed>,
     /// One permit per discovery being handled (`max_inflight_discoveries`).
     pub(crate) discovery_slots: tokio::sync::Semaphore,
+    /// The bus relay's position (the last event JetStream acknowledged), when `[bus]` is on.
+    pub bus_relay: Option<watch::Receiver<u64>>,
     projections: Vec<(&'static str, watch::Receiver<u64>)>,
     tasks: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
     task_names: Vec<&'static str>,
@@ -243,6 +245,14 @@ impl App {
         let (lake_progress, lake_tasks) = crate::lake::spawn(&config, &db, &store, &shutdown_rx).await?;
         projections.extend(lake_progress);
         tasks.extend(lake_tasks);
+        let bus = crate::bus::spawn(&config.bus, &store, config.max_body_bytes, &shutdown_rx).await?;
+        let (bus_relay, bus_router) = match bus {
+            Some(started) => {
+                tasks.extend(started.tasks);
+                (Some(started.progress), started.router)
+            }
+            None => (None, None),
+        };
         tasks.push((
             "discovery log pruning",
             tokio::spawn(prune_discovery_log(discovery_log.clone(), config.clone(), shutdown_rx)),
@@ -277,9 +287,14 @@ impl App {
             tasks: Mutex::new(tasks),
             shutdown,
             metrics: metrics_handle(),
+            bus_relay,
             _lock: lock,
         });
         app.actions.attach(&app);
+        if let Some(give) = bus_router {
+            // The command responder answers with the API itself, which needs the app.
+            let _ = give.send(app.router());
+        }
         Ok(app)
     }
 

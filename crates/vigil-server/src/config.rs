@@ -89,6 +89,10 @@ pub struct ServerConfig {
     pub lake: vigil_lake::LakeSettings,
     /// `[server.analytics]`: anomaly detection raising `AnomalyDetected` (off by default).
     pub analytics: vigil_analytics::AnalyticsSettings,
+    /// The top-level `[bus]` table (and `--bus`): the NATS JetStream bus, off without a URL.
+    /// Not read from `[server]`: the binary's layering fills it.
+    #[serde(skip)]
+    pub bus: vigil_bus::BusSettings,
 }
 
 /// The actions service's settings.
@@ -151,6 +155,7 @@ impl Default for ServerConfig {
             stream: crate::stream::StreamConfig::default(),
             lake: vigil_lake::LakeSettings::default(),
             analytics: vigil_analytics::AnalyticsSettings::default(),
+            bus: vigil_bus::BusSettings::default(),
         }
     }
 }
@@ -212,6 +217,7 @@ impl ServerConfig {
         if self.analytics.enabled {
             vigil_analytics::Detectors::new(&self.analytics)?;
         }
+        self.bus.check()?;
         Ok(())
     }
 

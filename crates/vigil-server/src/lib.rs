@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+mod bus;
 pub mod config;
 pub mod http;
 mod lake;

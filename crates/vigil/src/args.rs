@@ -367,6 +367,11 @@ pub struct ServeArgs {
     /// holds the thresholds) [default: false].
     #[arg(long, env = "VIGIL_ANALYTICS_ENABLED", value_name = "BOOL")]
     pub analytics: Option<bool>,
+    /// Publish every stored event to NATS JetStream (stream `VIGIL_EVENTS`, subjects
+    /// `vigil.<topic>.<type>`) and take commands on `vigil-commands.<command>` (`[bus]`)
+    /// [default: off].
+    #[arg(long, env = "VIGIL_BUS", value_name = "NATS_URL")]
+    pub bus: Option<String>,
 }
 
 /// How to reach a Vigil server as an agent.
@@ -603,6 +608,11 @@ pub enum BenchCommand {
     /// per event, DuckDB aggregates over the lake beside the same queries over SQLite, and
     /// the analytics' CPU per event.
     Lake(BenchLakeArgs),
+    /// The NATS bus: events per second the relay publishes from a SQLite store into JetStream
+    /// (each acknowledged, `--max-in-flight` pending), beside raw async-nats JetStream publishes
+    /// of the same CloudEvent payload with the same window, in the same run against the same
+    /// server (its own nats-server, file storage, unless `--url` is given).
+    Bus(BenchBusArgs),
 }
 
 #[derive(Args, Debug)]
@@ -670,6 +680,32 @@ pub struct BenchGateArgs {
     /// Repetitions of each throughput run (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Write the results as JSON to this file too.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchBusArgs {
+    /// Events relayed in each run (and messages published by the baseline).
+    #[arg(long, default_value_t = 200_000)]
+    pub events: u64,
+    /// Publishes awaiting their acknowledgement at once, for both.
+    #[arg(long, default_value_t = 256)]
+    pub max_in_flight: usize,
+    /// Repetitions of each measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// A NATS server with JetStream to measure against [default: start the nats-server of
+    /// --nats-server on a free loopback port with its store in the scratch directory].
+    #[arg(long, value_name = "NATS_URL")]
+    pub url: Option<String>,
+    /// The nats-server binary started when no --url is given.
+    #[arg(long, default_value = "/usr/sbin/nats-server", value_name = "FILE")]
+    pub nats_server: PathBuf,
+    /// Where to put the scratch store and the server's store dir [default: the temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Write the results as JSON to this file too.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -19,6 +19,8 @@ pub struct FileConfig {
     pub server: ServerConfig,
     /// `[agent]`: what `vigil agent` and `vigil replay` use.
     pub agent: AgentFileConfig,
+    /// `[bus]`: the NATS JetStream bus of `vigil serve` (off without a `url`).
+    pub bus: vigil_bus::BusSettings,
 }
 
 /// `[agent]` of the TOML file.
@@ -181,6 +183,10 @@ impl FileConfig {
         }
         if let Some(v) = args.analytics {
             c.analytics.enabled = v;
+        }
+        c.bus = self.bus.clone();
+        if let Some(v) = &args.bus {
+            c.bus.url = Some(v.clone());
         }
         Ok(c)
     }
