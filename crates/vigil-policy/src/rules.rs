@@ -32,6 +32,19 @@ impl RegoInput {
     pub fn new(input: &Value) -> Result<Self, PolicyError> {
         engine::to_rego(input).map(Self)
     }
+
+    /// This input with the top-level field `key` set to `value`: only the top level is
+    /// copied, the rest is shared, so one converted document serves many variants (each
+    /// check's `input.values`). An input that is not an object becomes one.
+    pub fn with_field(&self, key: &str, value: &Value) -> Result<Self, PolicyError> {
+        let mut document = match &self.0 {
+            object @ regorus::Value::Object(_) => object.clone(),
+            _ => regorus::Value::new_object(),
+        };
+        let object = document.as_object_mut().map_err(|error| PolicyError::InvalidInput { message: error.to_string() })?;
+        object.insert(regorus::Value::from(key), engine::to_rego(value)?);
+        Ok(Self(document))
+    }
 }
 
 /// A policy set compiled for the rules a caller names (`data.<package>.<rule>`).
@@ -172,6 +185,10 @@ verdict := "small" if input.n <= 10
             assert_eq!(interpreter.evaluate("data.team.rules.verdict", &input).unwrap(), Some(json!(expected)));
         }
         assert_eq!(rules.evaluate("data.team.rules.nothing", &json!({})).unwrap(), None);
+        let base = RegoInput::new(&json!({"n": 3, "other": [1]})).unwrap();
+        let bigger = base.with_field("n", &json!(12)).unwrap();
+        assert_eq!(rules.evaluate_prepared("data.team.rules.verdict", &bigger).unwrap(), Some(json!("big")));
+        assert_eq!(rules.evaluate_prepared("data.team.rules.verdict", &base).unwrap(), Some(json!("small")));
     }
 
     #[test]
