@@ -53,6 +53,11 @@ impl Check {
         &self.path
     }
 
+    /// Whether it runs as bytecode (else on the interpreter, which is slower).
+    pub fn runs_bytecode(&self) -> bool {
+        self.rules.runs_bytecode()
+    }
+
     /// Evaluate the check on `input` (already converted, without `values`) with the
     /// resolved `values`. Never fails: an evaluation error or a malformed result is an
     /// [`Status::Error`] result naming what went wrong.
@@ -146,6 +151,25 @@ impl Catalog {
             }
         }
         catalog
+    }
+
+    /// The same catalog evaluated by regorus' interpreter only, where the Rego unit tests
+    /// run: for checking that production's bytecode agrees with what the tests proved.
+    pub fn interpreted(&self) -> Self {
+        let checks = self
+            .checks
+            .iter()
+            .map(|(id, check)| {
+                let check = Check {
+                    metadata: check.metadata.clone(),
+                    path: check.path.clone(),
+                    rules: check.rules.interpreted(),
+                    result_path: check.result_path.clone(),
+                };
+                (id.clone(), Arc::new(check))
+            })
+            .collect();
+        Self { checks, rejected: self.rejected.clone() }
     }
 
     /// Every check, by id.

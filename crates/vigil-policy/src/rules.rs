@@ -121,6 +121,12 @@ impl CompiledRules {
         self.program.is_some()
     }
 
+    /// The same rules evaluated by the interpreter only: the Rego unit tests run there, so a
+    /// caller can check that both evaluators agree on its inputs.
+    pub fn interpreted(&self) -> Self {
+        Self { program: None, ..self.clone() }
+    }
+
     /// The value of the rule at `eval_path` for `input`; `None` when it is undefined or no
     /// module declares it.
     pub fn evaluate(&self, eval_path: &str, input: &Value) -> Result<Option<Value>, PolicyError> {

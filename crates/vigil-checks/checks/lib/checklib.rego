@@ -107,10 +107,13 @@ number(value) := 0 - to_number(trim_prefix(value, "-")) if {
 	plain_number(trim_prefix(value, "-"))
 }
 
-# A value for a message: `not set` for null.
+# A value for a message: `not set` for null, `none` for an empty string (an empty list
+# joined with concat).
 shown(value) := "not set" if value == null
 
-shown(value) := sprintf("%v", [value]) if value != null
+shown(value) := "none" if value == ""
+
+shown(value) := sprintf("%v", [value]) if not value in {null, ""}
 
 # Whether the cluster has exactly two nodes (the case fencing races and two_node are about).
 two_nodes := count(input.cluster.nodes) == 2

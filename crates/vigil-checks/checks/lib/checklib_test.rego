@@ -34,4 +34,5 @@ test_numbers_and_shown if {
 	not checklib.number("5s")
 	checklib.shown(null) == "not set"
 	checklib.shown(5) == "5"
+	checklib.shown(concat(", ", [])) == "none"
 }

@@ -12,7 +12,10 @@ metadata := {
 	"severity": "warning"
 }
 
-observed := object.get(object.get(input.host, "saptune", {}), "saptune_installed", false)
+# No saptune discovery at all reads as not installed.
+default observed := false
+
+observed := input.host.saptune.saptune_installed
 
 expected := true
 

@@ -25,6 +25,6 @@ expected := sprintf(">= %v", [input.values.minimum])
 
 ok := checklib.version_at_least(observed, input.values.minimum)
 
-message := sprintf("saptune %v is installed; %v is recommended", [checklib.shown(observed), expected])
+message := sprintf("saptune version: %v; %v is recommended", [checklib.shown(observed), expected])
 
 result := checklib.verdict(metadata, ok, message, observed, expected)
