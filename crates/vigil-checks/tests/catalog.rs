@@ -53,3 +53,29 @@ fn every_check_has_tests_with_a_passing_and_a_failing_input() {
         assert!(text.contains(&format!("{severity}")), "{test_path}: no test yields the check's severity {severity}");
     }
 }
+
+#[test]
+fn a_directory_adds_and_overrides_checks_and_a_broken_file_is_rejected_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = Catalog::shipped();
+    // Override stonith_enabled with a stricter copy: warning → its name changes.
+    let original = shipped_sources().find(|(path, _)| *path == "pacemaker/stonith_enabled.rego").unwrap().1;
+    std::fs::write(dir.path().join("stonith_enabled.rego"), original.replace("Fencing is enabled", "Fencing is on (site rule)"))
+        .unwrap();
+    // A new check, and one that does not parse.
+    let new_check = original
+        .replace("stonith_enabled", "site_fencing")
+        .replace("\"target_type\": \"cluster\",", "\"target_type\": \"cluster\",\n\t\"providers\": [\"kvm\"],");
+    std::fs::write(dir.path().join("site_fencing.rego"), new_check).unwrap();
+    std::fs::write(dir.path().join("broken.rego"), "package vigil.checks.broken\n\nresult := {\n").unwrap();
+    let catalog = Catalog::with_dir(dir.path(), &PolicyLimits::default()).unwrap();
+    assert_eq!(catalog.len(), shipped.len() + 1);
+    assert_eq!(catalog.get("stonith_enabled").unwrap().metadata().name, "Fencing is on (site rule)");
+    assert_eq!(catalog.get("site_fencing").unwrap().metadata().providers, ["kvm"]);
+    assert_eq!(catalog.rejected().len(), 1, "{:?}", catalog.rejected());
+    let rejection = &catalog.rejected()[0];
+    assert!(rejection.path.ends_with("broken.rego"));
+    assert!(rejection.error.contains("broken.rego:"), "the engine's location: {}", rejection.error);
+    // A directory that cannot be read is an error, not an empty catalog.
+    assert!(Catalog::with_dir(&dir.path().join("missing"), &PolicyLimits::default()).is_err());
+}
