@@ -136,7 +136,7 @@ impl Catalog {
             sources.iter().filter(|(path, _)| is_library(path) && !is_test(path)).cloned().collect();
         if !library.is_empty() {
             let set = PolicySet::from_modules(library.clone());
-            if let Err(error) = CompiledRules::compile_with(set, &[], limits) {
+            if let Err(error) = compile_waiting(set, &[], limits) {
                 for (path, _) in library.drain(..) {
                     catalog.rejected.push(Rejection { path, error: format!("check library does not compile: {error}") });
                 }
@@ -211,6 +211,24 @@ fn declared_package(source: &str) -> Option<&str> {
     })
 }
 
+/// How long a compilation waits for an engine thread when all are busy (other policies or
+/// checks compiling at the same time) before the file is rejected as busy.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// [`CompiledRules::compile_with`], waiting while every engine thread is taken: a busy
+/// engine is no reason to reject a check.
+fn compile_waiting(set: PolicySet, entry_points: &[&str], limits: &PolicyLimits) -> Result<CompiledRules, PolicyError> {
+    let deadline = std::time::Instant::now() + BUSY_WAIT;
+    loop {
+        match CompiledRules::compile_with(set.clone(), entry_points, limits) {
+            Err(PolicyError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 fn compile_check(
     path: &str,
     source: &str,
@@ -226,7 +244,7 @@ fn compile_check(
     let result_path = format!("data.vigil.checks.{id}.result");
     let mut set = PolicySet::from_modules(library.iter().cloned());
     set.insert(path, source);
-    let rules = CompiledRules::compile_with(set, &[&metadata_path, &result_path], limits).map_err(|e| e.to_string())?;
+    let rules = compile_waiting(set, &[&metadata_path, &result_path], limits).map_err(|e| e.to_string())?;
     if !rules.declares(&result_path) {
         return Err(format!("no `result` rule in package {package}"));
     }

@@ -12,12 +12,16 @@
 //! - [`Catalog::evaluate`]: the applicable checks of one target, per-check results and the
 //!   worst-of [`Health`].
 //!
+//! - [`execution`]: the checks of one target as a pure decider (ChecksSelected,
+//!   ChecksExecutionStarted, ChecksExecutionCompleted), not wired into the gate yet.
+//!
 //! The crate does no I/O except [`Catalog::with_dir`], reads no clock and mints no id.
 #![deny(missing_docs)]
 
 mod catalog;
 mod check;
 mod evaluate;
+pub mod execution;
 pub mod input;
 mod shipped;
 

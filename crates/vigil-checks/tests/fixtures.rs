@@ -18,13 +18,19 @@ fn by_scenario() -> BTreeMap<String, (Vec<CheckInput>, Vec<CheckInput>)> {
     common::scenario_inputs().into_iter().map(|(name, clusters, hosts)| (name, (clusters, hosts))).collect()
 }
 
+/// Compiled once for every test of this file.
+fn shipped() -> &'static Catalog {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(Catalog::shipped)
+}
+
 fn evaluate(input: &CheckInput) -> Evaluation {
-    Catalog::shipped().evaluate(input, &Selection::default())
+    shipped().evaluate(input, &Selection::default())
 }
 
 #[test]
 fn no_check_errors_on_any_fixture_and_fact_checks_say_facts_were_not_gathered() {
-    let catalog = Catalog::shipped();
+    let catalog = shipped();
     let mut evaluated = 0;
     for (name, clusters, hosts) in common::scenario_inputs() {
         for input in clusters.iter().chain(&hosts) {
@@ -46,7 +52,7 @@ fn no_check_errors_on_any_fixture_and_fact_checks_say_facts_were_not_gathered() 
 
 #[test]
 fn production_bytecode_agrees_with_the_interpreter_the_unit_tests_ran_on() {
-    let catalog = Catalog::shipped();
+    let catalog = shipped();
     for check in catalog.checks() {
         assert!(check.runs_bytecode(), "{} falls back to the interpreter", check.metadata().id);
     }
@@ -195,7 +201,7 @@ fn gathered_facts_are_read_and_a_gatherers_error_is_reported() {
         checks: Some(vec!["corosync_token".to_owned()]),
         values: BTreeMap::from([("corosync_token".to_owned(), BTreeMap::from([("token".to_owned(), json!(5000))]))]),
     };
-    let narrowed = Catalog::shipped().evaluate(&input, &custom);
+    let narrowed = shipped().evaluate(&input, &custom);
     assert_eq!(narrowed.results.len(), 1);
     assert_eq!((narrowed.results[0].status, &narrowed.results[0].expected), (Status::Critical, &json!(5000)));
     assert_eq!(narrowed.health, Health::Critical);

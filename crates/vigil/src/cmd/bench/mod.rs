@@ -1,4 +1,4 @@
-//! `vigil bench store|ingest|gate|streams|startup|actions|stream|lake`: measurements for BENCHMARKS.md,
+//! `vigil bench store|ingest|gate|streams|startup|actions|stream|lake|checks`: measurements for BENCHMARKS.md,
 //! with the machine's own limits (fsync rate, raw SQLite inserts) measured in the same run as
 //! baselines.
 
@@ -21,6 +21,7 @@ use vigil_store::sqlite::{Db, DbOptions, Durability};
 use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, BenchStreamsArgs};
 
 mod actions;
+mod checks;
 mod lake;
 pub(crate) mod receiver;
 mod startup;
@@ -38,6 +39,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Workload(args) => workload::run(args).await,
         BenchCommand::Stream(args) => stream::run(args).await,
         BenchCommand::Lake(args) => lake::run(args).await,
+        BenchCommand::Checks(args) => checks::run(args).await,
     }
 }
 
