@@ -70,7 +70,9 @@ impl Check {
             observed: serde_json::Value::Null,
             expected: serde_json::Value::Null,
         };
-        let outcome = input.with_field("values", values).and_then(|input| self.rules.evaluate_prepared(&self.result_path, &input));
+        let outcome = input
+            .with_field("values", values)
+            .and_then(|input| self.rules.evaluate_prepared(&self.result_path, &input));
         match outcome {
             Err(e) => error(format!("the check failed to evaluate: {e}")),
             Ok(None) => error("the check yielded no result for this input (its `result` rule is undefined)".to_owned()),
@@ -138,7 +140,9 @@ impl Catalog {
             let set = PolicySet::from_modules(library.clone());
             if let Err(error) = compile_waiting(set, &[], limits) {
                 for (path, _) in library.drain(..) {
-                    catalog.rejected.push(Rejection { path, error: format!("check library does not compile: {error}") });
+                    catalog
+                        .rejected
+                        .push(Rejection { path, error: format!("check library does not compile: {error}") });
                 }
             }
         }
@@ -282,7 +286,8 @@ result := {"status": "passing", "message": "big enough", "observed": input.n, "e
     #[test]
     fn a_broken_check_is_rejected_with_the_engines_error_and_the_rest_load() {
         let broken = "package vigil.checks.broken\n\nmetadata := {\nresult := 1\n";
-        let unknown_builtin = GOOD.replace("sample_check", "calls_nothing").replace("input.n >=", "no_such_fn(input.n) >=");
+        let unknown_builtin =
+            GOOD.replace("sample_check", "calls_nothing").replace("input.n >=", "no_such_fn(input.n) >=");
         let wrong_id = GOOD.replace("package vigil.checks.sample_check", "package vigil.checks.other_id");
         let catalog = Catalog::from_sources(
             [
@@ -315,7 +320,10 @@ result := {"status": "passing", "message": "big enough", "observed": input.n, "e
         let result = check.evaluate(&input, &azure);
         assert_eq!((result.status, result.observed, result.expected), (Status::Warning, json!(3), json!(5)));
         let custom = BTreeMap::from([("minimum".to_owned(), json!(2))]);
-        assert_eq!(check.evaluate(&input, &check.metadata().resolve_values("azure", Some(&custom))).status, Status::Passing);
+        assert_eq!(
+            check.evaluate(&input, &check.metadata().resolve_values("azure", Some(&custom))).status,
+            Status::Passing
+        );
     }
 
     #[test]

@@ -174,7 +174,9 @@ impl Decider for TargetChecks {
 
     fn decide(state: &ChecksState, command: ChecksCommand) -> Result<Vec<ChecksEvent>, ChecksRejection> {
         let same_target = |target_id: Uuid| match state.target {
-            Some((_, expected)) if expected != target_id => Err(ChecksRejection::WrongTarget { expected, got: target_id }),
+            Some((_, expected)) if expected != target_id => {
+                Err(ChecksRejection::WrongTarget { expected, got: target_id })
+            }
             _ => Ok(()),
         };
         match command {

@@ -103,7 +103,8 @@ pub fn cluster_input(members: &[HostDiscoveries], facts: Value) -> Result<CheckI
     let invalid = |message: String| InputError::InvalidDiscovery { host_id: member.host_id, message };
     let text = payload.to_string();
     let discovery = Discovery { agent_id: member.host_id, discovery_type: DiscoveryType::HaCluster, payload: &text };
-    let commands = ScenarioDetector::detect(&discovery, &DiscoveryContext::default()).map_err(|e| invalid(e.to_string()))?;
+    let commands =
+        ScenarioDetector::detect(&discovery, &DiscoveryContext::default()).map_err(|e| invalid(e.to_string()))?;
     let (cluster_id, name, details) = commands
         .into_iter()
         .find_map(|command| match command {

@@ -3,9 +3,15 @@
 
 const SOURCES: &[(&str, &str)] = &[
     ("ascs_ers/ascs_ers_automatic_recover.rego", include_str!("../checks/ascs_ers/ascs_ers_automatic_recover.rego")),
-    ("ascs_ers/ascs_ers_automatic_recover_test.rego", include_str!("../checks/ascs_ers/ascs_ers_automatic_recover_test.rego")),
+    (
+        "ascs_ers/ascs_ers_automatic_recover_test.rego",
+        include_str!("../checks/ascs_ers/ascs_ers_automatic_recover_test.rego"),
+    ),
     ("ascs_ers/ascs_ers_group_stickiness.rego", include_str!("../checks/ascs_ers/ascs_ers_group_stickiness.rego")),
-    ("ascs_ers/ascs_ers_group_stickiness_test.rego", include_str!("../checks/ascs_ers/ascs_ers_group_stickiness_test.rego")),
+    (
+        "ascs_ers/ascs_ers_group_stickiness_test.rego",
+        include_str!("../checks/ascs_ers/ascs_ers_group_stickiness_test.rego"),
+    ),
     ("ascs_ers/ascs_ers_groups.rego", include_str!("../checks/ascs_ers/ascs_ers_groups.rego")),
     ("ascs_ers/ascs_ers_groups_test.rego", include_str!("../checks/ascs_ers/ascs_ers_groups_test.rego")),
     ("ascs_ers/ascs_ers_is_ers.rego", include_str!("../checks/ascs_ers/ascs_ers_is_ers.rego")),
@@ -15,7 +21,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("corosync/corosync_crypto.rego", include_str!("../checks/corosync/corosync_crypto.rego")),
     ("corosync/corosync_crypto_test.rego", include_str!("../checks/corosync/corosync_crypto_test.rego")),
     ("corosync/corosync_expected_votes.rego", include_str!("../checks/corosync/corosync_expected_votes.rego")),
-    ("corosync/corosync_expected_votes_test.rego", include_str!("../checks/corosync/corosync_expected_votes_test.rego")),
+    (
+        "corosync/corosync_expected_votes_test.rego",
+        include_str!("../checks/corosync/corosync_expected_votes_test.rego"),
+    ),
     ("corosync/corosync_join.rego", include_str!("../checks/corosync/corosync_join.rego")),
     ("corosync/corosync_join_test.rego", include_str!("../checks/corosync/corosync_join_test.rego")),
     ("corosync/corosync_max_messages.rego", include_str!("../checks/corosync/corosync_max_messages.rego")),
@@ -24,7 +33,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("corosync/corosync_runtime_token_test.rego", include_str!("../checks/corosync/corosync_runtime_token_test.rego")),
     ("corosync/corosync_token.rego", include_str!("../checks/corosync/corosync_token.rego")),
     ("corosync/corosync_token_retransmits.rego", include_str!("../checks/corosync/corosync_token_retransmits.rego")),
-    ("corosync/corosync_token_retransmits_test.rego", include_str!("../checks/corosync/corosync_token_retransmits_test.rego")),
+    (
+        "corosync/corosync_token_retransmits_test.rego",
+        include_str!("../checks/corosync/corosync_token_retransmits_test.rego"),
+    ),
     ("corosync/corosync_token_test.rego", include_str!("../checks/corosync/corosync_token_test.rego")),
     ("corosync/corosync_transport.rego", include_str!("../checks/corosync/corosync_transport.rego")),
     ("corosync/corosync_transport_test.rego", include_str!("../checks/corosync/corosync_transport_test.rego")),
@@ -42,12 +54,27 @@ const SOURCES: &[(&str, &str)] = &[
     ("os/subscription_sles_sap_test.rego", include_str!("../checks/os/subscription_sles_sap_test.rego")),
     ("os/time_sync_active.rego", include_str!("../checks/os/time_sync_active.rego")),
     ("os/time_sync_active_test.rego", include_str!("../checks/os/time_sync_active_test.rego")),
-    ("pacemaker/ascs_ers_migration_threshold.rego", include_str!("../checks/pacemaker/ascs_ers_migration_threshold.rego")),
-    ("pacemaker/ascs_ers_migration_threshold_test.rego", include_str!("../checks/pacemaker/ascs_ers_migration_threshold_test.rego")),
-    ("pacemaker/ascs_ers_resource_stickiness.rego", include_str!("../checks/pacemaker/ascs_ers_resource_stickiness.rego")),
-    ("pacemaker/ascs_ers_resource_stickiness_test.rego", include_str!("../checks/pacemaker/ascs_ers_resource_stickiness_test.rego")),
+    (
+        "pacemaker/ascs_ers_migration_threshold.rego",
+        include_str!("../checks/pacemaker/ascs_ers_migration_threshold.rego"),
+    ),
+    (
+        "pacemaker/ascs_ers_migration_threshold_test.rego",
+        include_str!("../checks/pacemaker/ascs_ers_migration_threshold_test.rego"),
+    ),
+    (
+        "pacemaker/ascs_ers_resource_stickiness.rego",
+        include_str!("../checks/pacemaker/ascs_ers_resource_stickiness.rego"),
+    ),
+    (
+        "pacemaker/ascs_ers_resource_stickiness_test.rego",
+        include_str!("../checks/pacemaker/ascs_ers_resource_stickiness_test.rego"),
+    ),
     ("pacemaker/cluster_nodes_not_standby.rego", include_str!("../checks/pacemaker/cluster_nodes_not_standby.rego")),
-    ("pacemaker/cluster_nodes_not_standby_test.rego", include_str!("../checks/pacemaker/cluster_nodes_not_standby_test.rego")),
+    (
+        "pacemaker/cluster_nodes_not_standby_test.rego",
+        include_str!("../checks/pacemaker/cluster_nodes_not_standby_test.rego"),
+    ),
     ("pacemaker/cluster_nodes_online.rego", include_str!("../checks/pacemaker/cluster_nodes_online.rego")),
     ("pacemaker/cluster_nodes_online_test.rego", include_str!("../checks/pacemaker/cluster_nodes_online_test.rego")),
     ("pacemaker/concurrent_fencing.rego", include_str!("../checks/pacemaker/concurrent_fencing.rego")),
@@ -63,7 +90,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("pacemaker/pacemaker_version.rego", include_str!("../checks/pacemaker/pacemaker_version.rego")),
     ("pacemaker/pacemaker_version_test.rego", include_str!("../checks/pacemaker/pacemaker_version_test.rego")),
     ("pacemaker/priority_fencing_delay.rego", include_str!("../checks/pacemaker/priority_fencing_delay.rego")),
-    ("pacemaker/priority_fencing_delay_test.rego", include_str!("../checks/pacemaker/priority_fencing_delay_test.rego")),
+    (
+        "pacemaker/priority_fencing_delay_test.rego",
+        include_str!("../checks/pacemaker/priority_fencing_delay_test.rego"),
+    ),
     ("pacemaker/resource_stickiness.rego", include_str!("../checks/pacemaker/resource_stickiness.rego")),
     ("pacemaker/resource_stickiness_test.rego", include_str!("../checks/pacemaker/resource_stickiness_test.rego")),
     ("pacemaker/stonith_action.rego", include_str!("../checks/pacemaker/stonith_action.rego")),
@@ -75,23 +105,50 @@ const SOURCES: &[(&str, &str)] = &[
     ("packages/package_corosync.rego", include_str!("../checks/packages/package_corosync.rego")),
     ("packages/package_corosync_test.rego", include_str!("../checks/packages/package_corosync_test.rego")),
     ("packages/package_resource_agents.rego", include_str!("../checks/packages/package_resource_agents.rego")),
-    ("packages/package_resource_agents_test.rego", include_str!("../checks/packages/package_resource_agents_test.rego")),
-    ("packages/package_sap_suse_cluster_connector.rego", include_str!("../checks/packages/package_sap_suse_cluster_connector.rego")),
-    ("packages/package_sap_suse_cluster_connector_test.rego", include_str!("../checks/packages/package_sap_suse_cluster_connector_test.rego")),
+    (
+        "packages/package_resource_agents_test.rego",
+        include_str!("../checks/packages/package_resource_agents_test.rego"),
+    ),
+    (
+        "packages/package_sap_suse_cluster_connector.rego",
+        include_str!("../checks/packages/package_sap_suse_cluster_connector.rego"),
+    ),
+    (
+        "packages/package_sap_suse_cluster_connector_test.rego",
+        include_str!("../checks/packages/package_sap_suse_cluster_connector_test.rego"),
+    ),
     ("packages/package_sbd.rego", include_str!("../checks/packages/package_sbd.rego")),
     ("packages/package_sbd_test.rego", include_str!("../checks/packages/package_sbd_test.rego")),
     ("packages/saphanasr_package.rego", include_str!("../checks/packages/saphanasr_package.rego")),
     ("packages/saphanasr_package_test.rego", include_str!("../checks/packages/saphanasr_package_test.rego")),
     ("saphana/saphana_automated_register.rego", include_str!("../checks/saphana/saphana_automated_register.rego")),
-    ("saphana/saphana_automated_register_test.rego", include_str!("../checks/saphana/saphana_automated_register_test.rego")),
+    (
+        "saphana/saphana_automated_register_test.rego",
+        include_str!("../checks/saphana/saphana_automated_register_test.rego"),
+    ),
     ("saphana/saphana_clone_interleave.rego", include_str!("../checks/saphana/saphana_clone_interleave.rego")),
-    ("saphana/saphana_clone_interleave_test.rego", include_str!("../checks/saphana/saphana_clone_interleave_test.rego")),
-    ("saphana/saphana_duplicate_primary_timeout.rego", include_str!("../checks/saphana/saphana_duplicate_primary_timeout.rego")),
-    ("saphana/saphana_duplicate_primary_timeout_test.rego", include_str!("../checks/saphana/saphana_duplicate_primary_timeout_test.rego")),
+    (
+        "saphana/saphana_clone_interleave_test.rego",
+        include_str!("../checks/saphana/saphana_clone_interleave_test.rego"),
+    ),
+    (
+        "saphana/saphana_duplicate_primary_timeout.rego",
+        include_str!("../checks/saphana/saphana_duplicate_primary_timeout.rego"),
+    ),
+    (
+        "saphana/saphana_duplicate_primary_timeout_test.rego",
+        include_str!("../checks/saphana/saphana_duplicate_primary_timeout_test.rego"),
+    ),
     ("saphana/saphana_operation_timeouts.rego", include_str!("../checks/saphana/saphana_operation_timeouts.rego")),
-    ("saphana/saphana_operation_timeouts_test.rego", include_str!("../checks/saphana/saphana_operation_timeouts_test.rego")),
+    (
+        "saphana/saphana_operation_timeouts_test.rego",
+        include_str!("../checks/saphana/saphana_operation_timeouts_test.rego"),
+    ),
     ("saphana/saphana_prefer_site_takeover.rego", include_str!("../checks/saphana/saphana_prefer_site_takeover.rego")),
-    ("saphana/saphana_prefer_site_takeover_test.rego", include_str!("../checks/saphana/saphana_prefer_site_takeover_test.rego")),
+    (
+        "saphana/saphana_prefer_site_takeover_test.rego",
+        include_str!("../checks/saphana/saphana_prefer_site_takeover_test.rego"),
+    ),
     ("saphana/saphana_priority.rego", include_str!("../checks/saphana/saphana_priority.rego")),
     ("saphana/saphana_priority_test.rego", include_str!("../checks/saphana/saphana_priority_test.rego")),
     ("saphana/saphana_topology_clone.rego", include_str!("../checks/saphana/saphana_topology_clone.rego")),
@@ -105,7 +162,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("saptune/saptune_service_enabled.rego", include_str!("../checks/saptune/saptune_service_enabled.rego")),
     ("saptune/saptune_service_enabled_test.rego", include_str!("../checks/saptune/saptune_service_enabled_test.rego")),
     ("saptune/saptune_solution_applied.rego", include_str!("../checks/saptune/saptune_solution_applied.rego")),
-    ("saptune/saptune_solution_applied_test.rego", include_str!("../checks/saptune/saptune_solution_applied_test.rego")),
+    (
+        "saptune/saptune_solution_applied_test.rego",
+        include_str!("../checks/saptune/saptune_solution_applied_test.rego"),
+    ),
     ("saptune/saptune_version.rego", include_str!("../checks/saptune/saptune_version.rego")),
     ("saptune/saptune_version_test.rego", include_str!("../checks/saptune/saptune_version_test.rego")),
     ("sbd/sbd_delay_start.rego", include_str!("../checks/sbd/sbd_delay_start.rego")),
@@ -117,7 +177,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("sbd/sbd_diskless_node_count.rego", include_str!("../checks/sbd/sbd_diskless_node_count.rego")),
     ("sbd/sbd_diskless_node_count_test.rego", include_str!("../checks/sbd/sbd_diskless_node_count_test.rego")),
     ("sbd/sbd_diskless_watchdog_timeout.rego", include_str!("../checks/sbd/sbd_diskless_watchdog_timeout.rego")),
-    ("sbd/sbd_diskless_watchdog_timeout_test.rego", include_str!("../checks/sbd/sbd_diskless_watchdog_timeout_test.rego")),
+    (
+        "sbd/sbd_diskless_watchdog_timeout_test.rego",
+        include_str!("../checks/sbd/sbd_diskless_watchdog_timeout_test.rego"),
+    ),
     ("sbd/sbd_msgwait_vs_watchdog.rego", include_str!("../checks/sbd/sbd_msgwait_vs_watchdog.rego")),
     ("sbd/sbd_msgwait_vs_watchdog_test.rego", include_str!("../checks/sbd/sbd_msgwait_vs_watchdog_test.rego")),
     ("sbd/sbd_pacemaker.rego", include_str!("../checks/sbd/sbd_pacemaker.rego")),
@@ -127,7 +190,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("sbd/sbd_timeout_action.rego", include_str!("../checks/sbd/sbd_timeout_action.rego")),
     ("sbd/sbd_timeout_action_test.rego", include_str!("../checks/sbd/sbd_timeout_action_test.rego")),
     ("sbd/stonith_timeout_vs_sbd_msgwait.rego", include_str!("../checks/sbd/stonith_timeout_vs_sbd_msgwait.rego")),
-    ("sbd/stonith_timeout_vs_sbd_msgwait_test.rego", include_str!("../checks/sbd/stonith_timeout_vs_sbd_msgwait_test.rego")),
+    (
+        "sbd/stonith_timeout_vs_sbd_msgwait_test.rego",
+        include_str!("../checks/sbd/stonith_timeout_vs_sbd_msgwait_test.rego"),
+    ),
 ];
 
 /// Every shipped module as `(path under checks/, source)`, sorted by path.

@@ -43,7 +43,11 @@ fn every_check_has_tests_with_a_passing_and_a_failing_input() {
         let package = format!("vigil.checks.{id}_test");
         assert!(tested.contains(package.as_str()), "{id} has no tests ({package})");
         let test_path = check.path().replace(".rego", "_test.rego");
-        let text = sources.iter().find(|(path, _)| *path == test_path).map(|(_, s)| *s).unwrap_or_else(|| panic!("{test_path}"));
+        let text = sources
+            .iter()
+            .find(|(path, _)| *path == test_path)
+            .map(|(_, s)| *s)
+            .unwrap_or_else(|| panic!("{test_path}"));
         assert!(text.contains(r#""passing""#), "{test_path}: no test of a passing input");
         assert!(
             text.contains(r#""warning""#) || text.contains(r#""critical""#),
@@ -60,8 +64,11 @@ fn a_directory_adds_and_overrides_checks_and_a_broken_file_is_rejected_alone() {
     let shipped = Catalog::shipped();
     // Override stonith_enabled with a stricter copy: warning → its name changes.
     let original = shipped_sources().find(|(path, _)| *path == "pacemaker/stonith_enabled.rego").unwrap().1;
-    std::fs::write(dir.path().join("stonith_enabled.rego"), original.replace("Fencing is enabled", "Fencing is on (site rule)"))
-        .unwrap();
+    std::fs::write(
+        dir.path().join("stonith_enabled.rego"),
+        original.replace("Fencing is enabled", "Fencing is on (site rule)"),
+    )
+    .unwrap();
     // A new check, and one that does not parse.
     let new_check = original
         .replace("stonith_enabled", "site_fencing")

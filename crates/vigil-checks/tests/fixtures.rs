@@ -39,7 +39,13 @@ fn no_check_errors_on_any_fixture_and_fact_checks_say_facts_were_not_gathered() 
             for result in &evaluation.results {
                 assert_ne!(result.status, Status::Error, "{name} {}: {}", result.check_id, result.message);
                 let needs_facts = !catalog.get(&result.check_id).unwrap().metadata().facts.is_empty();
-                assert_eq!(result.status == Status::NotGathered, needs_facts, "{name} {}: {}", result.check_id, result.message);
+                assert_eq!(
+                    result.status == Status::NotGathered,
+                    needs_facts,
+                    "{name} {}: {}",
+                    result.check_id,
+                    result.message
+                );
                 if needs_facts {
                     assert!(result.message.starts_with("facts not gathered: "), "{}", result.message);
                 }
@@ -57,7 +63,8 @@ fn production_bytecode_agrees_with_the_interpreter_the_unit_tests_ran_on() {
         assert!(check.runs_bytecode(), "{} falls back to the interpreter", check.metadata().id);
     }
     let interpreted = catalog.interpreted();
-    let mut inputs: Vec<CheckInput> = common::scenario_inputs().into_iter().flat_map(|(_, c, h)| c.into_iter().chain(h)).collect();
+    let mut inputs: Vec<CheckInput> =
+        common::scenario_inputs().into_iter().flat_map(|(_, c, h)| c.into_iter().chain(h)).collect();
     inputs.push(common::discovery_cluster("ha_cluster_discovery_ascs_ers.json"));
     for input in &inputs {
         assert_eq!(
@@ -75,7 +82,10 @@ fn the_angi_scale_up_cluster() {
     let (clusters, _) = &scenarios["hana-scale-up-angi"];
     assert_eq!(clusters.len(), 1);
     let input = &clusters[0];
-    assert_eq!((input.target.cluster_type.as_deref(), input.target.provider.as_str()), (Some("hana_scale_up"), "azure"));
+    assert_eq!(
+        (input.target.cluster_type.as_deref(), input.target.provider.as_str()),
+        (Some("hana_scale_up"), "azure")
+    );
     let evaluation = evaluate(input);
     let s = statuses(&evaluation);
     assert_eq!(s["stonith_enabled"], Status::Passing);

@@ -11,8 +11,19 @@ use serde_json::{Value, json};
 use vigil_checks::{Catalog, CheckInput};
 
 const KEYWORDS: [&str; 13] = [
-    "$schema", "$id", "$defs", "$ref", "title", "description", "type", "enum", "required", "properties",
-    "additionalProperties", "items", "anyOf",
+    "$schema",
+    "$id",
+    "$defs",
+    "$ref",
+    "title",
+    "description",
+    "type",
+    "enum",
+    "required",
+    "properties",
+    "additionalProperties",
+    "items",
+    "anyOf",
 ];
 
 fn schema() -> Value {
@@ -128,7 +139,8 @@ fn every_scenario_input_validates_against_the_schema() {
 
 #[test]
 fn the_validator_catches_what_the_schema_forbids() {
-    let (_, clusters, _) = common::scenario_inputs().into_iter().find(|(name, _, _)| name == "hana-scale-up-angi").unwrap();
+    let (_, clusters, _) =
+        common::scenario_inputs().into_iter().find(|(name, _, _)| name == "hana-scale-up-angi").unwrap();
     let mut document = clusters[0].document.clone();
     document["cluster"]["resources"][0]["parent"] = json!({"kind": "bundle", "id": "x", "meta": {}});
     document["cluster"]["nodes"][0].as_object_mut().unwrap().remove("online");

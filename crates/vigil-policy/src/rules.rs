@@ -41,7 +41,8 @@ impl RegoInput {
             object @ regorus::Value::Object(_) => object.clone(),
             _ => regorus::Value::new_object(),
         };
-        let object = document.as_object_mut().map_err(|error| PolicyError::InvalidInput { message: error.to_string() })?;
+        let object =
+            document.as_object_mut().map_err(|error| PolicyError::InvalidInput { message: error.to_string() })?;
         object.insert(regorus::Value::from(key), engine::to_rego(value)?);
         Ok(Self(document))
     }
@@ -147,8 +148,10 @@ impl CompiledRules {
                 vm.load_program(Arc::clone(program));
                 vm.set_max_instructions(RULE_INSTRUCTION_BUDGET);
                 vm.set_input(input.0.clone());
-                vm.execute_entry_point_by_name(eval_path)
-                    .map_err(|error| PolicyError::Evaluation { policy: policy.to_owned(), message: error.to_string() })?
+                vm.execute_entry_point_by_name(eval_path).map_err(|error| PolicyError::Evaluation {
+                    policy: policy.to_owned(),
+                    message: error.to_string(),
+                })?
             }
             None => {
                 let mut engine = self.engine.clone();

@@ -49,9 +49,8 @@ async fn a_replayed_angi_cluster_and_its_hosts_are_evaluated_from_the_discovery_
     assert_eq!(status_of(&evaluation, "corosync_token"), "not_gathered");
     assert_eq!(evaluation["health"], "critical");
 
-    let (status, host) = s
-        .post_as(&format!("/api/v1/hosts/{}/checks/request_execution", corpus::VMANGI01), &viewer, json!({}))
-        .await;
+    let (status, host) =
+        s.post_as(&format!("/api/v1/hosts/{}/checks/request_execution", corpus::VMANGI01), &viewer, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{host}");
     assert_eq!(status_of(&host, "saptune_solution_applied"), "passing");
     assert_eq!(status_of(&host, "os_version_supported"), "passing");

@@ -99,7 +99,9 @@ fn two_node_cluster(dir: &std::path::Path) -> anyhow::Result<CheckInput> {
         let (agent, kind) = stem.split_once('_').unwrap_or((&stem, ""));
         let agent_id: Uuid = envelope["agent_id"].as_str().unwrap_or(agent).parse()?;
         let kind = envelope["discovery_type"].as_str().unwrap_or(kind).to_owned();
-        let host = hosts.entry(agent_id).or_insert_with(|| vigil_checks::HostDiscoveries { host_id: agent_id, ..Default::default() });
+        let host = hosts
+            .entry(agent_id)
+            .or_insert_with(|| vigil_checks::HostDiscoveries { host_id: agent_id, ..Default::default() });
         host.payloads.insert(kind, envelope["payload"].clone());
     }
     let members: Vec<_> = hosts.into_values().filter(|h| h.payloads.contains_key("ha_cluster_discovery")).collect();
