@@ -377,6 +377,17 @@ fn compile_program(
         .flat_map(|point| point.rules().iter().copied())
         .filter(|path| declared.contains(*path))
         .collect();
+    compile_entry_points(engine, &entry_points, revision)
+}
+
+/// Bytecode for `entry_points` (eval paths the modules declare); `None` when there are
+/// none or the bytecode compiler does not support the set (a warning says so). An unknown
+/// function is a compile error.
+pub(crate) fn compile_entry_points(
+    engine: &Engine,
+    entry_points: &[&str],
+    revision: &Revision,
+) -> Result<Option<Arc<Program>>, PolicyError> {
     let Some(first) = entry_points.first() else {
         return Ok(None);
     };
@@ -392,7 +403,7 @@ fn compile_program(
         Ok(policy) => policy,
         Err(error) => return unsupported(format!("{error:#}")),
     };
-    match Compiler::compile_from_policy(&policy, &entry_points) {
+    match Compiler::compile_from_policy(&policy, entry_points) {
         Ok(program) => Ok(Some(program)),
         Err(error) => match error.error {
             CompilerError::UnknownFunction { .. }

@@ -51,6 +51,7 @@ mod guard;
 mod input;
 mod mask;
 mod repository;
+mod rules;
 mod set;
 mod testing;
 
@@ -65,5 +66,6 @@ pub use guard::{MAX_ENGINE_THREADS, MAX_PATH_BYTES, PolicyLimits, check_source, 
 pub use input::{ActionInput, AdmissionInput, AuthzInput, CommandInput, Principal, PrincipalKind, TargetInput};
 pub use mask::{MASKED, mask, mask_in_place};
 pub use repository::{PolicyRepository, watch_dir};
+pub use rules::{CompiledRules, RegoInput};
 pub use set::{PolicySet, Revision};
 pub use testing::{TestReport, TestResult, eval, eval_with, run_tests, run_tests_with};

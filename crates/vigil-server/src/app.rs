@@ -83,6 +83,8 @@ pub struct App {
     pub gate: Arc<CommandGate>,
     /// The policies in force.
     pub policies: Arc<Policies>,
+    /// The best-practice checks: the shipped catalog plus `checks_dir`.
+    pub checks: Arc<vigil_checks::Catalog>,
     /// Decision records.
     pub decisions: DecisionLog,
     /// The tamper-evident audit log.
@@ -138,6 +140,7 @@ impl App {
         let commands = Arc::new(Commands::new(store.clone(), snapshots, landscape.clone()));
         let policies = Arc::new(Policies::open(store.clone(), config.policy_limits()).await?);
         let decisions = DecisionLog::open(db.clone()).await?;
+        let checks = Arc::new(load_checks(&config).await?);
         let audit = AuditLog::open(db.clone(), &config.data_dir, HeadPolicy::default()).await?;
         let gate = Arc::new(CommandGate::new(
             commands.clone(),
@@ -276,6 +279,7 @@ impl App {
             commands,
             gate,
             policies,
+            checks,
             decisions,
             audit,
             ingest,
@@ -469,6 +473,24 @@ pub async fn rebuild_projection(
 
 /// Keeps the policies published from `dir` in line with its files, as the system principal
 /// `policy-directory`, through the gate.
+/// The shipped checks plus `checks_dir`. An unreadable directory refuses the start; a
+/// file that does not compile is logged and left out, the others load.
+async fn load_checks(config: &ServerConfig) -> Result<vigil_checks::Catalog, StartError> {
+    let (dir, limits) = (config.checks_dir.clone(), config.policy_limits());
+    let catalog = tokio::task::spawn_blocking(move || match dir {
+        None => Ok(vigil_checks::Catalog::shipped()),
+        Some(dir) => vigil_checks::Catalog::with_dir(&dir, &limits)
+            .map_err(|e| StartError(format!("cannot load checks from {}: {e}", dir.display()))),
+    })
+    .await
+    .map_err(|e| StartError(format!("loading the checks panicked: {e}")))??;
+    for rejected in catalog.rejected() {
+        tracing::warn!(path = %rejected.path, error = %rejected.error, "Check refused; the others are loaded.");
+    }
+    tracing::info!(checks = catalog.len(), "Best-practice checks loaded.");
+    Ok(catalog)
+}
+
 async fn sync_policy_dir(
     policies: Arc<Policies>,
     gate: Arc<CommandGate>,

@@ -59,6 +59,10 @@ pub struct ServerConfig {
     /// A directory of `*.rego` files kept published (GitOps): changes are picked up within
     /// two seconds, each as a PolicyPublished / PolicyRetired event.
     pub policy_dir: Option<PathBuf>,
+    /// A directory of best-practice checks (`*.rego`, see docs/checks.md) loaded at start
+    /// over the shipped catalog: a check there replaces a shipped one of the same id; a
+    /// file that does not compile is logged and left out.
+    pub checks_dir: Option<PathBuf>,
     /// How long compiling a policy set may take (a publication, a `policy_dir` change, the
     /// set in force at start) before it is refused; see `vigil_policy::PolicyLimits`.
     #[serde(with = "humantime_serde")]
@@ -145,6 +149,7 @@ impl Default for ServerConfig {
             discovery_retention: Duration::from_secs(10 * 24 * 3600),
             prune_interval: Duration::from_secs(3600),
             policy_dir: None,
+            checks_dir: None,
             policy_compile_timeout: vigil_policy::PolicyLimits::default().timeout,
             sla_interval: Duration::from_secs(30),
             parked_expiry: Duration::from_secs(3600),

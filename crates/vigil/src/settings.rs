@@ -92,6 +92,9 @@ impl FileConfig {
         if let Some(v) = &args.policy_dir {
             c.policy_dir = Some(v.clone());
         }
+        if let Some(v) = &args.checks_dir {
+            c.checks_dir = Some(v.clone());
+        }
         if let Some(v) = args.sla_interval {
             c.sla_interval = v;
         }

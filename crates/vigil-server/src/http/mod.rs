@@ -9,6 +9,7 @@ pub use reference::document as openapi;
 mod actions;
 mod activity;
 mod audit;
+mod checks;
 mod clusters;
 mod databases;
 mod discoveries;
@@ -108,6 +109,9 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(policies::list, policies::publish))
         .routes(routes!(policies::retire))
         .routes(routes!(policy_trial::evaluate))
+        .routes(routes!(checks::catalog))
+        .routes(routes!(checks::execute_on_cluster))
+        .routes(routes!(checks::execute_on_host))
         .routes(routes!(actions::rules, actions::add_rule))
         .routes(routes!(actions::remove_rule))
         .routes(routes!(actions::executions))

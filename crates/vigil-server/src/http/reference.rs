@@ -34,6 +34,7 @@ use super::error::ApiError;
         (name = "events", description = "The event store, as CloudEvents"),
         (name = "discoveries", description = "The discovery log"),
         (name = "policies", description = "Rego policies and the decisions they made"),
+        (name = "checks", description = "Best-practice checks: the catalog, and evaluations of a cluster or host"),
         (name = "audit", description = "The tamper-evident audit log and its proofs"),
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "reference", description = "This document and its browsable page"),

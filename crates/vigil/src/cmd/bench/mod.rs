@@ -1,4 +1,4 @@
-//! `vigil bench store|ingest|gate|streams|startup|actions|stream|lake|bus`: measurements for BENCHMARKS.md,
+//! `vigil bench store|ingest|gate|streams|startup|actions|stream|lake|bus|checks`: measurements for BENCHMARKS.md,
 //! with the machine's own limits (fsync rate, raw SQLite inserts) measured in the same run as
 //! baselines.
 
@@ -22,6 +22,7 @@ use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, 
 
 mod actions;
 mod bus;
+mod checks;
 mod lake;
 mod postgres;
 pub(crate) mod receiver;
@@ -41,6 +42,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Stream(args) => stream::run(args).await,
         BenchCommand::Lake(args) => lake::run(args).await,
         BenchCommand::Bus(args) => bus::run(args).await,
+        BenchCommand::Checks(args) => checks::run(args).await,
     }
 }
 

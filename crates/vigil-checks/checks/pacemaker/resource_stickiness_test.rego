@@ -1,0 +1,43 @@
+package vigil.checks.resource_stickiness_test
+
+import data.vigil.checks.resource_stickiness
+
+test_recommended_passes if {
+	r := resource_stickiness.result with input as {
+		"facts": {
+			"rsc_defaults": {
+				"resource-stickiness": "1000"
+			}
+		},
+		"values": {
+			"expected": 1000
+		}
+	}
+	r.status == "passing"
+}
+
+test_unset_warns if {
+	r := resource_stickiness.result with input as {
+		"facts": {
+			"rsc_defaults": {}
+		},
+		"values": {
+			"expected": 1000
+		}
+	}
+	r.status == "warning"
+}
+
+test_other_warns if {
+	r := resource_stickiness.result with input as {
+		"facts": {
+			"rsc_defaults": {
+				"resource-stickiness": "0"
+			}
+		},
+		"values": {
+			"expected": 1000
+		}
+	}
+	r.status == "warning"
+}

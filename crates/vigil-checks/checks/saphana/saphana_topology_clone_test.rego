@@ -1,0 +1,122 @@
+package vigil.checks.saphana_topology_clone_test
+
+import data.vigil.checks.saphana_topology_clone
+
+test_clone_passes if {
+	r := saphana_topology_clone.result with input as {
+		"cluster": {
+			"properties": {},
+			"sbd_config": {},
+			"sbd_devices": [],
+			"resources": [
+				{
+					"id": "rsc_SAPHanaTopology_PRD_HDB00",
+					"class": "ocf",
+					"provider": "suse",
+					"type": "SAPHanaTopology",
+					"params": {
+						"SID": "PRD",
+						"InstanceNumber": "00"
+					},
+					"meta": {},
+					"operations": [],
+					"parent": {
+						"kind": "clone",
+						"id": "cln_SAPHanaTopology_PRD_HDB00",
+						"meta": {
+							"interleave": "true"
+						}
+					}
+				},
+				{
+					"id": "rsc_SAPHana_PRD_HDB00",
+					"class": "ocf",
+					"provider": "suse",
+					"type": "SAPHana",
+					"params": {
+						"SID": "PRD",
+						"InstanceNumber": "00"
+					},
+					"meta": {},
+					"operations": [],
+					"parent": {
+						"kind": "master",
+						"id": "msl_SAPHana_PRD_HDB00",
+						"meta": {
+							"interleave": "true"
+						}
+					}
+				}
+			],
+			"nodes": [
+				{
+					"name": "node1",
+					"online": true,
+					"dc": true,
+					"standby": false,
+					"maintenance": false,
+					"attributes": {}
+				},
+				{
+					"name": "node2",
+					"online": true,
+					"dc": false,
+					"standby": false,
+					"maintenance": false,
+					"attributes": {}
+				}
+			]
+		}
+	}
+	r.status == "passing"
+}
+
+test_missing_is_critical if {
+	r := saphana_topology_clone.result with input as {
+		"cluster": {
+			"properties": {},
+			"sbd_config": {},
+			"sbd_devices": [],
+			"resources": [
+				{
+					"id": "rsc_SAPHana_PRD_HDB00",
+					"class": "ocf",
+					"provider": "suse",
+					"type": "SAPHana",
+					"params": {
+						"SID": "PRD",
+						"InstanceNumber": "00"
+					},
+					"meta": {},
+					"operations": [],
+					"parent": {
+						"kind": "master",
+						"id": "msl_SAPHana_PRD_HDB00",
+						"meta": {
+							"interleave": "true"
+						}
+					}
+				}
+			],
+			"nodes": [
+				{
+					"name": "node1",
+					"online": true,
+					"dc": true,
+					"standby": false,
+					"maintenance": false,
+					"attributes": {}
+				},
+				{
+					"name": "node2",
+					"online": true,
+					"dc": false,
+					"standby": false,
+					"maintenance": false,
+					"attributes": {}
+				}
+			]
+		}
+	}
+	r.status == "critical"
+}

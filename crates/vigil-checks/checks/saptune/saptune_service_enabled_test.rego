@@ -1,0 +1,81 @@
+package vigil.checks.saptune_service_enabled_test
+
+import data.vigil.checks.saptune_service_enabled
+
+test_enabled_passes if {
+	r := saptune_service_enabled.result with input as {
+		"host": {
+			"id": "h1",
+			"hostname": "vm1",
+			"os_version": "15-SP5",
+			"provider": "azure",
+			"systemd_units": [],
+			"subscriptions": [],
+			"sap_systems": [],
+			"saptune": {
+				"saptune_installed": true,
+				"package_version": "3.1.2",
+				"status": {
+					"result": {
+						"Solution applied": [
+							{
+								"Solution ID": "HANA",
+								"applied partially": false
+							}
+						],
+						"tuning state": "compliant",
+						"services": {
+							"saptune": [
+								"enabled",
+								"active"
+							],
+							"sapconf": [],
+							"tuned": [
+								"disabled",
+								"inactive"
+							]
+						}
+					}
+				}
+			}
+		}
+	}
+	r.status == "passing"
+}
+
+test_disabled_warns if {
+	r := saptune_service_enabled.result with input as {
+		"host": {
+			"id": "h1",
+			"hostname": "vm1",
+			"os_version": "15-SP5",
+			"provider": "azure",
+			"systemd_units": [],
+			"subscriptions": [],
+			"sap_systems": [],
+			"saptune": {
+				"saptune_installed": true,
+				"package_version": "3.1.2",
+				"status": {
+					"result": {
+						"Solution applied": [
+							{
+								"Solution ID": "HANA",
+								"applied partially": false
+							}
+						],
+						"tuning state": "compliant",
+						"services": {
+							"saptune": [
+								"disabled",
+								"inactive"
+							],
+							"sapconf": []
+						}
+					}
+				}
+			}
+		}
+	}
+	r.status == "warning"
+}

@@ -1,0 +1,214 @@
+//! What a check declares about itself (its `metadata` rule) and what it yields.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The cluster types a check may name, as Vigil's landscape spells them.
+pub const CLUSTER_TYPES: [&str; 4] = ["hana_scale_up", "hana_scale_out", "ascs_ers", "hana_ascs_ers"];
+
+/// The providers a check may name, as Vigil's landscape spells them.
+pub const PROVIDERS: [&str; 7] = ["azure", "aws", "gcp", "kvm", "vmware", "nutanix", "unknown"];
+
+/// What a check is evaluated against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetType {
+    /// A Pacemaker cluster, with its member hosts.
+    Cluster,
+    /// One host.
+    Host,
+}
+
+/// How bad a failing check is: the status its failure yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// A deviation worth fixing.
+    Warning,
+    /// A deviation that endangers availability or data.
+    Critical,
+}
+
+/// A named value a check compares against, with its default and per-provider defaults
+/// (Azure, AWS and GCP recommend different corosync and fencing timeouts).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSpec {
+    /// The value when no provider default and no customisation applies.
+    pub default: Value,
+    /// Provider name → value.
+    #[serde(default)]
+    pub providers: BTreeMap<String, Value>,
+    /// What the value means.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A check's `metadata` rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// The last component of the check's package, `vigil.checks.<id>`.
+    pub id: String,
+    /// A one-line title.
+    pub name: String,
+    /// Where the check is listed (`corosync`, `sbd`, `pacemaker`, `saphana`, …).
+    pub group: String,
+    /// What is checked and why it matters.
+    pub description: String,
+    /// How to fix a failure, in Markdown.
+    pub remediation: String,
+    /// Clusters or hosts.
+    pub target_type: TargetType,
+    /// The cluster types it applies to; empty: all of them (and hosts in none).
+    #[serde(default)]
+    pub cluster_types: Vec<String>,
+    /// The providers it applies to; empty: all of them.
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// The status a failure yields.
+    pub severity: Severity,
+    /// The facts it needs (`input.facts.<name>`); without them it reports `not_gathered`.
+    #[serde(default)]
+    pub facts: Vec<String>,
+    /// Named values, resolved into `input.values`.
+    #[serde(default)]
+    pub values: BTreeMap<String, ValueSpec>,
+}
+
+impl Metadata {
+    /// Why this metadata cannot be right, if it cannot; `package_id` is the last component
+    /// of the module's package.
+    pub fn validate(&self, package_id: &str) -> Result<(), String> {
+        if self.id != package_id {
+            return Err(format!("metadata.id is {:?} but the package is vigil.checks.{package_id}", self.id));
+        }
+        if !is_identifier(&self.id) {
+            return Err(format!("metadata.id {:?} must be 1-64 of a-z, 0-9 and _, starting with a letter", self.id));
+        }
+        for (field, text) in [
+            ("name", &self.name),
+            ("group", &self.group),
+            ("description", &self.description),
+            ("remediation", &self.remediation),
+        ] {
+            if text.trim().is_empty() {
+                return Err(format!("metadata.{field} must not be empty"));
+            }
+        }
+        if let Some(unknown) = self.cluster_types.iter().find(|t| !CLUSTER_TYPES.contains(&t.as_str())) {
+            return Err(format!("metadata.cluster_types: unknown {unknown:?}; expected one of {CLUSTER_TYPES:?}"));
+        }
+        if self.target_type == TargetType::Host && !self.cluster_types.is_empty() {
+            return Err("metadata.cluster_types applies to cluster checks only".to_owned());
+        }
+        let providers = self.providers.iter().chain(self.values.values().flat_map(|spec| spec.providers.keys()));
+        if let Some(unknown) = providers.into_iter().find(|p| !PROVIDERS.contains(&p.as_str())) {
+            return Err(format!("unknown provider {unknown:?}; expected one of {PROVIDERS:?}"));
+        }
+        if let Some(name) = self.facts.iter().chain(self.values.keys()).find(|name| !is_identifier(name)) {
+            return Err(format!("fact or value name {name:?} must be 1-64 of a-z, 0-9 and _, starting with a letter"));
+        }
+        Ok(())
+    }
+
+    /// Whether the check applies to a target of this type, cluster type and provider.
+    pub fn applies_to(&self, target_type: TargetType, cluster_type: Option<&str>, provider: &str) -> bool {
+        let cluster_type_fits = self.cluster_types.is_empty()
+            || cluster_type.is_some_and(|t| self.cluster_types.iter().any(|wanted| wanted == t));
+        let provider_fits = self.providers.is_empty() || self.providers.iter().any(|wanted| wanted == provider);
+        self.target_type == target_type && cluster_type_fits && provider_fits
+    }
+
+    /// `input.values` for this check: each value's provider default or default, then
+    /// `custom` (a target's customisation) over it. A customised name the check does not
+    /// declare is ignored.
+    pub fn resolve_values(&self, provider: &str, custom: Option<&BTreeMap<String, Value>>) -> Value {
+        let values = self
+            .values
+            .iter()
+            .map(|(name, spec)| {
+                let value = custom
+                    .and_then(|custom| custom.get(name))
+                    .or_else(|| spec.providers.get(provider))
+                    .unwrap_or(&spec.default);
+                (name.clone(), value.clone())
+            })
+            .collect();
+        Value::Object(values)
+    }
+}
+
+fn is_identifier(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A check's outcome for one target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// As recommended.
+    Passing,
+    /// A deviation of warning severity.
+    Warning,
+    /// A deviation of critical severity.
+    Critical,
+    /// A fact it needs was not gathered (no answer, or the gatherer's error).
+    NotGathered,
+    /// The check failed to evaluate or yielded something that is not a result.
+    Error,
+}
+
+impl Status {
+    /// Its weight in the worst-of health: an unevaluated check is no evidence of health,
+    /// so `not_gathered` and `error` count as critical, as in Trento.
+    pub fn health(self) -> Health {
+        match self {
+            Status::Passing => Health::Passing,
+            Status::Warning => Health::Warning,
+            Status::Critical | Status::NotGathered | Status::Error => Health::Critical,
+        }
+    }
+}
+
+/// The checks health of a target: the worst of its results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// No check ran.
+    Unknown,
+    /// Every check passed.
+    Passing,
+    /// The worst is a warning.
+    Warning,
+    /// At least one check is critical (or could not be evaluated).
+    Critical,
+}
+
+impl Health {
+    /// Trento's worst-of rule: passing < warning < critical; no result at all is unknown.
+    pub fn worst_of(statuses: impl IntoIterator<Item = Status>) -> Health {
+        statuses.into_iter().map(Status::health).max().unwrap_or(Health::Unknown)
+    }
+}
+
+/// One check's result for one target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The check.
+    pub check_id: String,
+    /// Its outcome.
+    pub status: Status,
+    /// What was found, for a person.
+    pub message: String,
+    /// The value found (null when none).
+    #[serde(default)]
+    pub observed: Value,
+    /// The value recommended (null when none).
+    #[serde(default)]
+    pub expected: Value,
+}

@@ -1,0 +1,122 @@
+//! `vigil bench checks`: the whole shipped catalog evaluated on one two-node cluster
+//! (evaluation only: the input document is built once), its median latency and
+//! evaluations per second, and the CPU share that 1,000 clusters every 5 minutes would take.
+//! The same-run baseline is one default-bundle authz decision (`vigil bench gate`'s figure).
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use vigil_checks::{Catalog, CheckInput, Selection, Status};
+use vigil_policy::{AuthzInput, CommandInput, CompiledPolicies, PolicySet, Principal, PrincipalKind};
+
+use super::{Figure, machine, percentile, write_json};
+use crate::args::BenchChecksArgs;
+
+pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
+    let input = two_node_cluster(&args.scenario)?;
+    let catalog = Catalog::shipped();
+    anyhow::ensure!(catalog.rejected().is_empty(), "the shipped catalog has rejected files: {:?}", catalog.rejected());
+    let selection = Selection::default();
+    let first = catalog.evaluate(&input, &selection);
+    let applicable = first.results.len();
+    let evaluated = first.results.iter().filter(|r| r.status != Status::NotGathered).count();
+    anyhow::ensure!(first.results.iter().all(|r| r.status != Status::Error), "a check errors: {:?}", first.results);
+    eprintln!(
+        "vigil bench checks: {} checks loaded, {applicable} apply to the cluster ({evaluated} evaluated, the rest wait for facts); {} evaluations × {} runs",
+        catalog.len(),
+        args.evaluations,
+        args.runs
+    );
+
+    let policies = CompiledPolicies::compile(PolicySet::default_bundle())?;
+    let authz = AuthzInput {
+        principal: Principal { kind: PrincipalKind::User, id: "ops".into(), roles: vec!["operator".into()] },
+        command: CommandInput { command_type: "DeregisterHost".into(), body: json!({}), read: false },
+        target: None,
+    };
+
+    let (mut catalog_ms, mut per_second, mut authz_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        let mut latencies = Vec::with_capacity(args.evaluations);
+        let started = Instant::now();
+        for _ in 0..args.evaluations {
+            let one = Instant::now();
+            let evaluation = catalog.evaluate(&input, &selection);
+            latencies.push(one.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(evaluation);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort_by(f64::total_cmp);
+        let median_ms = percentile(&latencies, 0.5);
+        catalog_ms.push(median_ms);
+        per_second.push(args.evaluations as f64 / elapsed);
+
+        let mut decisions = Vec::with_capacity(args.evaluations);
+        for _ in 0..args.evaluations {
+            let one = Instant::now();
+            std::hint::black_box(policies.authorize(&authz)?);
+            decisions.push(one.elapsed().as_secs_f64() * 1e6);
+        }
+        decisions.sort_by(f64::total_cmp);
+        let decision_us = percentile(&decisions, 0.5);
+        authz_us.push(decision_us);
+        ratios.push(median_ms * 1e3 / decision_us);
+    }
+    // 1,000 clusters every 300 s: the evaluations' CPU time over the period, on one core.
+    let cpu_share: Vec<f64> = catalog_ms.iter().map(|ms| ms / 1e3 * 1000.0 / 300.0 * 100.0).collect();
+    let latency = Figure::new("whole catalog on one two-node cluster, median", "ms", catalog_ms);
+    let throughput = Figure::new("catalog evaluations per second (one thread)", "/s", per_second);
+    let authz = Figure::new("baseline: one authz decision (default bundle), median", "µs", authz_us);
+    let ratio = Figure::new("catalog evaluation / authz decision", "×", ratios);
+    let share = Figure::new("1,000 clusters every 5 min: share of one core", "%", cpu_share);
+    write_json(
+        &args.json,
+        json!({
+            "benchmark": "checks", "machine": machine(), "checks_loaded": catalog.len(),
+            "checks_applicable": applicable, "checks_evaluated": evaluated,
+            "evaluations_per_run": args.evaluations, "runs": args.runs,
+            "figures": [latency, throughput, authz, ratio, share],
+        }),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The scenario's first cluster, with a fact of every name the catalog reads, so that the
+/// fact-needing checks are evaluated rather than short-cut as `not_gathered`.
+fn two_node_cluster(dir: &std::path::Path) -> anyhow::Result<CheckInput> {
+    let mut hosts: std::collections::BTreeMap<Uuid, vigil_checks::HostDiscoveries> = Default::default();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read the scenario {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|ext| ext != "json") {
+            continue;
+        }
+        let envelope: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let (agent, kind) = stem.split_once('_').unwrap_or((&stem, ""));
+        let agent_id: Uuid = envelope["agent_id"].as_str().unwrap_or(agent).parse()?;
+        let kind = envelope["discovery_type"].as_str().unwrap_or(kind).to_owned();
+        let host = hosts
+            .entry(agent_id)
+            .or_insert_with(|| vigil_checks::HostDiscoveries { host_id: agent_id, ..Default::default() });
+        host.payloads.insert(kind, envelope["payload"].clone());
+    }
+    let members: Vec<_> = hosts.into_values().filter(|h| h.payloads.contains_key("ha_cluster_discovery")).collect();
+    let facts = json!({
+        "corosync_conf": {
+            "totem": {"token": "30000", "consensus": "36000", "max_messages": "20", "join": "60",
+                      "token_retransmits_before_loss_const": "10", "transport": "udpu", "crypto_cipher": "aes256"},
+            "quorum": {"provider": "corosync_votequorum", "two_node": "1", "expected_votes": "2"},
+        },
+        "corosync_cmapctl": {"runtime.config.totem.token": "30000"},
+        "packages": {"corosync": "2.4.6", "sbd": "1.5.2", "resource-agents": "4.12.0", "SAPHanaSR-angi": "1.2.7"},
+        "rsc_defaults": {"resource-stickiness": "1000", "migration-threshold": "5000"},
+        "hosts_file": {"10.70.1.4": ["vmangi01"], "10.70.1.5": ["vmangi02"]},
+    });
+    let input = vigil_checks::cluster_input(&members, facts)?;
+    anyhow::ensure!(members.len() == 2, "{} is not a two-node cluster ({} members)", dir.display(), members.len());
+    Ok(input)
+}
