@@ -147,11 +147,8 @@ impl Catalog {
 
     fn from_classified(sources: Vec<Source>, limits: &PolicyLimits) -> Self {
         let mut catalog = Catalog::default();
-        let mut library: Vec<(String, String)> = sources
-            .iter()
-            .filter(|s| s.kind == Kind::Library)
-            .map(|s| (s.label.clone(), s.source.clone()))
-            .collect();
+        let mut library: Vec<(String, String)> =
+            sources.iter().filter(|s| s.kind == Kind::Library).map(|s| (s.label.clone(), s.source.clone())).collect();
         if !library.is_empty() {
             let set = PolicySet::from_modules(library.clone());
             if let Err(error) = compile_waiting(set, &[], limits) {
