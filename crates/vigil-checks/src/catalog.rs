@@ -119,9 +119,13 @@ impl Catalog {
     /// Only an unreadable directory is an error; a broken file is a [`Rejection`].
     pub fn with_dir(dir: &Path, limits: &PolicyLimits) -> Result<Self, PolicyError> {
         let set = PolicySet::from_dir(dir)?;
-        let added = set.modules().map(|(path, source)| (format!("{}/{path}", dir.display()), source.to_owned()));
-        let shipped = crate::shipped::sources().map(|(path, source)| (path.to_owned(), source.to_owned()));
-        Ok(Self::from_sources(shipped.chain(added), limits))
+        let shipped = crate::shipped::sources().map(|(path, source)| Source::new(path, path, source));
+        // Labelled with the file's real path, classified by its path under `dir`.
+        let added: Vec<Source> = set
+            .modules()
+            .map(|(path, source)| Source::new(&format!("{}/{path}", dir.display()), path, source))
+            .collect();
+        Ok(Self::from_classified(shipped.chain(added).collect(), limits))
     }
 
     /// A catalog from `(path, source)` pairs: libraries first, then each check compiled with
@@ -131,11 +135,20 @@ impl Catalog {
         P: Into<String>,
         S: Into<String>,
     {
-        let sources: Vec<(String, String)> = sources.into_iter().map(|(p, s)| (p.into(), s.into())).collect();
+        let sources = sources
+            .into_iter()
+            .map(|(p, s)| {
+                let path: String = p.into();
+                Source::new(&path, &path, &s.into())
+            })
+            .collect();
+        Self::from_classified(sources, limits)
+    }
+
+    fn from_classified(sources: Vec<Source>, limits: &PolicyLimits) -> Self {
         let mut catalog = Catalog::default();
-        let is_library = |path: &str| path.starts_with("lib/") || path.contains("/lib/");
         let mut library: Vec<(String, String)> =
-            sources.iter().filter(|(path, _)| is_library(path) && !is_test(path)).cloned().collect();
+            sources.iter().filter(|s| s.kind == Kind::Library).map(|s| (s.label.clone(), s.source.clone())).collect();
         if !library.is_empty() {
             let set = PolicySet::from_modules(library.clone());
             if let Err(error) = compile_waiting(set, &[], limits) {
@@ -146,12 +159,12 @@ impl Catalog {
                 }
             }
         }
-        for (path, source) in sources.iter().filter(|(path, _)| !is_library(path) && !is_test(path)) {
-            match compile_check(path, source, &library, limits) {
+        for source in sources.iter().filter(|s| s.kind == Kind::Check) {
+            match compile_check(&source.label, &source.source, &library, limits) {
                 Ok(check) => {
                     catalog.checks.insert(check.metadata.id.clone(), Arc::new(check));
                 }
-                Err(error) => catalog.rejected.push(Rejection { path: path.clone(), error }),
+                Err(error) => catalog.rejected.push(Rejection { path: source.label.clone(), error }),
             }
         }
         catalog
@@ -202,8 +215,34 @@ impl Catalog {
     }
 }
 
-fn is_test(path: &str) -> bool {
-    path.ends_with("_test.rego")
+/// What a module of a catalog directory is, by its path under the directory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `*_test.rego`: run by `vigil policy test`, not loaded.
+    Test,
+    /// Under a `lib/` directory: compiled with every check.
+    Library,
+    /// Anything else.
+    Check,
+}
+
+struct Source {
+    label: String,
+    kind: Kind,
+    source: String,
+}
+
+impl Source {
+    fn new(label: &str, relative: &str, source: &str) -> Self {
+        let kind = if relative.ends_with("_test.rego") {
+            Kind::Test
+        } else if relative.starts_with("lib/") || relative.contains("/lib/") {
+            Kind::Library
+        } else {
+            Kind::Check
+        };
+        Source { label: label.to_owned(), kind, source: source.to_owned() }
+    }
 }
 
 /// The package a module declares, read from its first `package` line; the engine then

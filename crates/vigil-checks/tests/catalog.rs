@@ -60,12 +60,16 @@ fn every_check_has_tests_with_a_passing_and_a_failing_input() {
 
 #[test]
 fn a_directory_adds_and_overrides_checks_and_a_broken_file_is_rejected_alone() {
-    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    // A directory whose own path has a `lib/` in it: only paths under it make a library.
+    let dir = root.path().join("usr/lib/vigil-checks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = &dir;
     let shipped = Catalog::shipped();
     // Override stonith_enabled with a stricter copy: warning → its name changes.
     let original = shipped_sources().find(|(path, _)| *path == "pacemaker/stonith_enabled.rego").unwrap().1;
     std::fs::write(
-        dir.path().join("stonith_enabled.rego"),
+        dir.join("stonith_enabled.rego"),
         original.replace("Fencing is enabled", "Fencing is on (site rule)"),
     )
     .unwrap();
@@ -73,9 +77,9 @@ fn a_directory_adds_and_overrides_checks_and_a_broken_file_is_rejected_alone() {
     let new_check = original
         .replace("stonith_enabled", "site_fencing")
         .replace("\"target_type\": \"cluster\",", "\"target_type\": \"cluster\",\n\t\"providers\": [\"kvm\"],");
-    std::fs::write(dir.path().join("site_fencing.rego"), new_check).unwrap();
-    std::fs::write(dir.path().join("broken.rego"), "package vigil.checks.broken\n\nresult := {\n").unwrap();
-    let catalog = Catalog::with_dir(dir.path(), &PolicyLimits::default()).unwrap();
+    std::fs::write(dir.join("site_fencing.rego"), new_check).unwrap();
+    std::fs::write(dir.join("broken.rego"), "package vigil.checks.broken\n\nresult := {\n").unwrap();
+    let catalog = Catalog::with_dir(dir, &PolicyLimits::default()).unwrap();
     assert_eq!(catalog.len(), shipped.len() + 1);
     assert_eq!(catalog.get("stonith_enabled").unwrap().metadata().name, "Fencing is on (site rule)");
     assert_eq!(catalog.get("site_fencing").unwrap().metadata().providers, ["kvm"]);
@@ -84,5 +88,5 @@ fn a_directory_adds_and_overrides_checks_and_a_broken_file_is_rejected_alone() {
     assert!(rejection.path.ends_with("broken.rego"));
     assert!(rejection.error.contains("broken.rego:"), "the engine's location: {}", rejection.error);
     // A directory that cannot be read is an error, not an empty catalog.
-    assert!(Catalog::with_dir(&dir.path().join("missing"), &PolicyLimits::default()).is_err());
+    assert!(Catalog::with_dir(&dir.join("missing"), &PolicyLimits::default()).is_err());
 }

@@ -300,7 +300,7 @@ fn median(samples: &[f64]) -> f64 {
 }
 
 /// The process's CPU time so far, in seconds.
-fn cpu_time() -> f64 {
+pub(super) fn cpu_time() -> f64 {
     let mut usage = libc::rusage {
         ru_utime: libc::timeval { tv_sec: 0, tv_usec: 0 },
         ru_stime: libc::timeval { tv_sec: 0, tv_usec: 0 },
