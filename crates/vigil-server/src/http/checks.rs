@@ -55,7 +55,7 @@ pub(super) async fn execute_on_cluster(
 ) -> Result<([(HeaderName, String); 1], Json<Evaluation>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadChecks").await?;
     let cluster_id = parse_id("cluster id", &id)?;
-    let cluster = app.cluster_views.get(cluster_id.to_string()).await?;
+    let cluster = app.reads.cluster(cluster_id.to_string()).await?;
     let cluster = cluster.ok_or_else(|| ApiError::NotFound(format!("cluster {cluster_id} is not registered")))?;
     let mut members = Vec::new();
     for member in &cluster.hosts {
@@ -77,7 +77,7 @@ pub(super) async fn execute_on_host(
 ) -> Result<([(HeaderName, String); 1], Json<Evaluation>), ApiError> {
     let decision = authorize_read(&app, &caller, "ReadChecks").await?;
     let host_id = parse_id("host id", &id)?;
-    if app.host_views.get(host_id.to_string()).await?.is_none() {
+    if app.reads.host(host_id.to_string()).await?.is_none() {
         return Err(ApiError::NotFound(format!("host {host_id} is not registered")));
     }
     let host = discoveries_of(&app, host_id).await?;
