@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 use vigil_gate::commands::Commands;
 use vigil_kernel::envelope::{EventMetadata, NewEvent, RecordedEvent};
-use vigil_kernel::store::{Appended, AppendError, EventQuery, EventStore, ExpectedVersion, StoreError};
+use vigil_kernel::store::{AppendError, Appended, EventQuery, EventStore, ExpectedVersion, StoreError};
 use vigil_landscape::LandscapeCommand;
 use vigil_landscape::discovery::{Discovery, DiscoveryContext, DiscoveryType, ScenarioDetector};
 use vigil_readmodel::landscape::LandscapeViews;
@@ -25,7 +25,12 @@ struct CountingReads {
 
 #[async_trait]
 impl EventStore for CountingReads {
-    async fn append(&self, stream_id: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<Appended, AppendError> {
+    async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, AppendError> {
         self.inner.append(stream_id, expected, events).await
     }
     async fn read_stream(&self, stream_id: &str, after_version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -47,9 +52,9 @@ impl EventStore for CountingReads {
 }
 
 fn host_discovery() -> (Uuid, LandscapeCommand) {
-    let dir = std::env::var_os("VIGIL_FIXTURES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/trento"));
+    let dir = std::env::var_os("VIGIL_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/trento")
+    });
     let text = std::fs::read_to_string(dir.join("discovery/host_discovery.json")).expect("host fixture");
     let sent: serde_json::Value = serde_json::from_str(&text).unwrap();
     let agent_id: Uuid = sent["agent_id"].as_str().unwrap().parse().unwrap();
