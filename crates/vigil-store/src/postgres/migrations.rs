@@ -112,7 +112,8 @@ async fn migrate_locked(client: &mut Client, schema: &str) -> Result<(), StoreEr
         .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
         .await
         .map_err(pg_error)?
-        .get(0);
+        .try_get(0)
+        .map_err(pg_error)?;
     let newest = MIGRATIONS.last().map_or(0, |m| m.version);
     if applied > newest {
         return Err(StoreError(format!(

@@ -134,7 +134,12 @@ impl PgEventStore {
         let (mut client, connection) = connect_with(&config, &options).await?;
         let result = async {
             migrations::migrate(&mut client, &options.schema).await?;
-            let commit: String = client.query_one("SHOW synchronous_commit", &[]).await.map_err(pg_error)?.get(0);
+            let commit: String = client
+                .query_one("SHOW synchronous_commit", &[])
+                .await
+                .map_err(pg_error)?
+                .try_get(0)
+                .map_err(pg_error)?;
             Ok::<_, StoreError>(commit)
         }
         .await;
@@ -159,7 +164,8 @@ impl PgEventStore {
             .query_one("SELECT head FROM event_head", &[])
             .await
             .map_err(pg_error)?
-            .get(0);
+            .try_get(0)
+            .map_err(pg_error)?;
         let head = Arc::new(watch::channel(start as u64).0);
         let channel = head::channel(&options.schema);
         let (jobs, queue) = mpsc::channel(options.queue_depth.max(1));
