@@ -189,7 +189,7 @@ async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
         let mut samples = Vec::new();
         for _ in 0..args.runs {
             let store = Arc::new(open_store(dir.path(), durability).await?);
-            samples.push(concurrent_appends(store, callers, 1, seconds).await?);
+            samples.push(concurrent_appends(&[store], callers, 1, seconds).await?);
         }
         figures.push(Figure::new(format!("single-event appends, {callers} callers"), "events/s", samples));
     }
@@ -197,14 +197,14 @@ async fn store(args: BenchStoreArgs) -> anyhow::Result<ExitCode> {
     let mut samples = Vec::new();
     for _ in 0..args.runs {
         let store = Arc::new(open_store(dir.path(), durability).await?);
-        samples.push(concurrent_appends(store, 1, 100, seconds).await?);
+        samples.push(concurrent_appends(&[store], 1, 100, seconds).await?);
     }
     figures.push(Figure::new("100-event batched appends, 1 caller", "events/s", samples));
 
     let mut samples = Vec::new();
     for _ in 0..args.runs {
         let store = Arc::new(open_store(dir.path(), durability).await?);
-        samples.push(concurrent_appends(store, 4, 100, seconds).await?);
+        samples.push(concurrent_appends(&[store], 4, 100, seconds).await?);
     }
     figures.push(Figure::new("100-event batched appends, 4 callers", "events/s", samples));
 
@@ -306,10 +306,11 @@ fn raw_sqlite_inserts(dir: &Path, n: u64, durability: Durability) -> anyhow::Res
     Ok(rate)
 }
 
-/// `callers` tasks append `batch`-event batches to their own streams, with the expected
-/// version, for `duration`. Returns events per second.
-async fn concurrent_appends(
-    store: Arc<SqliteEventStore>,
+/// `callers` tasks, spread over the `nodes` (one store or several sharing a database), append
+/// `batch`-event batches to their own streams with the expected version for `duration`.
+/// Returns events per second.
+pub(super) async fn concurrent_appends<S: EventStore>(
+    nodes: &[Arc<S>],
     callers: usize,
     batch: u64,
     duration: Duration,
@@ -319,12 +320,12 @@ async fn concurrent_appends(
     let started = Instant::now();
     let tasks: Vec<_> = (0..callers)
         .map(|c| {
-            let (store, stop, count) = (store.clone(), stop.clone(), count.clone());
+            let (store, stop, count) = (nodes[c % nodes.len()].clone(), stop.clone(), count.clone());
             tokio::spawn(async move {
                 let stream = format!("host-{}", Uuid::now_v7());
                 let mut version = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    let events = (0..batch).map(|i| new_event(&stream, c as u64 * 1_000_000 + version + i)).collect();
+                    let events = (0..batch).map(|i| new_event(&stream, version + i)).collect();
                     let appended = store.append(&stream, ExpectedVersion::Exactly(version), events).await?;
                     version = appended.stream_version;
                     count.fetch_add(batch, Ordering::Relaxed);

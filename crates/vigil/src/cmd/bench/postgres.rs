@@ -3,17 +3,15 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::json;
 use uuid::Uuid;
-use vigil_kernel::store::{EventStore, ExpectedVersion};
 use vigil_store::sqlite::Durability;
 use vigil_store::{PgEventStore, PgOptions};
 
-use super::{Figure, machine, new_event, write_json};
+use super::{Figure, concurrent_appends, machine, write_json};
 use crate::args::BenchStoreArgs;
 
 /// The published single-writer figure of Commanded's EventStore (PostgreSQL) that the
@@ -40,7 +38,7 @@ pub(super) async fn run(args: BenchStoreArgs, url: String) -> anyhow::Result<Exi
         let mut samples = Vec::new();
         for _ in 0..args.runs {
             let scratch = Scratch::new(&url, durability, nodes).await?;
-            samples.push(appends(&scratch.nodes, callers, batch, seconds).await?);
+            samples.push(concurrent_appends(&scratch.nodes, callers, batch, seconds).await?);
             scratch.drop_schema().await?;
         }
         let name = match (batch, nodes) {
@@ -108,35 +106,6 @@ async fn server_settings(url: &str, durability: Durability) -> anyhow::Result<St
     }
     scratch.drop_schema().await?;
     Ok(shown.join(", "))
-}
-
-/// `callers` tasks, spread over the nodes, append `batch`-event batches to their own streams
-/// with the expected version for `duration`. Events per second.
-async fn appends(nodes: &[Arc<PgEventStore>], callers: usize, batch: u64, duration: Duration) -> anyhow::Result<f64> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let count = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..callers)
-        .map(|c| {
-            let (store, stop, count) = (nodes[c % nodes.len()].clone(), stop.clone(), count.clone());
-            tokio::spawn(async move {
-                let stream = format!("host-{}", Uuid::now_v7());
-                let mut version = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let events = (0..batch).map(|i| new_event(&stream, version + i)).collect();
-                    version = store.append(&stream, ExpectedVersion::Exactly(version), events).await?.stream_version;
-                    count.fetch_add(batch, Ordering::Relaxed);
-                }
-                anyhow::Ok(())
-            })
-        })
-        .collect();
-    tokio::time::sleep(duration).await;
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        task.await??;
-    }
-    Ok(count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
 }
 
 /// pgbench with 8 clients (2 threads), each transaction one insert of a row shaped like an
