@@ -26,6 +26,11 @@ pub struct AgentConfig {
     pub heartbeat_interval: Duration,
     /// Whether to keep the facts channel open ([`crate::facts::channel`]).
     pub facts_channel: bool,
+    /// Where the facts come from (this machine by default).
+    pub facts_sources: crate::facts::Sources,
+    /// Whether to send host discoveries and heartbeats; off, the agent only answers facts
+    /// (a machine whose discoveries come from elsewhere, such as a replayed scenario).
+    pub discovery: bool,
 }
 
 /// Runs until `shutdown` turns true.
@@ -35,9 +40,9 @@ pub async fn run(config: AgentConfig, shutdown: watch::Receiver<bool>) -> Result
     let facts = {
         let (enabled, server_url, api_key) = (config.facts_channel, config.server_url.clone(), config.api_key.clone());
         let shutdown = shutdown.clone();
+        let sources = config.facts_sources.clone();
         async move {
             if enabled {
-                let sources = crate::facts::Sources::local();
                 crate::facts::channel::run(server_url, api_key, agent_id, sources, shutdown).await;
             }
         }
@@ -75,7 +80,11 @@ pub async fn run(config: AgentConfig, shutdown: watch::Receiver<bool>) -> Result
             .await
         }
     };
-    tokio::join!(discoveries, heartbeats, facts);
+    if config.discovery {
+        tokio::join!(discoveries, heartbeats, facts);
+    } else {
+        facts.await;
+    }
     Ok(())
 }
 

@@ -46,7 +46,18 @@ impl Catalog {
     /// Evaluate the selected checks that apply to the target. A selected id the catalog does
     /// not hold, or that does not apply, is left out: selection narrows, it never forces a
     /// check onto a target it was not written for.
-    pub fn evaluate(&self, input: &CheckInput, selection: &Selection) -> Evaluation {
+    /// PLACEHOLDER
+    pub fn fact_requests(&self, _input: &CheckInput, _selection: &Selection) -> Vec<crate::facts::FactRequest> {
+        Vec::new()
+    }
+
+    /// PLACEHOLDER signature
+    pub fn evaluate(
+        &self,
+        input: &CheckInput,
+        selection: &Selection,
+        _facts: &BTreeMap<uuid::Uuid, crate::facts::HostFacts>,
+    ) -> Evaluation {
         let target = &input.target;
         let converted = RegoInput::new(&input.document);
         let mut results = Vec::new();

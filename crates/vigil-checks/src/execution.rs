@@ -8,8 +8,8 @@
 //! started, and a newer start supersedes a running one (an agent that never answered must
 //! not block the next scheduled run).
 //!
-//! Not wired yet: no gate command, route or projection submits these commands (see
-//! docs/checks.md).
+//! The server's checks runner submits these through the command gate
+//! (`GateCommand::Checks`); the read model is `vigil-readmodel`'s `checks`.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +45,8 @@ pub enum ChecksCommand {
         target_id: Uuid,
         /// The checks it runs.
         checks: Vec<String>,
+        /// The agents asked for facts.
+        agents: Vec<Uuid>,
     },
     /// An execution's results.
     CompleteChecksExecution {
@@ -54,7 +56,20 @@ pub enum ChecksCommand {
         health: Health,
         /// One per check run.
         results: Vec<CheckResult>,
+        /// What each agent gave.
+        agents: BTreeMap<Uuid, Value>,
     },
+}
+
+impl ChecksCommand {
+    /// The command's type name, as policies and the audit log see it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChecksCommand::SelectChecks { .. } => "SelectChecks",
+            ChecksCommand::StartChecksExecution { .. } => "StartChecksExecution",
+            ChecksCommand::CompleteChecksExecution { .. } => "CompleteChecksExecution",
+        }
+    }
 }
 
 /// What happened to a target's checks, as stored.
@@ -93,6 +108,9 @@ pub struct ChecksExecutionStarted {
     pub target_id: Uuid,
     /// The checks it runs, sorted.
     pub checks: Vec<String>,
+    /// The agents asked for facts (the target's hosts); none when no check needs facts.
+    #[serde(default)]
+    pub agents: Vec<Uuid>,
 }
 
 /// The data of [`ChecksEvent::ChecksExecutionCompleted`].
@@ -100,12 +118,17 @@ pub struct ChecksExecutionStarted {
 pub struct ChecksExecutionCompleted {
     /// The execution.
     pub execution_id: Uuid,
+    /// Cluster or host.
+    pub target_type: TargetType,
     /// The target.
     pub target_id: Uuid,
     /// Worst of the results.
     pub health: Health,
     /// One per check run.
     pub results: Vec<CheckResult>,
+    /// What each agent asked gave: its facts, or why it gave none.
+    #[serde(default)]
+    pub agents: BTreeMap<Uuid, Value>,
 }
 
 impl ChecksEvent {
@@ -190,7 +213,7 @@ impl Decider for TargetChecks {
                 }
                 Ok(vec![ChecksEvent::ChecksSelected(selected)])
             }
-            ChecksCommand::StartChecksExecution { execution_id, target_type, target_id, mut checks } => {
+            ChecksCommand::StartChecksExecution { execution_id, target_type, target_id, mut checks, agents } => {
                 same_target(target_id)?;
                 let already = state.running == Some(execution_id)
                     || state.last_completed.is_some_and(|(id, _)| id == execution_id);
@@ -204,21 +227,24 @@ impl Decider for TargetChecks {
                     target_type,
                     target_id,
                     checks,
+                    agents,
                 })])
             }
-            ChecksCommand::CompleteChecksExecution { execution_id, health, results } => {
+            ChecksCommand::CompleteChecksExecution { execution_id, health, results, agents } => {
                 if state.last_completed.is_some_and(|(id, _)| id == execution_id) {
                     return Ok(Vec::new());
                 }
                 if state.running != Some(execution_id) {
                     return Err(ChecksRejection::NotRunning(execution_id));
                 }
-                let (_, target_id) = state.target.ok_or(ChecksRejection::NotRunning(execution_id))?;
+                let (target_type, target_id) = state.target.ok_or(ChecksRejection::NotRunning(execution_id))?;
                 Ok(vec![ChecksEvent::ChecksExecutionCompleted(ChecksExecutionCompleted {
                     execution_id,
+                    target_type,
                     target_id,
                     health,
                     results,
+                    agents,
                 })])
             }
         }
@@ -271,6 +297,7 @@ mod tests {
             target_type: TargetType::Cluster,
             target_id: CLUSTER,
             checks: vec!["stonith_enabled".into()],
+            agents: vec![],
         }
     }
 
@@ -285,6 +312,7 @@ mod tests {
                 observed: json!("false"),
                 expected: json!("true"),
             }],
+            agents: BTreeMap::new(),
         }
     }
 
@@ -343,16 +371,16 @@ mod tests {
             serde_json::to_value(&events[0]).unwrap(),
             json!({"type": "ChecksExecutionStarted", "data": {
                 "execution_id": "00000000-0000-0000-0000-000000000001", "target_type": "cluster",
-                "target_id": "00000000-0000-0000-0000-0000000000c1", "checks": ["stonith_enabled"]}})
+                "target_id": "00000000-0000-0000-0000-0000000000c1", "checks": ["stonith_enabled"], "agents": []}})
         );
         let completed = run(&given(&events), complete(1)).unwrap();
         assert_eq!(
             serde_json::to_value(&completed[0]).unwrap(),
             json!({"type": "ChecksExecutionCompleted", "data": {
-                "execution_id": "00000000-0000-0000-0000-000000000001",
+                "execution_id": "00000000-0000-0000-0000-000000000001", "target_type": "cluster",
                 "target_id": "00000000-0000-0000-0000-0000000000c1", "health": "critical",
                 "results": [{"check_id": "stonith_enabled", "status": "critical", "message": "stonith-enabled is false",
-                             "observed": "false", "expected": "true"}]}})
+                             "observed": "false", "expected": "true"}], "agents": {}}})
         );
         for event in [&events[0], &completed[0]] {
             assert_eq!(ChecksEvent::schema_version_of(event.event_type()), Some(1));

@@ -22,7 +22,9 @@ mod catalog;
 mod check;
 mod evaluate;
 pub mod execution;
+pub mod facts;
 pub mod input;
+mod selection;
 mod shipped;
 
 pub use catalog::{Catalog, Check, Rejection};

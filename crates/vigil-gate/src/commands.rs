@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use uuid::Uuid;
+use vigil_checks::execution::{ChecksCommand, ChecksRejection, ChecksState, TargetChecks};
 use vigil_kernel::command::{CommandError, CommandHandler, CommandHandlerConfig, Handled};
 use vigil_kernel::envelope::EventMetadata;
 use vigil_kernel::store::{EventStore, SnapshotStore};
@@ -105,6 +106,12 @@ impl From<CommandError<OperationRejection>> for DispatchError {
     }
 }
 
+impl From<CommandError<ChecksRejection>> for DispatchError {
+    fn from(e: CommandError<ChecksRejection>) -> Self {
+        dispatch_error(e, |_| false, |_| None)
+    }
+}
+
 impl From<CommandError<ClusterRejection>> for DispatchError {
     fn from(e: CommandError<ClusterRejection>) -> Self {
         dispatch_error(e, |r| matches!(r, ClusterRejection::NotRegistered(_)), |_| None)
@@ -142,6 +149,7 @@ pub struct Commands {
     databases: CommandHandler<Database>,
     sap_systems: CommandHandler<SapSystem>,
     operations: CommandHandler<Operation>,
+    checks: CommandHandler<TargetChecks>,
     landscape: LandscapeViews,
 }
 
@@ -155,7 +163,8 @@ impl Commands {
             clusters: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
             databases: CommandHandler::with_snapshots(store.clone(), snapshots.clone(), config()),
             sap_systems: CommandHandler::with_snapshots(store.clone(), snapshots, config()),
-            operations: CommandHandler::new(store, config()),
+            operations: CommandHandler::new(store.clone(), config()),
+            checks: CommandHandler::new(store, config()),
             landscape,
         }
     }
@@ -197,6 +206,21 @@ impl Commands {
         meta: &EventMetadata,
     ) -> Result<Dispatched, DispatchError> {
         Ok(dispatched(self.operations.handle(&operation_id.to_string(), command, meta).await?))
+    }
+
+    /// Runs a command of a target's checks (selection, an execution's start or results).
+    pub async fn checks(
+        &self,
+        target_id: Uuid,
+        command: ChecksCommand,
+        meta: &EventMetadata,
+    ) -> Result<Dispatched, DispatchError> {
+        Ok(dispatched(self.checks.handle(&target_id.to_string(), command, meta).await?))
+    }
+
+    /// The checks state of target `id`: its selection, the running and the last execution.
+    pub async fn checks_state(&self, id: Uuid) -> Result<Arc<ChecksState>, DispatchError> {
+        Ok(self.checks.state(&id.to_string()).await?.0)
     }
 
     /// The current state of host `id` (from memory when warm).

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use vigil_audit::AuditLog;
+use vigil_checks::execution::ChecksCommand;
 use vigil_kernel::envelope::EventMetadata;
 use vigil_landscape::LandscapeCommand;
 use vigil_policy::publication::PolicyCommand;
@@ -40,6 +41,13 @@ pub enum GateCommand {
         /// What to do with it.
         command: OperationCommand,
     },
+    /// A command of a cluster's or host's checks.
+    Checks {
+        /// The cluster or host (its stream).
+        target_id: Uuid,
+        /// What to do.
+        command: ChecksCommand,
+    },
 }
 
 impl GateCommand {
@@ -49,6 +57,7 @@ impl GateCommand {
             GateCommand::Policy(c) => c.name(),
             GateCommand::Sla(c) => c.name(),
             GateCommand::Operation { command, .. } => command.name(),
+            GateCommand::Checks { command, .. } => command.name(),
         }
     }
 }
@@ -199,6 +208,7 @@ impl CommandGate {
             GateCommand::Operation { operation_id, command } => {
                 self.commands.operation(operation_id, command, meta).await
             }
+            GateCommand::Checks { target_id, command } => self.commands.checks(target_id, command, meta).await,
             GateCommand::Sla(c) => self
                 .policies
                 .report_sla(c, meta)
@@ -373,6 +383,7 @@ impl CommandGate {
                 ),
                 _ => (("operation", operation_id.to_string()), Value::Null),
             },
+            GateCommand::Checks { target_id, .. } => (("checks", target_id.to_string()), Value::Null),
         }
     }
 }
@@ -392,6 +403,18 @@ fn body_of(command: &GateCommand) -> Value {
             json!({ "name": name, "target_kind": target_kind, "target_id": target_id, "params": params })
         }
         GateCommand::Operation { .. } => json!({}),
+        // Values customised per target are what an auditor asks about; results are not.
+        GateCommand::Checks { command: ChecksCommand::SelectChecks { checks, values, .. }, .. } => {
+            json!({ "checks": checks, "values": values })
+        }
+        GateCommand::Checks { command: ChecksCommand::StartChecksExecution { execution_id, checks, .. }, .. } => {
+            json!({ "execution_id": execution_id, "checks": checks })
+        }
+        GateCommand::Checks {
+            command: ChecksCommand::CompleteChecksExecution { execution_id, health, .. }, ..
+        } => {
+            json!({ "execution_id": execution_id, "health": health })
+        }
         GateCommand::Policy(PolicyCommand::PublishPolicy { path, author, source, .. }) => {
             json!({ "path": path, "author": author, "bytes": source.len() })
         }

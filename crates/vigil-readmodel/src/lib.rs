@@ -14,10 +14,12 @@
 //! `VERSION` changed drops its tables and starts again from position 0 when it is opened.
 //!
 //! * [`hosts`], [`clusters`], [`databases`], [`sap_systems`]: one projection each.
+//! * [`checks`]: each target's check selection and executions with their results.
 //! * [`host_addresses`]: the address index the database directory looks up.
 //! * [`landscape`]: the cross-model queries the ingest and the process manager need (a
 //!   host's discovery context, the database directory, a host's instances).
 
+pub mod checks;
 pub mod cib;
 pub mod clusters;
 pub mod contract;
@@ -85,6 +87,7 @@ pub const READ_MODELS: &[ReadModel] = &[
     ReadModel::of::<clusters::ClustersProjection>("projection clusters"),
     ReadModel::of::<databases::DatabasesProjection>("projection databases"),
     ReadModel::of::<sap_systems::SapSystemsProjection>("projection sap_systems"),
+    ReadModel::of::<checks::ChecksProjection>("projection checks"),
 ];
 
 pub use vigil_store::sqlite::checkpoints::{CHECKPOINTS, ensure_checkpoints, load_checkpoint, save_checkpoint};

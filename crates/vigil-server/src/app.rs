@@ -85,6 +85,8 @@ pub struct App {
     pub policies: Arc<Policies>,
     /// The best-practice checks: the shipped catalog plus `checks_dir`.
     pub checks: Arc<vigil_checks::Catalog>,
+    /// Checks executions: the facts channel's agents, the schedule, the results.
+    pub checks_runner: Arc<crate::checks::ChecksRunner>,
     /// Decision records.
     pub decisions: DecisionLog,
     /// The tamper-evident audit log.
@@ -248,6 +250,19 @@ impl App {
         let (lake_progress, lake_tasks) = crate::lake::spawn(&config, &db, &store, &shutdown_rx).await?;
         projections.extend(lake_progress);
         tasks.extend(lake_tasks);
+        let checks_runner = Arc::new(crate::checks::ChecksRunner::new(
+            &config,
+            checks.clone(),
+            vigil_readmodel::checks::ChecksViews::new(db.clone()),
+        ));
+        let checks_reactions: Arc<dyn Projection> = Arc::new(
+            crate::checks::reactions::ChecksReactions::open(db.clone(), &store, gate.clone(), checks_runner.clone())
+                .await?,
+        );
+        let runner = ProjectionRunner::new(store.clone(), checks_reactions, 100);
+        projections.push((crate::checks::reactions::NAME, runner.progress()));
+        tasks.push(("checks reactions", tokio::spawn(runner.run(shutdown_rx.clone()))));
+        tasks.push(("checks schedule", tokio::spawn(checks_runner.clone().run_schedule(shutdown_rx.clone()))));
         let bus = crate::bus::spawn(&config.bus, &store, config.max_body_bytes, &shutdown_rx).await?;
         let (bus_relay, bus_router) = match bus {
             Some(started) => {
@@ -280,6 +295,7 @@ impl App {
             gate,
             policies,
             checks,
+            checks_runner,
             decisions,
             audit,
             ingest,
@@ -295,6 +311,7 @@ impl App {
             _lock: lock,
         });
         app.actions.attach(&app);
+        app.checks_runner.attach(&app);
         if let Some(give) = bus_router {
             // The command responder answers with the API itself, which needs the app.
             let _ = give.send(app.router());

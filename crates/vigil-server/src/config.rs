@@ -63,6 +63,16 @@ pub struct ServerConfig {
     /// over the shipped catalog: a check there replaces a shipped one of the same id; a
     /// file that does not compile is logged and left out.
     pub checks_dir: Option<PathBuf>,
+    /// How often the checks selected on a cluster or host are executed (Trento's default
+    /// is 5 minutes); a target's discovered data changing, or a request, runs them sooner.
+    #[serde(with = "humantime_serde")]
+    pub checks_interval: Duration,
+    /// How long an execution waits for the agents' facts; an agent that has not answered by
+    /// then gives "facts not gathered" results.
+    #[serde(with = "humantime_serde")]
+    pub checks_facts_timeout: Duration,
+    /// How many checks executions run at once; the others wait their turn.
+    pub checks_concurrency: usize,
     /// How long compiling a policy set may take (a publication, a `policy_dir` change, the
     /// set in force at start) before it is refused; see `vigil_policy::PolicyLimits`.
     #[serde(with = "humantime_serde")]
@@ -150,6 +160,9 @@ impl Default for ServerConfig {
             prune_interval: Duration::from_secs(3600),
             policy_dir: None,
             checks_dir: None,
+            checks_interval: Duration::from_secs(300),
+            checks_facts_timeout: Duration::from_secs(60),
+            checks_concurrency: 4,
             policy_compile_timeout: vigil_policy::PolicyLimits::default().timeout,
             sla_interval: Duration::from_secs(30),
             parked_expiry: Duration::from_secs(3600),
@@ -198,6 +211,7 @@ impl ServerConfig {
             ("max_connections", self.max_connections),
             ("max_inflight_discoveries", self.max_inflight_discoveries),
             ("actions.concurrency", self.actions.concurrency),
+            ("checks_concurrency", self.checks_concurrency),
             ("stream.max_clients", self.stream.max_clients),
             ("stream.queue", self.stream.queue),
         ];
@@ -209,6 +223,8 @@ impl ServerConfig {
             ("body_read_timeout", self.body_read_timeout),
             ("idle_timeout", self.idle_timeout),
             ("actions.lease", self.actions.lease),
+            ("checks_interval", self.checks_interval),
+            ("checks_facts_timeout", self.checks_facts_timeout),
             ("stream.ping_interval", self.stream.ping_interval),
             ("stream.idle_timeout", self.stream.idle_timeout),
             ("stream.send_timeout", self.stream.send_timeout),

@@ -9,6 +9,8 @@
 //! * [`config`] is the server's settings; [`reactions`] adapts the actions service's ports
 //!   to the gate, the policies, the read models and the audit log.
 //! * [`stream`] is the live event feed the web UI follows over a WebSocket.
+//! * [`checks`] runs best-practice checks executions: the agents on the facts channel, the
+//!   schedule, and checks health into the landscape.
 //!
 //! The rooms it wires: `vigil-discovery` (ingest, parking, discovery log, heartbeats, agent
 //! key, process manager), `vigil-gate` (the command gate, principals, tokens, policies in
@@ -21,6 +23,7 @@
 
 pub mod app;
 mod bus;
+pub mod checks;
 pub mod config;
 pub mod http;
 mod lake;

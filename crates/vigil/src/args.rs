@@ -292,6 +292,12 @@ pub struct ServeArgs {
     /// A directory of best-practice checks (`*.rego`) loaded over the shipped catalog at start.
     #[arg(long, env = "VIGIL_CHECKS_DIR", value_name = "DIR")]
     pub checks_dir: Option<PathBuf>,
+    /// How often the selected checks of each cluster and host run [default: 5m].
+    #[arg(long, env = "VIGIL_CHECKS_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub checks_interval: Option<Duration>,
+    /// How long a checks execution waits for the agents' facts [default: 60s].
+    #[arg(long, env = "VIGIL_CHECKS_FACTS_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub checks_facts_timeout: Option<Duration>,
     /// How often SLA policies are evaluated over the read models [default: 30s].
     #[arg(long, env = "VIGIL_SLA_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub sla_interval: Option<Duration>,
@@ -406,10 +412,21 @@ pub struct AgentArgs {
     /// Period of heartbeats [default: 5s].
     #[arg(long, env = "VIGIL_AGENT_HEARTBEAT_INTERVAL", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub heartbeat_interval: Option<Duration>,
-    /// Also keep the facts channel open: a WebSocket to the server on which checks ask this
-    /// machine for facts (docs/facts.md) [default: false, until the server serves it].
+    /// Keep the facts channel open: a WebSocket to the server on which checks executions ask
+    /// this machine for facts (docs/facts.md) [default: true].
     #[arg(long, env = "VIGIL_AGENT_FACTS_CHANNEL", value_name = "BOOL")]
     pub facts_channel: Option<bool>,
+    /// Read the facts' files under this directory instead of `/` (a captured machine).
+    #[arg(long, env = "VIGIL_AGENT_FACTS_ROOT", value_name = "DIR", default_value = "/")]
+    pub facts_root: PathBuf,
+    /// Run the facts' programs (rpm, systemctl, corosync-cmapctl, saptune) from this
+    /// directory instead of PATH (a captured machine's recorded tools).
+    #[arg(long, env = "VIGIL_AGENT_FACTS_PROGRAMS", value_name = "DIR")]
+    pub facts_programs: Option<PathBuf>,
+    /// Send host discoveries and heartbeats; `false` only answers facts, for a machine whose
+    /// discoveries come from elsewhere (a replayed scenario).
+    #[arg(long, env = "VIGIL_AGENT_DISCOVERY", value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub discovery: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -95,6 +95,12 @@ impl FileConfig {
         if let Some(v) = &args.checks_dir {
             c.checks_dir = Some(v.clone());
         }
+        if let Some(v) = args.checks_interval {
+            c.checks_interval = v;
+        }
+        if let Some(v) = args.checks_facts_timeout {
+            c.checks_facts_timeout = v;
+        }
         if let Some(v) = args.sla_interval {
             c.sla_interval = v;
         }

@@ -773,12 +773,16 @@ program = "{}"
 
 /// POSTs raw bytes with the given headers; the status and the JSON answer.
 fn post_raw(base: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+    request_raw("POST", base, path, headers, body)
+}
+
+fn request_raw(method: &str, base: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
     use std::io::{Read, Write};
     let host = base.strip_prefix("http://").unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut request =
-        format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -1098,4 +1102,138 @@ fn an_smtp_setting_without_a_server_stops_the_start_with_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--smtp-password") && stderr.contains("--smtp-server"), "{stderr}");
     assert!(!stderr.contains("not-to-be-ignored"), "the password is never printed: {stderr}");
+}
+
+/// A captured SLES node for `vigil agent --facts-root/--facts-programs`: the agent's own
+/// fixture files (corosync.conf with `token` written in, corosync-cmapctl, sysconfig/sbd),
+/// an /etc/hosts naming the scenario's nodes, and `rpm`/`corosync-cmapctl` as recorded
+/// outputs, since neither runs on this Debian machine.
+fn captured_sles_node(root: &Path, token: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let facts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vigil-agent/tests/fixtures/facts");
+    let conf = std::fs::read_to_string(facts.join("corosync.conf/hana-two-node-udpu.conf")).unwrap();
+    assert!(conf.contains("\ttoken: 30000\n"), "the fixture's token line moved");
+    std::fs::create_dir_all(root.join("etc/corosync")).unwrap();
+    std::fs::create_dir_all(root.join("etc/sysconfig")).unwrap();
+    std::fs::write(
+        root.join("etc/corosync/corosync.conf"),
+        conf.replace("\ttoken: 30000\n", &format!("\ttoken: {token}\n")),
+    )
+    .unwrap();
+    std::fs::copy(facts.join("sbd_config/disk-based.sbd"), root.join("etc/sysconfig/sbd")).unwrap();
+    std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n10.80.1.11 vmangi01\n10.80.1.12 vmangi02\n").unwrap();
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let rpm_output = facts.join("package_version/rpm-q.stdout");
+    // `rpm -q --qf FORMAT NAME...`: the recorded line of each name, rpm's words otherwise.
+    let rpm = format!(
+        "#!/bin/sh\nshift 3\nstatus=0\nfor name in \"$@\"; do\n  line=$(grep \"^$name\t\" '{}')\n  if [ -n \"$line\" ]; then echo \"$line\"; else echo \"package $name is not installed\"; status=1; fi\ndone\nexit $status\n",
+        rpm_output.display()
+    );
+    let cmapctl = format!("#!/bin/sh\ncat '{}'\n", facts.join("corosync-cmapctl/hana-two-node.txt").display());
+    for (name, script) in [("rpm", rpm), ("corosync-cmapctl", cmapctl)] {
+        std::fs::write(bin.join(name), script).unwrap();
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+fn put(base: &str, path: &str, token: &str, body: &Value) -> (u16, Value) {
+    let bearer = format!("Bearer {token}");
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+    request_raw("PUT", base, path, &headers, &body.to_string())
+}
+
+#[test]
+fn a_replayed_scale_up_cluster_is_checked_with_facts_from_running_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let server = Server::start(&data_dir, free_port(), &["--checks-facts-timeout", "10s"]);
+    replay_into(&server, &data_dir, &fixtures().join("scenarios/hana-scale-up-angi"));
+    server.settle();
+    let key = agent_key(&data_dir);
+    let clusters = server.get("/api/v1/clusters");
+    let cluster_id = clusters["items"][0]["id"].as_str().unwrap().to_owned();
+    let cluster = format!("/api/v1/clusters/{cluster_id}");
+
+    // Two running agents, one per node, answering facts only (the scenario's payloads are
+    // their discoveries). Azure recommends a token of 30000 ms: vmangi02 has 5000.
+    let mut agents = Vec::new();
+    for (agent_id, token) in
+        [("851a4dd3-9693-44c3-a40b-b32d22872e74", 30000), ("4b67842f-ccf7-46a4-a344-9e918648b117", 5000)]
+    {
+        let root = dir.path().join(agent_id);
+        let bin = captured_sles_node(&root, token);
+        let child = Command::new(VIGIL)
+            .args(["agent", "--server-url", &server.base, "--api-key", &key, "--agent-id", agent_id])
+            .args(["--discovery", "false", "--facts-channel", "true", "--facts-root"])
+            .arg(&root)
+            .arg("--facts-programs")
+            .arg(&bin)
+            .env("VIGIL_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        agents.push(Reaper(child));
+    }
+
+    let checks = ["corosync_token", "corosync_runtime_token", "package_corosync", "stonith_enabled", "sbd_startmode"];
+    let (status, selected) =
+        put(&server.base, &format!("{cluster}/checks/selection"), &server.token, &json!({ "checks": checks }));
+    assert_eq!(status, 200, "{selected}");
+
+    // The agents connect on their own schedule; an execution before that gives "not
+    // connected", so run until both answered.
+    let started = Instant::now();
+    let execution = loop {
+        let (status, accepted) =
+            post(&server.base, &format!("{cluster}/checks/request_execution"), &server.token, &json!({}));
+        assert_eq!(status, 202, "{accepted}");
+        let id = accepted["execution_id"].as_str().unwrap().to_owned();
+        let execution = loop {
+            let execution = server.get(&format!("/api/v1/checks/executions/{id}"));
+            if execution["status"] == "completed" {
+                break execution;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "no results: {execution}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        if execution["facts"].as_object().unwrap().values().all(|f| f.get("gathered").is_some()) {
+            break execution;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the agents never answered: {execution}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let result = |check: &str| -> Value {
+        execution["results"].as_array().unwrap().iter().find(|r| r["check_id"] == check).cloned().unwrap()
+    };
+    let token = result("corosync_token");
+    assert_eq!(token["status"], "critical", "{token}");
+    assert!(token["message"].as_str().unwrap().contains("vmangi02"), "{token}");
+    assert_eq!(
+        result("package_corosync")["status"],
+        "passing",
+        "corosync 2.4.6 is recorded: {}",
+        result("package_corosync")
+    );
+    assert_eq!(result("stonith_enabled")["status"], "passing");
+    assert_eq!(result("sbd_startmode")["status"], "warning");
+    // The running token (30000) differs from vmangi02's file (5000): a reload was missed.
+    assert_eq!(result("corosync_runtime_token")["status"], "warning", "{}", result("corosync_runtime_token"));
+    assert_eq!(execution["health"], "critical");
+
+    // ChecksExecutionCompleted is stored, and the cluster's checks health follows it.
+    let completed = server.get("/api/v1/events?type=ChecksExecutionCompleted&limit=100");
+    assert!(
+        completed["items"].as_array().unwrap().iter().any(|e| e["data"]["execution_id"] == execution["execution_id"])
+    );
+    let started = Instant::now();
+    while server.get(&cluster)["checks_health"] != "critical" {
+        assert!(started.elapsed() < Duration::from_secs(20), "checks health did not reach the cluster");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let checks_view = server.get(&format!("{cluster}/checks"));
+    assert_eq!(checks_view["last_execution"]["execution_id"], execution["execution_id"]);
+    drop(agents);
 }

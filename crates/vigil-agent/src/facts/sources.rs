@@ -20,6 +20,9 @@ use super::error::{FactError, FactErrorKind};
 pub struct Sources {
     /// Files are read under this directory (`/` on a live machine).
     pub root: PathBuf,
+    /// Programs are run from this directory instead of `PATH`: a captured machine's tools
+    /// (recorded outputs) beside its captured files. `None` on a live machine.
+    pub programs: Option<PathBuf>,
     /// Longest wait for one program or one file.
     pub timeout: Duration,
     /// Largest output or file accepted, in bytes.
@@ -64,6 +67,7 @@ impl Sources {
     pub fn local() -> Self {
         Sources {
             root: PathBuf::from("/"),
+            programs: None,
             timeout: Duration::from_secs(10),
             max_output_bytes: 4 << 20,
             deadline: None,
@@ -116,7 +120,11 @@ impl Sources {
     pub async fn run(&self, program: &str, args: &[&str]) -> Result<ToolOutput, FactError> {
         let budget = self.budget()?;
         let command = std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
-        let mut child = tokio::process::Command::new(program)
+        let executable = match &self.programs {
+            Some(dir) => dir.join(program),
+            None => PathBuf::from(program),
+        };
+        let mut child = tokio::process::Command::new(executable)
             .args(args)
             .env("LC_ALL", "C")
             .stdin(Stdio::null())

@@ -43,6 +43,10 @@ pub async fn min_position(State(app): State<Arc<App>>, request: Request, next: N
             .into_response();
         }
     };
+    // Position 0 asks for nothing: answering at once keeps it from chasing a busy head.
+    if position == 0 {
+        return next.run(request).await;
+    }
     if let Some(refusal) = beyond_the_store(&app, position).await {
         return refusal.into_response();
     }

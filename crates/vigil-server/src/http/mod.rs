@@ -14,6 +14,7 @@ mod clusters;
 mod databases;
 mod discoveries;
 mod events;
+mod facts;
 mod health;
 mod hosts;
 mod ingest;
@@ -110,8 +111,16 @@ fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(policies::retire))
         .routes(routes!(policy_trial::evaluate))
         .routes(routes!(checks::catalog))
+        .routes(routes!(checks::of_cluster))
+        .routes(routes!(checks::of_host))
+        .routes(routes!(checks::select_on_cluster))
+        .routes(routes!(checks::select_on_host))
         .routes(routes!(checks::execute_on_cluster))
         .routes(routes!(checks::execute_on_host))
+        .routes(routes!(checks::execution))
+        .routes(routes!(checks::executions_of_cluster))
+        .routes(routes!(checks::executions_of_host))
+        .routes(routes!(facts::channel))
         .routes(routes!(actions::rules, actions::add_rule))
         .routes(routes!(actions::remove_rule))
         .routes(routes!(actions::executions))

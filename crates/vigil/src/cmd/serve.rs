@@ -44,7 +44,12 @@ pub async fn agent(file: &FileConfig, args: AgentArgs) -> anyhow::Result<ExitCod
             .or(file.agent.discovery_interval)
             .unwrap_or(Duration::from_secs(10)),
         heartbeat_interval: args.heartbeat_interval.or(file.agent.heartbeat_interval).unwrap_or(Duration::from_secs(5)),
-        facts_channel: args.facts_channel.or(file.agent.facts_channel).unwrap_or(false),
+        facts_channel: args.facts_channel.or(file.agent.facts_channel).unwrap_or(true),
+        facts_sources: vigil_agent::facts::Sources {
+            programs: args.facts_programs.clone(),
+            ..vigil_agent::facts::Sources::under(&args.facts_root)
+        },
+        discovery: args.discovery,
     };
     tracing::info!(%agent_id, server = %config.server_url, "agent started");
     let (stop, stopped) = tokio::sync::watch::channel(false);
