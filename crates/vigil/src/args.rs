@@ -649,6 +649,13 @@ pub struct BenchChecksArgs {
     /// Catalog evaluations per run.
     #[arg(long, default_value_t = 2_000)]
     pub evaluations: usize,
+    /// Whole executions per run through a real server and two connected agents, as the
+    /// schedule runs them (0: evaluation only).
+    #[arg(long, default_value_t = 200)]
+    pub executions: usize,
+    /// Executions in flight at once (the server's `checks_concurrency`).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
     /// Repetitions of each measurement (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,

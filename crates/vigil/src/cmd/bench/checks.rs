@@ -2,6 +2,7 @@
 //! (evaluation only: the input document is built once), its median latency and
 //! evaluations per second, and the CPU share that 1,000 clusters every 5 minutes would take.
 //! The same-run baseline is one default-bundle authz decision (`vigil bench gate`'s figure).
+//! With `--executions` it also runs whole executions through a server (`checks_schedule`).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -78,13 +79,23 @@ pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
     let authz = Figure::new("baseline: one authz decision (default bundle), median", "µs", authz_us);
     let ratio = Figure::new("catalog evaluation / authz decision (wall medians)", "×", ratios);
     let share = Figure::new("1,000 clusters every 5 min: share of one core", "%", cpu_share);
+    let mut figures = vec![latency, cpu, throughput, authz, ratio, share];
+    if args.executions > 0 {
+        eprintln!(
+            "vigil bench checks: {} whole executions × {} runs, {} at a time, through a server and two agents",
+            args.executions, args.runs, args.concurrency
+        );
+        let runs = super::checks_schedule::run(&args.scenario, args.executions, args.concurrency, args.runs).await?;
+        figures.extend(super::checks_schedule::figures(&runs));
+    }
     write_json(
         &args.json,
         json!({
             "benchmark": "checks", "machine": machine(), "checks_loaded": catalog.len(),
             "checks_applicable": applicable, "checks_evaluated": evaluated,
             "evaluations_per_run": args.evaluations, "runs": args.runs,
-            "figures": [latency, cpu, throughput, authz, ratio, share],
+            "executions_per_run": args.executions, "concurrency": args.concurrency,
+            "figures": figures,
         }),
     )?;
     Ok(ExitCode::SUCCESS)

@@ -23,6 +23,7 @@ use crate::args::{BenchCommand, BenchGateArgs, BenchIngestArgs, BenchStoreArgs, 
 mod actions;
 mod bus;
 mod checks;
+mod checks_schedule;
 mod lake;
 mod postgres;
 pub(crate) mod receiver;
