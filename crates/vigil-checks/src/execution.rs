@@ -284,6 +284,7 @@ mod tests {
                 message: "stonith-enabled is false".into(),
                 observed: json!("false"),
                 expected: json!("true"),
+                hosts: vec![],
             }],
         }
     }

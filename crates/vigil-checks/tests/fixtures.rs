@@ -25,7 +25,7 @@ fn shipped() -> &'static Catalog {
 }
 
 fn evaluate(input: &CheckInput) -> Evaluation {
-    shipped().evaluate(input, &Selection::default())
+    shipped().evaluate(input, &Selection::default(), &BTreeMap::new())
 }
 
 #[test]
@@ -34,7 +34,7 @@ fn no_check_errors_on_any_fixture_and_fact_checks_say_facts_were_not_gathered() 
     let mut evaluated = 0;
     for (name, clusters, hosts) in common::scenario_inputs() {
         for input in clusters.iter().chain(&hosts) {
-            let evaluation = catalog.evaluate(input, &Selection::default());
+            let evaluation = catalog.evaluate(input, &Selection::default(), &BTreeMap::new());
             assert!(!evaluation.results.is_empty(), "{name}: no check applies to {:?}", input.target);
             for result in &evaluation.results {
                 assert_ne!(result.status, Status::Error, "{name} {}: {}", result.check_id, result.message);
@@ -68,8 +68,8 @@ fn production_bytecode_agrees_with_the_interpreter_the_unit_tests_ran_on() {
     inputs.push(common::discovery_cluster("ha_cluster_discovery_ascs_ers.json"));
     for input in &inputs {
         assert_eq!(
-            catalog.evaluate(input, &Selection::default()),
-            interpreted.evaluate(input, &Selection::default()),
+            catalog.evaluate(input, &Selection::default(), &BTreeMap::new()),
+            interpreted.evaluate(input, &Selection::default(), &BTreeMap::new()),
             "{:?}",
             input.target
         );
@@ -211,7 +211,7 @@ fn gathered_facts_are_read_and_a_gatherers_error_is_reported() {
         checks: Some(vec!["corosync_token".to_owned()]),
         values: BTreeMap::from([("corosync_token".to_owned(), BTreeMap::from([("token".to_owned(), json!(5000))]))]),
     };
-    let narrowed = shipped().evaluate(&input, &custom);
+    let narrowed = shipped().evaluate(&input, &custom, &BTreeMap::new());
     assert_eq!(narrowed.results.len(), 1);
     assert_eq!((narrowed.results[0].status, &narrowed.results[0].expected), (Status::Critical, &json!(5000)));
     assert_eq!(narrowed.health, Health::Critical);

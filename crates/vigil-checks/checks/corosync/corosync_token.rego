@@ -11,7 +11,11 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "critical",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "token",
+			"gatherer": "corosync.conf",
+			"argument": "totem.token"
+		}
 	],
 	"values": {
 		"token": {
@@ -28,7 +32,7 @@ metadata := {
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.totem.token)
+observed := checklib.number(checklib.fact("token"))
 
 expected := input.values.token
 

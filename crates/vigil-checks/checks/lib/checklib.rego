@@ -118,8 +118,33 @@ shown(value) := sprintf("%v", [value]) if not value in {null, ""}
 # Whether the cluster has exactly two nodes (the case fencing races and two_node are about).
 two_nodes := count(input.cluster.nodes) == 2
 
-# A gathered fact's value (never an `{"error": …}`; the evaluator reports those first).
-fact(name) := input.facts[name]
+# Whether a fact is a gatherer's `{"error": {"type", "message"}}` rather than a value. Only
+# the answers that something is not there reach a check (`value_not_found`: a key not set, a
+# host not listed; `package_not_installed`); the evaluator reports every other error as
+# not_gathered before the check runs.
+fact_is_error(name) if {
+	is_object(input.facts[name])
+	count(input.facts[name]) == 1
+	is_object(input.facts[name].error)
+}
 
-# The package version of `name` from the `packages` fact, or null when not installed.
-package_version(name) := object.get(fact("packages"), name, null)
+# A fact's value, or null when the gatherer answered that it is not there.
+fact(name) := input.facts[name] if not fact_is_error(name)
+
+fact(name) := null if fact_is_error(name)
+
+# The error type of a fact (`value_not_found`, `package_not_installed`), or null for a value.
+default fact_error(_) := null
+
+fact_error(name) := input.facts[name].error.type if fact_is_error(name)
+
+# The version (`2.4.6`, without release) of a `package_version` fact, or null when the
+# package is not installed.
+default package_version(_) := null
+
+package_version(name) := fact(name).version
+
+# Whether a `package_version` fact says the package is not installed.
+default not_installed(_) := false
+
+not_installed(name) if fact_error(name) == "package_not_installed"

@@ -118,7 +118,7 @@ async fn discoveries_of(app: &App, host_id: Uuid) -> Result<HostDiscoveries, Api
 /// The catalog evaluated off the async threads (Rego is CPU work).
 async fn evaluate(app: &App, input: vigil_checks::CheckInput) -> Result<Evaluation, ApiError> {
     let catalog = app.checks.clone();
-    tokio::task::spawn_blocking(move || catalog.evaluate(&input, &Selection::default()))
+    tokio::task::spawn_blocking(move || catalog.evaluate(&input, &Selection::default(), &BTreeMap::new()))
         .await
         .map_err(|e| ApiError::Internal(format!("checks evaluation panicked: {e}")))
 }

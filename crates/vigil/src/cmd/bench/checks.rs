@@ -20,7 +20,7 @@ pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::shipped();
     anyhow::ensure!(catalog.rejected().is_empty(), "the shipped catalog has rejected files: {:?}", catalog.rejected());
     let selection = Selection::default();
-    let first = catalog.evaluate(&input, &selection);
+    let first = catalog.evaluate(&input, &selection, &Default::default());
     let applicable = first.results.len();
     let evaluated = first.results.iter().filter(|r| r.status != Status::NotGathered).count();
     anyhow::ensure!(first.results.iter().all(|r| r.status != Status::Error), "a check errors: {:?}", first.results);
@@ -48,7 +48,7 @@ pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
         let cpu_started = super::lake::cpu_time();
         for _ in 0..args.evaluations {
             let one = Instant::now();
-            let evaluation = catalog.evaluate(&input, &selection);
+            let evaluation = catalog.evaluate(&input, &selection, &Default::default());
             latencies.push(one.elapsed().as_secs_f64() * 1e3);
             std::hint::black_box(evaluation);
         }
