@@ -38,6 +38,8 @@ expected := input.values.token
 
 ok := observed == expected
 
-message := sprintf("corosync totem.token is %v ms; %v ms is recommended", [checklib.shown(observed), expected])
+message := sprintf("corosync totem.token is %v ms; %v ms is recommended", [observed, expected]) if observed != null
+
+message := sprintf("corosync totem.token is not set; %v ms is recommended", [expected]) if observed == null
 
 result := checklib.verdict(metadata, ok, message, observed, expected)

@@ -28,5 +28,5 @@ test_a_token_written_as_text_is_read_as_a_number if {
 test_missing_token_is_critical if {
 	r := corosync_token.result with input as {"facts": {"token": not_set}, "values": {"token": 5000}}
 	r.status == "critical"
-	r.message == "corosync totem.token is not set ms; 5000 ms is recommended"
+	r.message == "corosync totem.token is not set; 5000 ms is recommended"
 }

@@ -129,22 +129,24 @@ fact_is_error(name) if {
 }
 
 # A fact's value, or null when the gatherer answered that it is not there.
+#
+# The functions below are defined for every argument by complementary rules, not with
+# `default`: the bytecode VM production runs does not apply a function's default (the
+# interpreter does), so a default function is undefined there.
 fact(name) := input.facts[name] if not fact_is_error(name)
 
 fact(name) := null if fact_is_error(name)
 
 # The error type of a fact (`value_not_found`, `package_not_installed`), or null for a value.
-default fact_error(_) := null
-
 fact_error(name) := input.facts[name].error.type if fact_is_error(name)
+
+fact_error(name) := null if not fact_is_error(name)
 
 # The version (`2.4.6`, without release) of a `package_version` fact, or null when the
 # package is not installed.
-default package_version(_) := null
+package_version(name) := fact(name).version if is_object(fact(name))
 
-package_version(name) := fact(name).version
+package_version(name) := null if not is_object(fact(name))
 
 # Whether a `package_version` fact says the package is not installed.
-default not_installed(_) := false
-
-not_installed(name) if fact_error(name) == "package_not_installed"
+not_installed(name) := fact_error(name) == "package_not_installed"

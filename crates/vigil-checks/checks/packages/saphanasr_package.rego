@@ -51,6 +51,8 @@ ok if checklib.version_at_least(observed.SAPHanaSR, expected.SAPHanaSR)
 
 # One of the two is expected to be missing; both missing leaves the HANA resources without
 # their agents.
+default neither := false
+
 neither if {
 	checklib.not_installed("saphanasr")
 	checklib.not_installed("saphanasr_angi")
