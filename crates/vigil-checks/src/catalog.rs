@@ -398,7 +398,8 @@ result := {"status": "passing", "message": "big enough", "observed": input.n, "e
 
     #[test]
     fn a_fact_of_an_unknown_gatherer_rejects_the_file() {
-        let error = rejection_of(with_facts(r#"[{"name": "token", "gatherer": "corosync_conf", "argument": "totem.token"}]"#));
+        let error =
+            rejection_of(with_facts(r#"[{"name": "token", "gatherer": "corosync_conf", "argument": "totem.token"}]"#));
         assert!(error.contains(r#"fact "token" names the unknown gatherer "corosync_conf""#), "{error}");
         assert!(error.contains("corosync.conf"), "the message lists the gatherers: {error}");
     }
@@ -428,8 +429,10 @@ result := {"status": "passing", "message": "big enough", "observed": input.n, "e
     fn a_check_may_answer_not_gathered_itself() {
         let source = GOOD.replace(r#""status": "warning""#, r#""status": "not_gathered""#);
         let catalog = Catalog::from_sources([("a.rego", source)], &PolicyLimits::default());
-        let result =
-            catalog.get("sample_check").unwrap().evaluate(&RegoInput::new(&json!({"n": 0})).unwrap(), &json!({"minimum": 1}));
+        let result = catalog
+            .get("sample_check")
+            .unwrap()
+            .evaluate(&RegoInput::new(&json!({"n": 0})).unwrap(), &json!({"minimum": 1}));
         assert_eq!((result.status, result.message.as_str()), (Status::NotGathered, "too small"));
     }
 

@@ -82,12 +82,7 @@ impl Catalog {
     /// Evaluate the selected checks that apply to the target. `facts` holds what each host
     /// (by id) gave for this execution; a check with facts is evaluated on every host of the
     /// target, a host absent from `facts` counting as one that gave nothing.
-    pub fn evaluate(
-        &self,
-        input: &CheckInput,
-        selection: &Selection,
-        facts: &BTreeMap<Uuid, HostFacts>,
-    ) -> Evaluation {
+    pub fn evaluate(&self, input: &CheckInput, selection: &Selection, facts: &BTreeMap<Uuid, HostFacts>) -> Evaluation {
         let target = &input.target;
         let converted = RegoInput::new(&input.document);
         let hosts = target_hosts(input);
@@ -181,7 +176,8 @@ fn evaluate_per_host(
                 message,
                 observed,
             };
-            let not_gathered = |why: String| on_host(Status::NotGathered, format!("facts not gathered: {why}"), Value::Null);
+            let not_gathered =
+                |why: String| on_host(Status::NotGathered, format!("facts not gathered: {why}"), Value::Null);
             let Some(host_id) = host.id else {
                 expected.push(Value::Null);
                 return on_host(Status::Error, "the host's document has no id".to_owned(), Value::Null);
@@ -243,8 +239,11 @@ fn combine(id: &str, hosts: Vec<HostResult>, expected: Vec<Value>) -> CheckResul
             None => messages.push((vec![&host.hostname], &host.message)),
         }
     }
-    let message =
-        messages.iter().map(|(names, message)| format!("{}: {message}", names.join(", "))).collect::<Vec<_>>().join("; ");
+    let message = messages
+        .iter()
+        .map(|(names, message)| format!("{}: {message}", names.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ");
     let first_worst = hosts.iter().position(|h| h.status == worst).unwrap_or_default();
     CheckResult {
         check_id: id.to_owned(),
@@ -458,7 +457,8 @@ result := {"status": "passing", "message": sprintf("%v on %v", [input.facts.chro
         assert_eq!(result.message, "hana02: facts not gathered: the agent is not connected");
         assert_eq!(result.hosts[0].status, Status::Passing, "the other host is still evaluated");
         // A host absent from the map gave nothing either.
-        let only_one = BTreeMap::from([(HANA01, HostFacts::Gathered(vec![value("token_check", "token", json!(30000))]))]);
+        let only_one =
+            BTreeMap::from([(HANA01, HostFacts::Gathered(vec![value("token_check", "token", json!(30000))]))]);
         let evaluation = catalog().evaluate(&two_node_cluster(), &only(&["token_check"]), &only_one);
         let result = result_of(&evaluation, "token_check");
         assert_eq!(result.status, Status::NotGathered);
@@ -555,7 +555,8 @@ result := {"status": "passing", "message": sprintf("%v on %v", [input.facts.chro
             cluster_type: None,
             provider: "azure".into(),
         };
-        let document = json!({"target": {"type": "host", "id": target.id}, "host": host(HANA01, "hana01"), "facts": {}});
+        let document =
+            json!({"target": {"type": "host", "id": target.id}, "host": host(HANA01, "hana01"), "facts": {}});
         let input = CheckInput { target, document };
         let facts = BTreeMap::from([(
             HANA01,

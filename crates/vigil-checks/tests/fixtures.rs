@@ -96,7 +96,10 @@ fn no_check_errors_on_any_fixture_and_checks_without_their_facts_are_not_gathere
                 if needs_facts {
                     // Every host named, each with why.
                     assert_eq!(result.hosts.len(), input.document["hosts"].as_array().map_or(1, Vec::len), "{context}");
-                    assert!(result.message.contains(": facts not gathered: nothing was gathered from this host"), "{context}");
+                    assert!(
+                        result.message.contains(": facts not gathered: nothing was gathered from this host"),
+                        "{context}"
+                    );
                 }
                 if no_rsc_defaults {
                     assert_eq!(result.message, "the cluster discovery carries no rsc_defaults");
@@ -152,13 +155,19 @@ fn the_angi_cluster_on_the_facts_its_agents_gather() {
     // corosync.conf: token 30000 (Azure's) on vmangi01, 5000 on vmangi02.
     assert_eq!(status("corosync_token"), Status::Critical);
     assert_eq!(message("corosync_token"), "vmangi02: corosync totem.token is 5000 ms; 30000 ms is recommended");
-    let hosts: Vec<(Uuid, &str, Status)> =
-        result(&evaluation, "corosync_token").hosts.iter().map(|h| (h.host_id, h.hostname.as_str(), h.status)).collect();
+    let hosts: Vec<(Uuid, &str, Status)> = result(&evaluation, "corosync_token")
+        .hosts
+        .iter()
+        .map(|h| (h.host_id, h.hostname.as_str(), h.status))
+        .collect();
     // In the document's order: the members by agent id.
     assert_eq!(hosts, [(VMANGI02, "vmangi02", Status::Critical), (VMANGI01, "vmangi01", Status::Passing)]);
     // The running token (cmapctl) is the captured 30000: vmangi02's edit was never applied.
     assert_eq!(status("corosync_runtime_token"), Status::Warning);
-    assert_eq!(message("corosync_runtime_token"), "vmangi02: the running totem.token is 30000; corosync.conf makes it 5000");
+    assert_eq!(
+        message("corosync_runtime_token"),
+        "vmangi02: the running totem.token is 30000; corosync.conf makes it 5000"
+    );
     // consensus 36000 is 1.2 × 30000, not 1.2 × 5000.
     assert_eq!(status("corosync_consensus"), Status::Warning);
     assert!(message("corosync_consensus").starts_with("vmangi02: "), "{}", message("corosync_consensus"));
@@ -228,7 +237,11 @@ fn a_node_without_corosync_conf_is_not_gathered_with_the_gatherers_error() {
         token.message,
         "vmangi02: facts not gathered: token: file_not_found: /etc/corosync/corosync.conf does not exist"
     );
-    assert_eq!((token.hosts[1].hostname.as_str(), token.hosts[1].status), ("vmangi01", Status::Passing), "still checked");
+    assert_eq!(
+        (token.hosts[1].hostname.as_str(), token.hosts[1].status),
+        ("vmangi01", Status::Passing),
+        "still checked"
+    );
     // The checks on other sources are unaffected.
     assert_eq!(result(&evaluation, "package_corosync").status, Status::Passing);
     // A customised value moves the expectation: a 5000 ms token expected on this cluster,

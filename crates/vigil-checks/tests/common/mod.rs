@@ -136,8 +136,8 @@ impl CapturedNode {
         requests
             .iter()
             .map(|request| {
-                let request: agent::FactRequest =
-                    serde_json::from_value(serde_json::to_value(request).unwrap()).expect("the agent reads our request");
+                let request: agent::FactRequest = serde_json::from_value(serde_json::to_value(request).unwrap())
+                    .expect("the agent reads our request");
                 let argument = request.argument.as_str();
                 let outcome = match request.gatherer.as_str() {
                     "corosync.conf" | "hosts" | "sbd_config" | "fstab" | "sysctl" => {
