@@ -165,8 +165,8 @@ fn evaluate_per_host(
     if hosts.is_empty() {
         return unevaluated(id, Status::NotGathered, "facts not gathered: the target has no host to ask".to_owned());
     }
-    let mut expected = Vec::with_capacity(hosts.len());
-    let host_results: Vec<HostResult> = hosts
+    // Each host's result, with the value it was expected to have (the check's `expected`).
+    let (host_results, expected): (Vec<HostResult>, Vec<Value>) = hosts
         .iter()
         .map(|host| {
             let on_host = |status, message: String, observed| HostResult {
@@ -176,33 +176,29 @@ fn evaluate_per_host(
                 message,
                 observed,
             };
-            let not_gathered =
-                |why: String| on_host(Status::NotGathered, format!("facts not gathered: {why}"), Value::Null);
             let Some(host_id) = host.id else {
-                expected.push(Value::Null);
-                return on_host(Status::Error, "the host's document has no id".to_owned(), Value::Null);
+                return (on_host(Status::Error, "the host's document has no id".to_owned(), Value::Null), Value::Null);
             };
-            let outcome = match answers.get(&host_id) {
+            let facts = match answers.get(&host_id) {
                 None => Err("nothing was gathered from this host".to_owned()),
                 Some(Answers::NotGathered(why)) => Err((*why).to_owned()),
                 Some(Answers::Gathered(facts)) => facts_of(check, facts),
             };
-            let facts = match outcome {
-                Err(why) => {
-                    expected.push(Value::Null);
-                    return not_gathered(why);
-                }
+            let facts = match facts {
                 Ok(facts) => facts,
+                Err(why) => {
+                    let message = format!("facts not gathered: {why}");
+                    return (on_host(Status::NotGathered, message, Value::Null), Value::Null);
+                }
             };
             let input = converted.with_field("facts", &facts).and_then(|input| input.with_field("host", host.document));
             let result = match input {
                 Ok(input) => check.evaluate(&input, values),
                 Err(error) => unevaluated(id, Status::Error, format!("the host's facts cannot be evaluated: {error}")),
             };
-            expected.push(result.expected);
-            on_host(result.status, result.message, result.observed)
+            (on_host(result.status, result.message, result.observed), result.expected)
         })
-        .collect();
+        .unzip();
     combine(id, host_results, expected)
 }
 

@@ -365,3 +365,29 @@ fn the_ascs_ers_cluster_runs_an_old_pacemaker() {
     assert_eq!(s["stonith_timeout"], Status::Passing, "144s read with its unit");
     assert!(!s.contains_key("saphana_automated_register"));
 }
+
+/// No payload of the corpus carries rsc_defaults; one that does (nvpairs, the shape of
+/// `ClusterProperties`) is judged on them.
+#[test]
+fn a_payload_carrying_rsc_defaults_is_judged_on_them() {
+    let mut members = common::clusters_of(&common::hosts_of(&common::fixtures().join("scenarios/hana-scale-up-angi")))
+        .into_values()
+        .next()
+        .unwrap();
+    for member in &mut members {
+        let payload = member.payloads.get_mut("ha_cluster_discovery").unwrap();
+        payload["Cib"]["Configuration"]["RscDefaults"] = json!([
+            {"Id": "rsc-options-resource-stickiness", "Name": "resource-stickiness", "Value": "1000"},
+            {"Id": "rsc-options-migration-threshold", "Name": "migration-threshold", "Value": "3"},
+        ]);
+    }
+    let input = vigil_checks::cluster_input(&members, json!({})).unwrap();
+    assert_eq!(
+        input.document["cluster"]["rsc_defaults"],
+        json!({"resource-stickiness": "1000", "migration-threshold": "3"})
+    );
+    let evaluation = evaluate(&input);
+    assert_eq!(result(&evaluation, "resource_stickiness").status, Status::Passing);
+    let threshold = result(&evaluation, "migration_threshold");
+    assert_eq!((threshold.status, &threshold.observed), (Status::Warning, &json!(3)), "5000 recommended for HANA");
+}
