@@ -69,6 +69,7 @@ impl Check {
             message,
             observed: serde_json::Value::Null,
             expected: serde_json::Value::Null,
+            hosts: Vec::new(),
         };
         let outcome = input
             .with_field("values", values)
@@ -84,8 +85,9 @@ impl Check {
     }
 }
 
-/// A `result` value as a [`CheckResult`]: an object with `status` passing, warning or
-/// critical and a string `message`; `observed` and `expected` are optional.
+/// A `result` value as a [`CheckResult`]: an object with `status` passing, warning,
+/// critical or not_gathered (what the check reads is missing from the discovery) and a
+/// string `message`; `observed` and `expected` are optional.
 fn parse_result(id: &str, value: serde_json::Value) -> Result<CheckResult, String> {
     let serde_json::Value::Object(mut object) = value else {
         return Err(format!("the check's result is not an object: {value}"));
@@ -94,7 +96,12 @@ fn parse_result(id: &str, value: serde_json::Value) -> Result<CheckResult, Strin
         Some("passing") => Status::Passing,
         Some("warning") => Status::Warning,
         Some("critical") => Status::Critical,
-        other => return Err(format!("the check's result.status must be passing, warning or critical, not {other:?}")),
+        Some("not_gathered") => Status::NotGathered,
+        other => {
+            return Err(format!(
+                "the check's result.status must be passing, warning, critical or not_gathered, not {other:?}"
+            ));
+        }
     };
     let Some(serde_json::Value::String(message)) = object.remove("message") else {
         return Err("the check's result.message must be a string".to_owned());
@@ -105,6 +112,7 @@ fn parse_result(id: &str, value: serde_json::Value) -> Result<CheckResult, Strin
         message,
         observed: object.remove("observed").unwrap_or_default(),
         expected: object.remove("expected").unwrap_or_default(),
+        hosts: Vec::new(),
     })
 }
 
@@ -363,6 +371,69 @@ result := {"status": "passing", "message": "big enough", "observed": input.n, "e
             check.evaluate(&input, &check.metadata().resolve_values("azure", Some(&custom))).status,
             Status::Passing
         );
+    }
+
+    /// GOOD with `facts` declared as `facts` (a JSON list of fact objects).
+    fn with_facts(facts: &str) -> String {
+        GOOD.replace(r#""severity": "warning","#, &format!(r#""severity": "warning", "facts": {facts},"#))
+    }
+
+    fn rejection_of(source: String) -> String {
+        let catalog = Catalog::from_sources([("a/sample_check.rego", source)], &PolicyLimits::default());
+        assert!(catalog.is_empty(), "loaded: {:?}", catalog.checks().map(|c| c.metadata().clone()).collect::<Vec<_>>());
+        catalog.rejected()[0].error.clone()
+    }
+
+    #[test]
+    fn declared_facts_load_with_their_gatherer_and_argument() {
+        let source = with_facts(
+            r#"[{"name": "token", "gatherer": "corosync.conf", "argument": "totem.token"}, {"name": "hosts", "gatherer": "hosts"}]"#,
+        );
+        let catalog = Catalog::from_sources([("a/sample_check.rego", source)], &PolicyLimits::default());
+        let facts = &catalog.get("sample_check").expect("loads").metadata().facts;
+        assert_eq!(facts.len(), 2);
+        assert_eq!((facts[0].gatherer.as_str(), facts[0].argument.as_str()), ("corosync.conf", "totem.token"));
+        assert_eq!(facts[1].argument, "", "the argument defaults to empty");
+    }
+
+    #[test]
+    fn a_fact_of_an_unknown_gatherer_rejects_the_file() {
+        let error =
+            rejection_of(with_facts(r#"[{"name": "token", "gatherer": "corosync_conf", "argument": "totem.token"}]"#));
+        assert!(error.contains(r#"fact "token" names the unknown gatherer "corosync_conf""#), "{error}");
+        assert!(error.contains("corosync.conf"), "the message lists the gatherers: {error}");
+    }
+
+    #[test]
+    fn a_fact_declared_twice_rejects_the_file() {
+        let error = rejection_of(with_facts(
+            r#"[{"name": "sbd", "gatherer": "package_version", "argument": "sbd"}, {"name": "sbd", "gatherer": "sbd_config"}]"#,
+        ));
+        assert!(error.contains(r#"the fact "sbd" is declared twice"#), "{error}");
+    }
+
+    #[test]
+    fn a_fact_name_must_be_an_identifier_and_a_package_needs_an_argument() {
+        let error = rejection_of(with_facts(r#"[{"name": "Token", "gatherer": "corosync.conf"}]"#));
+        assert!(error.contains(r#""Token""#), "{error}");
+        let error = rejection_of(with_facts(r#"[{"name": "pacemaker", "gatherer": "package_version"}]"#));
+        assert!(error.contains("package_version needs an argument"), "{error}");
+        // The old form, a list of names, is refused with serde's words.
+        let error = rejection_of(with_facts(r#"["corosync_conf"]"#));
+        assert!(error.starts_with("metadata: "), "{error}");
+        let error = rejection_of(with_facts(r#"[{"name": "n", "gatherer": "hosts", "arg": "x"}]"#));
+        assert!(error.contains("arg"), "an unknown field of a fact: {error}");
+    }
+
+    #[test]
+    fn a_check_may_answer_not_gathered_itself() {
+        let source = GOOD.replace(r#""status": "warning""#, r#""status": "not_gathered""#);
+        let catalog = Catalog::from_sources([("a.rego", source)], &PolicyLimits::default());
+        let result = catalog
+            .get("sample_check")
+            .unwrap()
+            .evaluate(&RegoInput::new(&json!({"n": 0})).unwrap(), &json!({"minimum": 1}));
+        assert_eq!((result.status, result.message.as_str()), (Status::NotGathered, "too small"));
     }
 
     #[test]

@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use uuid::Uuid;
+
+use crate::facts::{GATHERERS, GATHERERS_NEEDING_AN_ARGUMENT};
 
 /// The cluster types a check may name, as Vigil's landscape spells them.
 pub const CLUSTER_TYPES: [&str; 4] = ["hana_scale_up", "hana_scale_out", "ascs_ers", "hana_ascs_ers"];
@@ -46,6 +49,21 @@ pub struct ValueSpec {
     pub description: String,
 }
 
+/// A fact a check needs of each host, and which gatherer answers it: the check's part of
+/// the agent's request (docs/facts.md). The check reads it as `input.facts.<name>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactSpec {
+    /// The fact's name within the check.
+    pub name: String,
+    /// One of [`crate::facts::GATHERERS`].
+    pub gatherer: String,
+    /// The gatherer's argument (`totem.token`, `sbd`); empty for those that take none or to
+    /// ask for the whole source.
+    #[serde(default)]
+    pub argument: String,
+}
+
 /// A check's `metadata` rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,9 +88,10 @@ pub struct Metadata {
     pub providers: Vec<String>,
     /// The status a failure yields.
     pub severity: Severity,
-    /// The facts it needs (`input.facts.<name>`); without them it reports `not_gathered`.
+    /// The facts it needs of each host (`input.facts.<name>`); a check with facts is
+    /// evaluated once per host, and a host without them is `not_gathered`.
     #[serde(default)]
-    pub facts: Vec<String>,
+    pub facts: Vec<FactSpec>,
     /// Named values, resolved into `input.values`.
     #[serde(default)]
     pub values: BTreeMap<String, ValueSpec>,
@@ -108,8 +127,24 @@ impl Metadata {
         if let Some(unknown) = providers.into_iter().find(|p| !PROVIDERS.contains(&p.as_str())) {
             return Err(format!("unknown provider {unknown:?}; expected one of {PROVIDERS:?}"));
         }
-        if let Some(name) = self.facts.iter().chain(self.values.keys()).find(|name| !is_identifier(name)) {
+        let fact_names = self.facts.iter().map(|fact| &fact.name);
+        if let Some(name) = fact_names.chain(self.values.keys()).find(|name| !is_identifier(name)) {
             return Err(format!("fact or value name {name:?} must be 1-64 of a-z, 0-9 and _, starting with a letter"));
+        }
+        for (index, fact) in self.facts.iter().enumerate() {
+            let name = &fact.name;
+            if self.facts[..index].iter().any(|earlier| earlier.name == *name) {
+                return Err(format!("metadata.facts: the fact {name:?} is declared twice"));
+            }
+            if !GATHERERS.contains(&fact.gatherer.as_str()) {
+                return Err(format!(
+                    "metadata.facts: fact {name:?} names the unknown gatherer {:?}; expected one of {GATHERERS:?}",
+                    fact.gatherer
+                ));
+            }
+            if fact.argument.is_empty() && GATHERERS_NEEDING_AN_ARGUMENT.contains(&fact.gatherer.as_str()) {
+                return Err(format!("metadata.facts: fact {name:?}: the gatherer {} needs an argument", fact.gatherer));
+            }
         }
         Ok(())
     }
@@ -211,4 +246,24 @@ pub struct CheckResult {
     /// The value recommended (null when none).
     #[serde(default)]
     pub expected: Value,
+    /// A check with facts: its result on each host of the target, in the document's order
+    /// (empty, and not serialised, for a check without facts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostResult>,
+}
+
+/// A check's result on one host, from that host's facts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostResult {
+    /// The host (its agent id).
+    pub host_id: Uuid,
+    /// Its name, as its host discovery says.
+    pub hostname: String,
+    /// Its outcome.
+    pub status: Status,
+    /// What was found on it, for a person.
+    pub message: String,
+    /// The value found on it (null when none).
+    #[serde(default)]
+    pub observed: Value,
 }

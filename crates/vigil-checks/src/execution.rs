@@ -311,6 +311,7 @@ mod tests {
                 message: "stonith-enabled is false".into(),
                 observed: json!("false"),
                 expected: json!("true"),
+                hosts: vec![],
             }],
             agents: BTreeMap::new(),
         }

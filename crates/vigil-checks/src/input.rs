@@ -1,6 +1,6 @@
 //! The input document a check reads, built from the discoveries Vigil holds (the last
-//! payload of each type per host, as the discovery log keeps them) and the facts agents
-//! gathered. Its shape is `docs/checks-input.schema.json`.
+//! payload of each type per host, as the discovery log keeps them); the facts agents
+//! gathered join it per host at evaluation. Its shape is `docs/checks-input.schema.json`.
 //!
 //! The raw Trento payloads are kept (`cluster.cib`, `cluster.crm_mon`, `cluster.sbd`) so
 //! that no detail is lost, and the lookups nearly every check needs are added beside them:
@@ -48,7 +48,8 @@ pub struct Target {
 pub struct CheckInput {
     /// The target, as the document's `target` also says.
     pub target: Target,
-    /// `{target, cluster, hosts, host, facts}`.
+    /// `{target, cluster, hosts, host, facts}`; evaluation adds `values`, and for a check
+    /// with facts sets `host` and `facts` to each host's in turn.
     pub document: Value,
 }
 
@@ -73,7 +74,9 @@ pub enum InputError {
 
 const HA_CLUSTER: &str = "ha_cluster_discovery";
 
-/// The input of a host check: `host` and `facts`.
+/// The input of a host check: `host` and `facts`. `facts` is what checks without facts of
+/// their own see as `input.facts` (none of the shipped ones reads it); a check with facts
+/// gets its host's answers there instead, at evaluation ([`crate::Catalog::evaluate`]).
 pub fn host_input(host: &HostDiscoveries, facts: Value) -> Result<CheckInput, InputError> {
     let document = host_document(host).ok_or(InputError::NoHostDiscovery(host.host_id))?;
     let provider = document["provider"].as_str().unwrap_or("unknown").to_owned();
@@ -87,7 +90,8 @@ pub fn host_input(host: &HostDiscoveries, facts: Value) -> Result<CheckInput, In
 }
 
 /// The input of a cluster check: `cluster` (from the designated controller's payload, else
-/// the first online one), `hosts` (every member with a host discovery) and `facts`.
+/// the first online one), `hosts` (every member with a host discovery, each with its `id`:
+/// the hosts a check with facts is evaluated on) and `facts` (as for [`host_input`]).
 pub fn cluster_input(members: &[HostDiscoveries], facts: Value) -> Result<CheckInput, InputError> {
     let online: Vec<(&HostDiscoveries, &Value)> = members
         .iter()
@@ -140,6 +144,7 @@ pub fn cluster_input(members: &[HostDiscoveries], facts: Value) -> Result<CheckI
         "maintenance_mode": details["maintenance_mode"],
         "hosts_number": details["hosts_number"],
         "properties": name_values(&configuration["CrmConfig"]["ClusterProperties"]),
+        "rsc_defaults": rsc_defaults(configuration),
         "resources": resources(&configuration["Resources"]),
         "nodes": nodes(&crm_mon),
         "sbd_config": sbd.get("Config").cloned().unwrap_or_else(|| json!({})),
@@ -192,6 +197,18 @@ fn host_document(host: &HostDiscoveries) -> Option<Value> {
     document.insert("sap_systems".into(), list("sap_system_discovery"));
     document.entry("systemd_units").or_insert_with(|| json!([]));
     Some(Value::Object(document))
+}
+
+/// The CIB's rsc_defaults as name → value, or null when the payload does not carry them.
+/// Trento's agent sends none (its CIB is crm_config, nodes, resources and constraints, and no
+/// gatherer reads the CIB), so the checks on them answer `not_gathered` rather than guess.
+/// A payload with `Configuration.RscDefaults` as nvpairs (the shape of `ClusterProperties`)
+/// fills it.
+fn rsc_defaults(configuration: &Value) -> Value {
+    match configuration.get("RscDefaults") {
+        Some(list @ Value::Array(_)) => name_values(list),
+        _ => Value::Null,
+    }
 }
 
 /// `[{"Name": n, "Value": v}, …]` as `{n: v}`; the first of a repeated name wins, as

@@ -8,9 +8,11 @@
 //! - [`Catalog`]: the shipped checks (embedded) plus a directory, each compiled alone
 //!   through `vigil-policy` (same guards, bytecode VM and instruction budget as every
 //!   policy), a broken file rejected with the engine's error.
-//! - [`input`]: the document per target from the last discovery payloads and gathered facts.
-//! - [`Catalog::evaluate`]: the applicable checks of one target, per-check results and the
-//!   worst-of [`Health`].
+//! - [`input`]: the document per target from the last discovery payloads.
+//! - [`facts`]: the facts wire format (docs/facts.md), server side; a check declares the
+//!   facts it needs ([`FactSpec`]) and [`Catalog::fact_requests`] says what to ask each host.
+//! - [`Catalog::evaluate`]: the applicable checks of one target, checks with facts once per
+//!   host on that host's answers, per-check results and the worst-of [`Health`].
 //!
 //! - [`execution`]: the checks of one target as a pure decider (ChecksSelected,
 //!   ChecksExecutionStarted, ChecksExecutionCompleted), not wired into the gate yet.
@@ -28,7 +30,10 @@ mod selection;
 mod shipped;
 
 pub use catalog::{Catalog, Check, Rejection};
-pub use check::{CLUSTER_TYPES, CheckResult, Health, Metadata, PROVIDERS, Severity, Status, TargetType, ValueSpec};
+pub use check::{
+    CLUSTER_TYPES, CheckResult, FactSpec, Health, HostResult, Metadata, PROVIDERS, Severity, Status, TargetType,
+    ValueSpec,
+};
 pub use evaluate::{Evaluation, Selection};
 pub use input::{CheckInput, HostDiscoveries, InputError, Target, cluster_input, host_input};
 pub use shipped::sources as shipped_sources;

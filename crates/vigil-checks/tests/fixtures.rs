@@ -1,14 +1,26 @@
 //! The whole shipped catalog against every cluster and host of the Trento scenarios. The
 //! expected statuses were read off the payloads (CIB properties, resource parameters, SBD
-//! configuration, saptune status), so each would fail if a check or the input builder read
-//! the wrong field.
+//! configuration, saptune status) and, for the checks with facts, off the agent's captured
+//! fixtures the facts are gathered from, so each would fail if a check or the input builder
+//! read the wrong field.
 
 mod common;
 
 use std::collections::BTreeMap;
 
+use common::CapturedNode;
 use serde_json::json;
-use vigil_checks::{Catalog, CheckInput, Evaluation, Health, Selection, Status, cluster_input};
+use uuid::Uuid;
+use vigil_checks::facts::HostFacts;
+use vigil_checks::{Catalog, CheckInput, CheckResult, Evaluation, Health, Selection, Status};
+
+/// The angi scale-up scenario's nodes (agent ids), vmangi01 the designated controller.
+const VMANGI01: Uuid = Uuid::from_u128(0x851a4dd3_9693_44c3_a40b_b32d22872e74);
+const VMANGI02: Uuid = Uuid::from_u128(0x4b67842f_ccf7_46a4_a344_9e918648b117);
+
+/// The checks on rsc_defaults, which no discovery of the corpus carries.
+const RSC_DEFAULTS_CHECKS: [&str; 4] =
+    ["resource_stickiness", "migration_threshold", "ascs_ers_resource_stickiness", "ascs_ers_migration_threshold"];
 
 fn statuses(evaluation: &Evaluation) -> BTreeMap<&str, Status> {
     evaluation.results.iter().map(|r| (r.check_id.as_str(), r.status)).collect()
@@ -25,29 +37,72 @@ fn shipped() -> &'static Catalog {
 }
 
 fn evaluate(input: &CheckInput) -> Evaluation {
-    shipped().evaluate(input, &Selection::default(), &Default::default())
+    shipped().evaluate(input, &Selection::default(), &BTreeMap::new())
+}
+
+fn result<'a>(evaluation: &'a Evaluation, id: &str) -> &'a CheckResult {
+    evaluation.results.iter().find(|r| r.check_id == id).unwrap_or_else(|| panic!("no {id}"))
+}
+
+/// The angi scenario's cluster input and its two host inputs (vmangi01, vmangi02).
+fn angi() -> (CheckInput, Vec<CheckInput>) {
+    let (mut clusters, hosts) = by_scenario().remove("hana-scale-up-angi").unwrap();
+    assert_eq!(clusters.len(), 1);
+    let mut hosts = hosts;
+    hosts.sort_by_key(|h| h.target.id != VMANGI01.to_string());
+    (clusters.remove(0), hosts)
+}
+
+/// The captured node as each angi node: vmangi01 lists both nodes in /etc/hosts; vmangi02
+/// keeps the captured file (which names the capture's hana01/hana02 only), has its token
+/// edited to 5000 without a reload (the running token stays 30000), and has no sbd package.
+fn angi_nodes() -> (CapturedNode, CapturedNode) {
+    let mut vmangi01 = CapturedNode::hana01();
+    vmangi01.files.get_mut("/etc/hosts").unwrap().push_str("10.70.1.4\tvmangi01\n10.70.1.5\tvmangi02\n");
+    // chronyd is not in the systemctl capture: its block written the way systemctl prints it.
+    vmangi01.systemctl.push_str("\nId=chronyd.service\nDescription=NTP client/server\nLoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\nUnitFilePreset=disabled\nNeedDaemonReload=no\n");
+    let mut vmangi02 = CapturedNode::hana01();
+    let conf = vmangi02.files.get_mut("/etc/corosync/corosync.conf").unwrap();
+    assert!(conf.contains("\ttoken: 30000\n"));
+    *conf = conf.replace("\ttoken: 30000\n", "\ttoken: 5000\n");
+    let sbd = "sbd\t(none)\t1.5.2+20240105.a4d1a3a\t150600.1.4\tx86_64\n";
+    assert!(vmangi02.rpm.contains(sbd));
+    vmangi02.rpm = vmangi02.rpm.replace(sbd, "package sbd is not installed\n");
+    // An unknown unit, as systemctl prints one.
+    vmangi02.systemctl.push_str("\nId=chronyd.service\nDescription=chronyd.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nUnitFilePreset=\nNeedDaemonReload=no\n");
+    (vmangi01, vmangi02)
+}
+
+/// Every host's answers to the catalog's requests for `input`.
+fn gathered(input: &CheckInput, nodes: &[(Uuid, &CapturedNode)]) -> BTreeMap<Uuid, HostFacts> {
+    let requests = shipped().fact_requests(input, &Selection::default());
+    nodes.iter().map(|(id, node)| (*id, HostFacts::Gathered(node.answer(&requests)))).collect()
 }
 
 #[test]
-fn no_check_errors_on_any_fixture_and_fact_checks_say_facts_were_not_gathered() {
+fn no_check_errors_on_any_fixture_and_checks_without_their_facts_are_not_gathered() {
     let catalog = shipped();
     let mut evaluated = 0;
     for (name, clusters, hosts) in common::scenario_inputs() {
         for input in clusters.iter().chain(&hosts) {
-            let evaluation = catalog.evaluate(input, &Selection::default(), &Default::default());
+            let evaluation = catalog.evaluate(input, &Selection::default(), &BTreeMap::new());
             assert!(!evaluation.results.is_empty(), "{name}: no check applies to {:?}", input.target);
             for result in &evaluation.results {
-                assert_ne!(result.status, Status::Error, "{name} {}: {}", result.check_id, result.message);
+                let context = format!("{name} {}: {}", result.check_id, result.message);
+                assert_ne!(result.status, Status::Error, "{context}");
                 let needs_facts = !catalog.get(&result.check_id).unwrap().metadata().facts.is_empty();
-                assert_eq!(
-                    result.status == Status::NotGathered,
-                    needs_facts,
-                    "{name} {}: {}",
-                    result.check_id,
-                    result.message
-                );
+                let no_rsc_defaults = RSC_DEFAULTS_CHECKS.contains(&result.check_id.as_str());
+                assert_eq!(result.status == Status::NotGathered, needs_facts || no_rsc_defaults, "{context}");
                 if needs_facts {
-                    assert!(result.message.starts_with("facts not gathered: "), "{}", result.message);
+                    // Every host named, each with why.
+                    assert_eq!(result.hosts.len(), input.document["hosts"].as_array().map_or(1, Vec::len), "{context}");
+                    assert!(
+                        result.message.contains(": facts not gathered: nothing was gathered from this host"),
+                        "{context}"
+                    );
+                }
+                if no_rsc_defaults {
+                    assert_eq!(result.message, "the cluster discovery carries no rsc_defaults");
                 }
             }
             evaluated += evaluation.results.len();
@@ -68,12 +123,140 @@ fn production_bytecode_agrees_with_the_interpreter_the_unit_tests_ran_on() {
     inputs.push(common::discovery_cluster("ha_cluster_discovery_ascs_ers.json"));
     for input in &inputs {
         assert_eq!(
-            catalog.evaluate(input, &Selection::default(), &Default::default()),
-            interpreted.evaluate(input, &Selection::default(), &Default::default()),
+            catalog.evaluate(input, &Selection::default(), &BTreeMap::new()),
+            interpreted.evaluate(input, &Selection::default(), &BTreeMap::new()),
             "{:?}",
             input.target
         );
     }
+    // And the checks with facts, on the facts the agent gathers.
+    let (cluster, hosts) = angi();
+    let (vmangi01, vmangi02) = angi_nodes();
+    for input in std::iter::once(&cluster).chain(&hosts) {
+        let facts = gathered(input, &[(VMANGI01, &vmangi01), (VMANGI02, &vmangi02)]);
+        let production = catalog.evaluate(input, &Selection::default(), &facts);
+        assert!(production.results.iter().any(|r| !r.hosts.is_empty() && r.status != Status::NotGathered));
+        assert_eq!(production, interpreted.evaluate(input, &Selection::default(), &facts), "{:?}", input.target);
+    }
+}
+
+#[test]
+fn the_angi_cluster_on_the_facts_its_agents_gather() {
+    let (input, _) = angi();
+    let (vmangi01, vmangi02) = angi_nodes();
+    let requests = shipped().fact_requests(&input, &Selection::default());
+    assert!(requests.iter().any(|r| (r.check_id.as_str(), r.argument.as_str()) == ("corosync_token", "totem.token")));
+    assert!(!requests.iter().any(|r| r.check_id == "package_sap_suse_cluster_connector"), "an ASCS/ERS check");
+    let facts = gathered(&input, &[(VMANGI01, &vmangi01), (VMANGI02, &vmangi02)]);
+    let evaluation = shipped().evaluate(&input, &Selection::default(), &facts);
+    let status = |id: &str| result(&evaluation, id).status;
+    let message = |id: &str| result(&evaluation, id).message.clone();
+
+    // corosync.conf: token 30000 (Azure's) on vmangi01, 5000 on vmangi02.
+    assert_eq!(status("corosync_token"), Status::Critical);
+    assert_eq!(message("corosync_token"), "vmangi02: corosync totem.token is 5000 ms; 30000 ms is recommended");
+    let hosts: Vec<(Uuid, &str, Status)> = result(&evaluation, "corosync_token")
+        .hosts
+        .iter()
+        .map(|h| (h.host_id, h.hostname.as_str(), h.status))
+        .collect();
+    // In the document's order: the members by agent id.
+    assert_eq!(hosts, [(VMANGI02, "vmangi02", Status::Critical), (VMANGI01, "vmangi01", Status::Passing)]);
+    // The running token (cmapctl) is the captured 30000: vmangi02's edit was never applied.
+    assert_eq!(status("corosync_runtime_token"), Status::Warning);
+    assert_eq!(
+        message("corosync_runtime_token"),
+        "vmangi02: the running totem.token is 30000; corosync.conf makes it 5000"
+    );
+    // consensus 36000 is 1.2 × 30000, not 1.2 × 5000.
+    assert_eq!(status("corosync_consensus"), Status::Warning);
+    assert!(message("corosync_consensus").starts_with("vmangi02: "), "{}", message("corosync_consensus"));
+    // token_retransmits_before_loss_const: 6 on both, 10 recommended.
+    assert_eq!(
+        message("corosync_token_retransmits"),
+        "vmangi02, vmangi01: corosync totem.token_retransmits_before_loss_const is 6; 10 is recommended"
+    );
+    assert_eq!(status("corosync_token_retransmits"), Status::Warning);
+    // join 60, max_messages 20, udpu, secauth on with aes256, two_node 1, expected_votes 2.
+    for id in ["corosync_join", "corosync_max_messages", "corosync_transport", "corosync_crypto", "corosync_two_node"] {
+        assert_eq!(status(id), Status::Passing, "{id}: {}", message(id));
+    }
+    assert_eq!(status("corosync_expected_votes"), Status::Passing);
+    assert_eq!(result(&evaluation, "corosync_expected_votes").observed, json!(2));
+
+    // rpm: corosync 2.4.6, resource-agents 4.13.0+git30, SAPHanaSR-angi 1.2.7 (SAPHanaSR not
+    // installed); sbd 1.5.2 on vmangi01 and not installed on vmangi02, an SBD-fenced cluster.
+    assert_eq!(status("package_corosync"), Status::Passing);
+    assert_eq!(result(&evaluation, "package_corosync").observed, json!("2.4.6"));
+    assert_eq!(status("package_resource_agents"), Status::Passing);
+    assert_eq!(status("saphanasr_package"), Status::Passing);
+    assert_eq!(message("saphanasr_package"), "vmangi02, vmangi01: SAPHanaSR not installed, SAPHanaSR-angi 1.2.7");
+    assert_eq!(status("package_sbd"), Status::Critical);
+    assert_eq!(message("package_sbd"), "vmangi02: sbd is not installed, and the cluster fences with SBD");
+
+    // /etc/hosts: vmangi01 lists both nodes, vmangi02's only the capture's hana01 and hana02.
+    assert_eq!(status("cluster_nodes_in_hosts_file"), Status::Warning);
+    assert_eq!(message("cluster_nodes_in_hosts_file"), "vmangi02: nodes missing from /etc/hosts: vmangi01, vmangi02");
+    assert_eq!(result(&evaluation, "cluster_nodes_in_hosts_file").hosts[1].status, Status::Passing, "vmangi01");
+
+    for id in RSC_DEFAULTS_CHECKS.iter().filter(|id| !id.starts_with("ascs_ers")) {
+        assert_eq!(status(id), Status::NotGathered, "{id}");
+    }
+    assert!(evaluation.results.iter().all(|r| r.status != Status::Error), "{:#?}", evaluation.results);
+    assert_eq!(evaluation.health, Health::Critical);
+}
+
+#[test]
+fn the_angi_hosts_time_sync_from_systemd() {
+    let (_, hosts) = angi();
+    let (vmangi01, vmangi02) = angi_nodes();
+    let nodes = [(VMANGI01, &vmangi01), (VMANGI02, &vmangi02)];
+    let expected = [
+        (Status::Passing, "vmangi01: chronyd.service is active (running)"),
+        (Status::Warning, "vmangi02: chronyd.service is not installed (systemd knows no such unit)"),
+    ];
+    for (input, (status, message)) in hosts.iter().zip(expected) {
+        let requests = shipped().fact_requests(input, &Selection::default());
+        assert_eq!(requests.len(), 1, "time_sync_active alone has facts among the host checks: {requests:?}");
+        let evaluation = shipped().evaluate(input, &Selection::default(), &gathered(input, &nodes));
+        let time_sync = result(&evaluation, "time_sync_active");
+        assert_eq!((time_sync.status, time_sync.message.as_str()), (status, message));
+    }
+}
+
+#[test]
+fn a_node_without_corosync_conf_is_not_gathered_with_the_gatherers_error() {
+    let (input, _) = angi();
+    let (vmangi01, mut vmangi02) = angi_nodes();
+    vmangi02.files.remove("/etc/corosync/corosync.conf");
+    let facts = gathered(&input, &[(VMANGI01, &vmangi01), (VMANGI02, &vmangi02)]);
+    let evaluation = shipped().evaluate(&input, &Selection::default(), &facts);
+    let token = result(&evaluation, "corosync_token");
+    assert_eq!(token.status, Status::NotGathered);
+    assert_eq!(
+        token.message,
+        "vmangi02: facts not gathered: token: file_not_found: /etc/corosync/corosync.conf does not exist"
+    );
+    assert_eq!(
+        (token.hosts[1].hostname.as_str(), token.hosts[1].status),
+        ("vmangi01", Status::Passing),
+        "still checked"
+    );
+    // The checks on other sources are unaffected.
+    assert_eq!(result(&evaluation, "package_corosync").status, Status::Passing);
+    // A customised value moves the expectation: a 5000 ms token expected on this cluster,
+    // which vmangi01's 30000 now fails.
+    let custom = Selection {
+        checks: Some(vec!["corosync_token".to_owned()]),
+        values: BTreeMap::from([("corosync_token".to_owned(), BTreeMap::from([("token".to_owned(), json!(5000))]))]),
+    };
+    let facts = gathered(&input, &[(VMANGI01, &vmangi01), (VMANGI02, &angi_nodes().1)]);
+    let narrowed = shipped().evaluate(&input, &custom, &facts);
+    assert_eq!(narrowed.results.len(), 1);
+    let token = &narrowed.results[0];
+    assert_eq!((token.status, &token.expected), (Status::Critical, &json!(5000)));
+    assert_eq!(token.message, "vmangi01: corosync totem.token is 30000 ms; 5000 ms is recommended");
+    assert_eq!(narrowed.health, Health::Critical);
 }
 
 #[test]
@@ -183,36 +366,28 @@ fn the_ascs_ers_cluster_runs_an_old_pacemaker() {
     assert!(!s.contains_key("saphana_automated_register"));
 }
 
+/// No payload of the corpus carries rsc_defaults; one that does (nvpairs, the shape of
+/// `ClusterProperties`) is judged on them.
 #[test]
-fn gathered_facts_are_read_and_a_gatherers_error_is_reported() {
-    let scenarios = by_scenario();
-    let (clusters, _) = &scenarios["hana-scale-up-angi"];
-    let members = common::clusters_of(&common::hosts_of(&common::fixtures().join("scenarios/hana-scale-up-angi")))
+fn a_payload_carrying_rsc_defaults_is_judged_on_them() {
+    let mut members = common::clusters_of(&common::hosts_of(&common::fixtures().join("scenarios/hana-scale-up-angi")))
         .into_values()
         .next()
         .unwrap();
-    let facts = json!({
-        "corosync_conf": {"totem": {"token": "30000", "consensus": "36000", "max_messages": "20", "transport": "udpu"}, "quorum": {"two_node": "1"}},
-        "packages": {"error": {"type": "command_not_found", "message": "rpm: not found"}},
-    });
-    let input = cluster_input(&members, facts).unwrap();
-    assert_eq!(input.target, clusters[0].target);
+    for member in &mut members {
+        let payload = member.payloads.get_mut("ha_cluster_discovery").unwrap();
+        payload["Cib"]["Configuration"]["RscDefaults"] = json!([
+            {"Id": "rsc-options-resource-stickiness", "Name": "resource-stickiness", "Value": "1000"},
+            {"Id": "rsc-options-migration-threshold", "Name": "migration-threshold", "Value": "3"},
+        ]);
+    }
+    let input = vigil_checks::cluster_input(&members, json!({})).unwrap();
+    assert_eq!(
+        input.document["cluster"]["rsc_defaults"],
+        json!({"resource-stickiness": "1000", "migration-threshold": "3"})
+    );
     let evaluation = evaluate(&input);
-    let result = |id: &str| evaluation.results.iter().find(|r| r.check_id == id).unwrap().clone();
-    assert_eq!(result("corosync_token").status, Status::Passing, "30000 ms is Azure's value");
-    assert_eq!(result("corosync_consensus").status, Status::Passing);
-    assert_eq!(result("corosync_two_node").status, Status::Passing);
-    assert_eq!(result("corosync_join").status, Status::Warning, "join not set");
-    let packages = result("package_corosync");
-    assert_eq!(packages.status, Status::NotGathered);
-    assert!(packages.message.contains("command_not_found: rpm: not found"), "{}", packages.message);
-    // A customised value moves the expectation: a 5000 ms token expected on this cluster.
-    let custom = Selection {
-        checks: Some(vec!["corosync_token".to_owned()]),
-        values: BTreeMap::from([("corosync_token".to_owned(), BTreeMap::from([("token".to_owned(), json!(5000))]))]),
-    };
-    let narrowed = shipped().evaluate(&input, &custom, &Default::default());
-    assert_eq!(narrowed.results.len(), 1);
-    assert_eq!((narrowed.results[0].status, &narrowed.results[0].expected), (Status::Critical, &json!(5000)));
-    assert_eq!(narrowed.health, Health::Critical);
+    assert_eq!(result(&evaluation, "resource_stickiness").status, Status::Passing);
+    let threshold = result(&evaluation, "migration_threshold");
+    assert_eq!((threshold.status, &threshold.observed), (Status::Warning, &json!(3)), "5000 recommended for HANA");
 }

@@ -7,8 +7,9 @@
 
 mod common;
 
-use serde_json::{Value, json};
-use vigil_checks::{Catalog, CheckInput};
+use serde_json::{Map, Value, json};
+use vigil_checks::facts::FactOutcome;
+use vigil_checks::{Catalog, CheckInput, Selection};
 
 const KEYWORDS: [&str; 13] = [
     "$schema",
@@ -135,6 +136,39 @@ fn every_scenario_input_validates_against_the_schema() {
     let ascs = common::discovery_cluster("ha_cluster_discovery_ascs_ers.json");
     assert!(errors_of(&as_evaluated(&ascs)).is_empty());
     assert!(validated >= 15, "{validated}");
+}
+
+/// The documents a check with facts sees on each host of the angi cluster, the facts
+/// answered by the agent's gatherers from its captured node: each validates.
+#[test]
+fn per_host_documents_with_gathered_facts_validate() {
+    let (_, clusters, _) =
+        common::scenario_inputs().into_iter().find(|(name, _, _)| name == "hana-scale-up-angi").unwrap();
+    let input = &clusters[0];
+    let catalog = Catalog::shipped();
+    let answers = common::CapturedNode::hana01().answer(&catalog.fact_requests(input, &Selection::default()));
+    let mut validated = 0;
+    for check in catalog.applicable(input).filter(|check| !check.metadata().facts.is_empty()) {
+        let facts: Map<String, Value> = answers
+            .iter()
+            .filter(|fact| fact.check_id == check.metadata().id)
+            .map(|fact| (fact.name.clone(), fact.outcome.to_input()))
+            .collect();
+        assert_eq!(facts.len(), check.metadata().facts.len(), "{}", check.metadata().id);
+        for host in input.document["hosts"].as_array().unwrap() {
+            let mut document = input.document.clone();
+            document["values"] = check.metadata().resolve_values(&input.target.provider, None);
+            document["facts"] = Value::Object(facts.clone());
+            document["host"] = host.clone();
+            let errors = errors_of(&document);
+            assert!(errors.is_empty(), "{} on {}:\n{}", check.metadata().id, host["hostname"], errors.join("\n"));
+            validated += 1;
+        }
+    }
+    assert!(validated >= 30, "{validated}");
+    // SAPHanaSR (classic) is not installed on the captured node: an error that reaches the check.
+    let classic = answers.iter().find(|fact| fact.name == "saphanasr").unwrap();
+    assert!(matches!(&classic.outcome, FactOutcome::Error(e) if e.kind == "package_not_installed"));
 }
 
 #[test]

@@ -11,7 +11,16 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "token",
+			"gatherer": "corosync.conf",
+			"argument": "totem.token"
+		},
+		{
+			"name": "consensus",
+			"gatherer": "corosync.conf",
+			"argument": "totem.consensus"
+		}
 	],
 	"values": {
 		"ratio": {
@@ -21,13 +30,16 @@ metadata := {
 	}
 }
 
-token := object.get(input.facts.corosync_conf.totem, "token", 1000)
+# corosync 2's default when the file sets no token.
+default token := 1000
 
-expected := round(checklib.number(token) * input.values.ratio)
+token := checklib.number(checklib.fact("token"))
+
+expected := round(token * input.values.ratio)
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.totem.consensus)
+observed := checklib.number(checklib.fact("consensus"))
 
 ok := observed in {null, expected}
 

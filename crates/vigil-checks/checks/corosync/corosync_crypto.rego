@@ -11,11 +11,21 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "totem",
+			"gatherer": "corosync.conf",
+			"argument": "totem"
+		}
 	]
 }
 
-totem := input.facts.corosync_conf.totem
+# The totem section as an object (`argument` "totem"); a file without one sets nothing.
+default totem := {}
+
+totem := section if {
+	section := checklib.fact("totem")
+	is_object(section)
+}
 
 observed := {
 	"secauth": object.get(totem, "secauth", null),

@@ -11,13 +11,18 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "corosync_conf",
+			"gatherer": "corosync.conf",
+			"argument": ""
+		}
 	]
 }
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.quorum.expected_votes)
+# The whole corosync.conf (`argument` empty): its quorum section may be absent.
+observed := checklib.number(checklib.fact("corosync_conf").quorum.expected_votes)
 
 expected := count(input.cluster.nodes)
 

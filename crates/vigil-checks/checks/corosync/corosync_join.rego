@@ -11,7 +11,11 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "join",
+			"gatherer": "corosync.conf",
+			"argument": "totem.join"
+		}
 	],
 	"values": {
 		"expected": {
@@ -23,7 +27,7 @@ metadata := {
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.totem.join)
+observed := checklib.number(checklib.fact("join"))
 
 expected := input.values.expected
 

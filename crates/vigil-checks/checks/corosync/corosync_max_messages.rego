@@ -11,7 +11,11 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "max_messages",
+			"gatherer": "corosync.conf",
+			"argument": "totem.max_messages"
+		}
 	],
 	"values": {
 		"expected": {
@@ -23,7 +27,7 @@ metadata := {
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.totem.max_messages)
+observed := checklib.number(checklib.fact("max_messages"))
 
 expected := input.values.expected
 

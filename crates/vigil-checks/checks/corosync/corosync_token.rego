@@ -11,7 +11,11 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "critical",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "token",
+			"gatherer": "corosync.conf",
+			"argument": "totem.token"
+		}
 	],
 	"values": {
 		"token": {
@@ -28,12 +32,14 @@ metadata := {
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.totem.token)
+observed := checklib.number(checklib.fact("token"))
 
 expected := input.values.token
 
 ok := observed == expected
 
-message := sprintf("corosync totem.token is %v ms; %v ms is recommended", [checklib.shown(observed), expected])
+message := sprintf("corosync totem.token is %v ms; %v ms is recommended", [observed, expected]) if observed != null
+
+message := sprintf("corosync totem.token is not set; %v ms is recommended", [expected]) if observed == null
 
 result := checklib.verdict(metadata, ok, message, observed, expected)

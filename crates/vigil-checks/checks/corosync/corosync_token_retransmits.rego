@@ -11,7 +11,11 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "retransmits",
+			"gatherer": "corosync.conf",
+			"argument": "totem.token_retransmits_before_loss_const"
+		}
 	],
 	"values": {
 		"expected": {
@@ -23,7 +27,7 @@ metadata := {
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.totem.token_retransmits_before_loss_const)
+observed := checklib.number(checklib.fact("retransmits"))
 
 expected := input.values.expected
 

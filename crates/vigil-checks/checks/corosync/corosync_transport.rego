@@ -11,7 +11,11 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "transport",
+			"gatherer": "corosync.conf",
+			"argument": "totem.transport"
+		}
 	],
 	"values": {
 		"transports": {
@@ -26,7 +30,7 @@ metadata := {
 
 default observed := null
 
-observed := input.facts.corosync_conf.totem.transport
+observed := checklib.fact("transport")
 
 expected := input.values.transports
 

@@ -11,13 +11,17 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "critical",
 	"facts": [
-		"corosync_conf"
+		{
+			"name": "two_node",
+			"gatherer": "corosync.conf",
+			"argument": "quorum.two_node"
+		}
 	]
 }
 
 default observed := null
 
-observed := checklib.number(input.facts.corosync_conf.quorum.two_node)
+observed := checklib.number(checklib.fact("two_node"))
 
 expected := 1
 

@@ -118,8 +118,35 @@ shown(value) := sprintf("%v", [value]) if not value in {null, ""}
 # Whether the cluster has exactly two nodes (the case fencing races and two_node are about).
 two_nodes := count(input.cluster.nodes) == 2
 
-# A gathered fact's value (never an `{"error": …}`; the evaluator reports those first).
-fact(name) := input.facts[name]
+# Whether a fact is a gatherer's `{"error": {"type", "message"}}` rather than a value. Only
+# the answers that something is not there reach a check (`value_not_found`: a key not set, a
+# host not listed; `package_not_installed`); the evaluator reports every other error as
+# not_gathered before the check runs.
+fact_is_error(name) if {
+	is_object(input.facts[name])
+	count(input.facts[name]) == 1
+	is_object(input.facts[name].error)
+}
 
-# The package version of `name` from the `packages` fact, or null when not installed.
-package_version(name) := object.get(fact("packages"), name, null)
+# A fact's value, or null when the gatherer answered that it is not there.
+#
+# The functions below are defined for every argument by complementary rules, not with
+# `default`: the bytecode VM production runs does not apply a function's default (the
+# interpreter does), so a default function is undefined there.
+fact(name) := input.facts[name] if not fact_is_error(name)
+
+fact(name) := null if fact_is_error(name)
+
+# The error type of a fact (`value_not_found`, `package_not_installed`), or null for a value.
+fact_error(name) := input.facts[name].error.type if fact_is_error(name)
+
+fact_error(name) := null if not fact_is_error(name)
+
+# The version (`2.4.6`, without release) of a `package_version` fact, or null when the
+# package is not installed.
+package_version(name) := fact(name).version if is_object(fact(name))
+
+package_version(name) := null if not is_object(fact(name))
+
+# Whether a `package_version` fact says the package is not installed.
+not_installed(name) := fact_error(name) == "package_not_installed"

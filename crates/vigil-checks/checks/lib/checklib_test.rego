@@ -36,3 +36,22 @@ test_numbers_and_shown if {
 	checklib.shown(5) == "5"
 	checklib.shown(concat(", ", [])) == "none"
 }
+
+test_a_fact_is_its_value_or_null_for_an_absence if {
+	facts := {
+		"token": 30000,
+		"unset": {"error": {"type": "value_not_found", "message": "corosync.conf has no totem.join"}},
+		"sbd": {"error": {"type": "package_not_installed", "message": "package sbd is not installed"}},
+		"pacemaker": {"name": "pacemaker", "epoch": null, "version": "2.1.7+20231219.0f7f88312", "release": "150600.6.3.1", "arch": "x86_64", "manager": "rpm", "installed_versions": ["2.1.7+20231219.0f7f88312-150600.6.3.1"]},
+		"section": {"error": "not a gatherer error: a value with an `error` key of another shape"},
+	}
+	checklib.fact("token") == 30000 with input.facts as facts
+	checklib.fact("unset") == null with input.facts as facts
+	checklib.fact_error("unset") == "value_not_found" with input.facts as facts
+	checklib.fact_error("token") == null with input.facts as facts
+	checklib.fact("section") == facts.section with input.facts as facts
+	checklib.package_version("pacemaker") == "2.1.7+20231219.0f7f88312" with input.facts as facts
+	checklib.package_version("sbd") == null with input.facts as facts
+	checklib.not_installed("sbd") with input.facts as facts
+	not checklib.not_installed("pacemaker") with input.facts as facts
+}

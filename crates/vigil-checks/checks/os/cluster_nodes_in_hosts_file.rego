@@ -11,13 +11,18 @@ metadata := {
 	"target_type": "cluster",
 	"severity": "warning",
 	"facts": [
-		"hosts_file"
+		{
+			"name": "hosts",
+			"gatherer": "hosts",
+			"argument": ""
+		}
 	]
 }
 
-names := {name | some _, entry in input.facts.hosts_file; some name in entry}
+# The whole /etc/hosts (`argument` empty): name → addresses. Names resolve in any case.
+names := {lower(name) | some name, _ in checklib.fact("hosts")}
 
-observed := [n.name | some n in input.cluster.nodes; not n.name in names]
+observed := [n.name | some n in input.cluster.nodes; not lower(n.name) in names]
 
 expected := []
 

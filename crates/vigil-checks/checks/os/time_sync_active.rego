@@ -11,18 +11,27 @@ metadata := {
 	"target_type": "host",
 	"severity": "warning",
 	"facts": [
-		"systemd_units"
+		{
+			"name": "chronyd",
+			"gatherer": "systemd",
+			"argument": "chronyd.service"
+		}
 	]
 }
 
+# systemd's properties of the unit; an unknown unit is a value too (load_state not-found).
+unit := checklib.fact("chronyd")
+
 default observed := null
 
-observed := input.facts.systemd_units["chronyd.service"].active_state
+observed := unit.active_state
 
 expected := "active"
 
 ok := observed == expected
 
-message := sprintf("chronyd.service is %v", [checklib.shown(observed)])
+message := sprintf("chronyd.service is %v (%v)", [observed, unit.sub_state]) if unit.load_state != "not-found"
+
+message := "chronyd.service is not installed (systemd knows no such unit)" if unit.load_state == "not-found"
 
 result := checklib.verdict(metadata, ok, message, observed, expected)

@@ -14,9 +14,6 @@ metadata := {
 		"hana_ascs_ers"
 	],
 	"severity": "warning",
-	"facts": [
-		"rsc_defaults"
-	],
 	"values": {
 		"expected": {
 			"default": 1
@@ -26,7 +23,7 @@ metadata := {
 
 default observed := null
 
-observed := checklib.number(input.facts.rsc_defaults["resource-stickiness"])
+observed := checklib.number(input.cluster.rsc_defaults["resource-stickiness"])
 
 expected := input.values.expected
 
@@ -34,4 +31,13 @@ ok := observed == expected
 
 message := sprintf("rsc_defaults resource-stickiness is %v; %v is recommended", [checklib.shown(observed), expected])
 
-result := checklib.verdict(metadata, ok, message, observed, expected)
+result := checklib.verdict(metadata, ok, message, observed, expected) if input.cluster.rsc_defaults != null
+
+# The cluster discovery carries no rsc_defaults (Trento's agent does not send them, and no
+# gatherer reads the CIB): no value to judge, said as such rather than guessed.
+result := {
+	"status": "not_gathered",
+	"message": "the cluster discovery carries no rsc_defaults",
+	"observed": null,
+	"expected": expected,
+} if input.cluster.rsc_defaults == null

@@ -83,3 +83,82 @@ pub fn discovery_cluster(name: &str) -> CheckInput {
     };
     cluster_input(&[host], json!({})).unwrap()
 }
+
+/// A file of the agent's captured facts fixtures (`crates/vigil-agent/tests/fixtures/facts/`).
+pub fn agent_fixture(path: &str) -> String {
+    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../vigil-agent/tests/fixtures/facts").join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// A node as the agent's captured fixtures show one (`hana01` of a two-node HANA cluster):
+/// its files, which the agent's file gatherers read for real under a root directory, and
+/// its tools' captured outputs, which the agent's own parsers answer from, as its gatherers
+/// do with a live tool's output. What a test changes is written beside the change.
+#[derive(Clone, Debug)]
+pub struct CapturedNode {
+    /// Machine path → text.
+    pub files: BTreeMap<&'static str, String>,
+    /// `corosync-cmapctl`'s output.
+    pub cmapctl: String,
+    /// `rpm -q --qf …`'s output for the packages asked.
+    pub rpm: String,
+    /// `systemctl show -p …`'s output, one block per unit.
+    pub systemctl: String,
+}
+
+impl CapturedNode {
+    /// The captured node, every file and output as captured.
+    pub fn hana01() -> Self {
+        CapturedNode {
+            files: BTreeMap::from([
+                ("/etc/corosync/corosync.conf", agent_fixture("corosync.conf/hana-two-node-udpu.conf")),
+                ("/etc/hosts", agent_fixture("hosts/hana-cluster.hosts")),
+                ("/etc/sysconfig/sbd", agent_fixture("sbd_config/disk-based.sbd")),
+                ("/etc/fstab", agent_fixture("fstab/hana-node.fstab")),
+            ]),
+            cmapctl: agent_fixture("corosync-cmapctl/hana-two-node.txt"),
+            rpm: agent_fixture("package_version/rpm-q.stdout"),
+            systemctl: agent_fixture("systemd/systemctl-show.txt"),
+        }
+    }
+
+    /// The node's answers to `requests`, as the agent sends them (its `Fact`s, through JSON).
+    pub fn answer(&self, requests: &[vigil_checks::facts::FactRequest]) -> Vec<vigil_checks::facts::GatheredFact> {
+        use vigil_agent::facts::{self as agent, Fact, Sources, corosync_cmapctl, package_version, systemd};
+        let root = tempfile::tempdir().unwrap();
+        for (path, text) in &self.files {
+            let target = root.path().join(path.trim_start_matches('/'));
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(target, text).unwrap();
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let sources = Sources::under(root.path());
+        requests
+            .iter()
+            .map(|request| {
+                let request: agent::FactRequest = serde_json::from_value(serde_json::to_value(request).unwrap())
+                    .expect("the agent reads our request");
+                let argument = request.argument.as_str();
+                let outcome = match request.gatherer.as_str() {
+                    "corosync.conf" | "hosts" | "sbd_config" | "fstab" | "sysctl" => {
+                        runtime.block_on(agent::gather_one(&sources, &request.gatherer, &[argument])).remove(0)
+                    }
+                    "corosync-cmapctl" => corosync_cmapctl::parse(&self.cmapctl)
+                        .map_err(|e| e.in_source(corosync_cmapctl::PROGRAM))
+                        .and_then(|values| corosync_cmapctl::value_of(&values, argument)),
+                    "package_version" => package_version::parse_rpm(&self.rpm)
+                        .map_err(|e| e.in_source("rpm -q"))
+                        .and_then(|query| package_version::value_of(&query, argument, "rpm")),
+                    "systemd" => {
+                        let units = systemd::parse(&self.systemctl).unwrap();
+                        let unit = units.into_iter().find(|unit| unit["id"] == argument);
+                        Ok(Value::Object(unit.unwrap_or_else(|| panic!("{argument}: add its block to systemctl"))))
+                    }
+                    other => panic!("no captured output for the gatherer {other}"),
+                };
+                let wire = serde_json::to_value(Fact::answering(&request, outcome)).unwrap();
+                serde_json::from_value(wire).expect("the agent's fact reads as a GatheredFact")
+            })
+            .collect()
+    }
+}
