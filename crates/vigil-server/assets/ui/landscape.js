@@ -4,6 +4,7 @@
 import { api, query } from './api.js';
 import { h, replace, badge, when, empty, failure, table, facts, link, toast, json } from './dom.js';
 import { tagEditor, pager } from './pages.js';
+import { checksSection } from './checks.js';
 
 const HEALTHS = ['passing', 'warning', 'critical', 'unknown'];
 const LANDSCAPE_TOPICS = new Set(['hosts', 'heartbeats', 'clusters', 'databases', 'sap_systems']);
@@ -126,6 +127,8 @@ async function hosts(ctx, arg) {
 
 async function host(ctx, id) {
   const body = h('div');
+  // Made once: drawn into each version of the page, it keeps what the user ticked.
+  const checks = checksSection(ctx, 'host', id);
   replace(ctx.main, h('p', {}, link('hosts', '← Hosts')), body);
   const draw = async (minPosition) => {
     let host;
@@ -152,6 +155,7 @@ async function host(ctx, id) {
         ['Registered', when(host.registered_at)], ['Updated', when(host.updated_at)],
         ['Tags', tagEditor(ctx, 'host', id, host.tags, () => draw())],
       ])),
+      checks,
       deregistration(ctx, host, () => draw()),
       h('h2', {}, 'History'),
       events.items.length === 0 ? h('p', { class: 'muted' }, 'No events.')
@@ -232,6 +236,8 @@ function clusters(ctx, arg) {
 
 async function cluster(ctx, id) {
   const body = h('div');
+  // Made once: drawn into each version of the page, it keeps what the user ticked.
+  const checks = checksSection(ctx, 'cluster', id);
   replace(ctx.main, h('p', {}, link('clusters', '← Clusters')), body);
   const draw = async (minPosition) => {
     let c;
@@ -253,6 +259,7 @@ async function cluster(ctx, id) {
         ['Maintenance mode', d.maintenance_mode === undefined ? '—' : d.maintenance_mode ? 'on' : 'off'],
         ['Tags', tagEditor(ctx, 'cluster', id, c.tags, () => draw())],
       ])),
+      checks,
       h('h2', {}, 'Nodes'),
       table([
         { label: 'Host', value: (m) => link(`hosts/${m.host_id}`, hostname.get(m.host_id) ?? m.host_id.slice(0, 8)), sort: (m) => hostname.get(m.host_id) },
