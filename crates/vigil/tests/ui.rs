@@ -147,7 +147,14 @@ fn the_ui_shows_a_replayed_landscape_live_and_acts_through_the_gate_in_a_real_br
     assert!(run.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("PASSED: every UI check"), "{stdout}");
     // The main pages were photographed.
-    for name in ["03-hosts-live", "04-host-detail-refused", "05-hosts-stale", "08-cluster-detail", "cluster-checks", "16-events"] {
+    for name in [
+        "03-hosts-live",
+        "04-host-detail-refused",
+        "05-hosts-stale",
+        "08-cluster-detail",
+        "cluster-checks",
+        "16-events",
+    ] {
         let shot = shots.join(format!("{name}.png"));
         let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
         assert!(size > 10_000, "{} is missing or empty ({size} bytes)", shot.display());

@@ -15,8 +15,9 @@ const FOLLOW_SECONDS = 120;
 
 /**
  * The Checks section of the `kind` (`cluster` or `host`) `id`. It is one element that keeps
- * its state (the ticked boxes) when the page around it draws again, and refreshes itself when
- * an execution of this target starts or completes, or its selection changes, on the live feed.
+ * its state (the ticked boxes) when the page around it draws again, and refreshes itself on
+ * each event of the target's `checks-<id>` stream (topic `other`): an execution started or
+ * completed, the selection changed.
  */
 export function checksSection(ctx, kind, id) {
   const base = `/api/v1/${PATHS[kind]}/${id}/checks`;
@@ -29,7 +30,9 @@ export function checksSection(ctx, kind, id) {
     h('h2', {}, 'Checks ', health),
     h('div', { class: 'row' }, run, runStatus),
     results, selection);
-  const view = { base, kind, catalog: null, edited: false };
+  // `shown`: the selection and applicable checks the editor shows, so that it is drawn again
+  // (losing what was ticked) only when they changed, and never while the user is editing.
+  const view = { base, kind, catalog: null, edited: false, shown: null };
 
   const refresh = async (minPosition, { redrawSelection = false } = {}) => {
     let target;
@@ -42,7 +45,9 @@ export function checksSection(ctx, kind, id) {
     }
     replace(health, badge(target.checks_health));
     replace(results, lastExecution(target.last_execution, view.catalog));
-    if (redrawSelection || !view.edited) {
+    const shown = JSON.stringify([target.selection, target.applicable]);
+    if (redrawSelection || (!view.edited && shown !== view.shown)) {
+      view.shown = shown;
       replace(selection, selectionEditor(view, target, (position) => refresh(position, { redrawSelection: true })));
     }
   };
@@ -174,7 +179,7 @@ function checkbox(id, check, checked) {
   return h('label', { class: 'check', title: check?.description ?? null },
     h('input', { type: 'checkbox', name: 'check', value: id, checked }),
     h('span', {}, check?.name ?? id, ' ', h('code', {}, id)),
-    check?.severity ? badge(check.severity) : null);
+    check?.severity ? h('span', { class: 'muted' }, `· ${check.severity} when failing`) : null);
 }
 
 /** `[[group, [ids sorted by name]]]`, groups by name. */

@@ -9,6 +9,8 @@ import { checksSection } from './checks.js';
 const HEALTHS = ['passing', 'warning', 'critical', 'unknown'];
 const LANDSCAPE_TOPICS = new Set(['hosts', 'heartbeats', 'clusters', 'databases', 'sap_systems']);
 const isLandscape = (m) => LANDSCAPE_TOPICS.has(m.topic);
+/** An event of a `checks-<target>` stream (topic `other`), which only the Checks section draws. */
+const isChecksEvent = (m) => m.event?.streamid?.startsWith('checks-');
 const NO_AGENTS = 'Point an agent at this server: vigil agent --server-url <this server> --api-key "$(vigil keys show)", or replay a landscape with vigil replay <dir>.';
 
 /** Draws again the rows whose content changed, marking them so a change is seen. */
@@ -166,7 +168,8 @@ async function host(ctx, id) {
         ], events.items.slice(-50).reverse(), { key: (e) => e.id }));
   };
   await draw();
-  ctx.refreshOn((m) => m.event?.subject === id, draw);
+  // The Checks section follows its own stream; the host's checks health is a host event.
+  ctx.refreshOn((m) => m.event?.subject === id && !isChecksEvent(m), draw);
 }
 
 /** The deregistration request: offered when the policy allows it, confirmed in two steps. */
@@ -279,7 +282,7 @@ async function cluster(ctx, id) {
       h('details', {}, h('summary', {}, 'All details (JSON)'), json(d)));
   };
   await draw();
-  ctx.refreshOn((m) => m.event?.subject === id || m.topic === 'hosts', draw);
+  ctx.refreshOn((m) => (m.event?.subject === id && !isChecksEvent(m)) || m.topic === 'hosts', draw);
 }
 
 // ---------------------------------------------------------------- SAP systems and databases

@@ -251,6 +251,8 @@ try {
   const resultBadge = (id, status) => checksPanel.locator(`tbody tr[data-key="${id}"] .badge[data-value="${status}"]`);
   await resultBadge('stonith_enabled', 'passing').waitFor({ timeout: 20000 });
   await resultBadge('sbd_startmode', 'warning').waitFor();
+  // The button's own follow-up (polling the execution) ends too, with the same health.
+  await checksPanel.locator('.run-status .badge[data-value="warning"]').waitFor({ timeout: 10000 });
   const resultRows = await checksPanel.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
   check(JSON.stringify(resultRows) === '["sbd_startmode","stonith_enabled"]', `result rows: ${resultRows} (the warning first)`);
   const ran = await apiGet(clusterChecks);
@@ -271,7 +273,9 @@ try {
   await shot(page, 'cluster-checks');
 
   step('checks run by another client show on the cluster page, live');
-  await apiSend('PUT', `${clusterChecks}/selection`, { checks: ['stonith_enabled'] });
+  const reselected = await apiSend('PUT', `${clusterChecks}/selection`, { checks: ['stonith_enabled'] });
+  // An execution takes the selection from the read model: wait until it shows the new one.
+  await apiGet(`${clusterChecks}?min_position=${reselected.last_position}`);
   await apiSend('POST', `${clusterChecks}/request_execution`);
   await page.waitForFunction(() => {
     const rows = document.querySelectorAll('section[aria-label="Checks"] tbody tr');
@@ -293,8 +297,12 @@ try {
   step('keyboard: the navigation is reachable with Tab and shows focus');
   await page.goto(`${base}/#/overview`);
   await page.locator('main h1').waitFor();
-  // From the top of the page: the skip link, the brand, then the first page link.
-  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  // The shell focuses the main area once the page is drawn: Tab only after that, from a
+  // click on the top left corner (blurring would leave Tab's starting point in the main area).
+  await page.waitForFunction(() => document.activeElement?.id === 'main');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.mouse.click(1, 1);
+  // From the top of the page: the brand, then the page links.
   const tabs = [];
   for (let i = 0; i < 4; i++) {
     await page.keyboard.press('Tab');
