@@ -2,7 +2,8 @@
 //! headless by `playwright-core` (npm) with the script `tests/ui/ui.test.mjs`. It replays a
 //! shared scenario and watches the hosts appear live, stops heartbeats and sees the host turn
 //! stale, adds a tag, has a deregistration refused while the host is alive, drops the
-//! WebSocket and sees the missed update arrive, and takes screenshots of the main pages into
+//! WebSocket and sees the missed update arrive, selects and runs a cluster's best-practice
+//! checks and reads their results, and takes screenshots of the main pages into
 //! `target/ui-screenshots/`. Skipped, saying so, where chromium, node or the npm install is
 //! not available (`.ci/run` installs them).
 
@@ -146,7 +147,14 @@ fn the_ui_shows_a_replayed_landscape_live_and_acts_through_the_gate_in_a_real_br
     assert!(run.status.success(), "the browser test failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("PASSED: every UI check"), "{stdout}");
     // The main pages were photographed.
-    for name in ["03-hosts-live", "04-host-detail-refused", "05-hosts-stale", "08-cluster-detail", "16-events"] {
+    for name in [
+        "03-hosts-live",
+        "04-host-detail-refused",
+        "05-hosts-stale",
+        "08-cluster-detail",
+        "cluster-checks",
+        "16-events",
+    ] {
         let shot = shots.join(format!("{name}.png"));
         let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
         assert!(size > 10_000, "{} is missing or empty ({size} bytes)", shot.display());

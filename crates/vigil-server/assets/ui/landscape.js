@@ -4,10 +4,13 @@
 import { api, query } from './api.js';
 import { h, replace, badge, when, empty, failure, table, facts, link, toast, json } from './dom.js';
 import { tagEditor, pager } from './pages.js';
+import { checksSection } from './checks.js';
 
 const HEALTHS = ['passing', 'warning', 'critical', 'unknown'];
 const LANDSCAPE_TOPICS = new Set(['hosts', 'heartbeats', 'clusters', 'databases', 'sap_systems']);
 const isLandscape = (m) => LANDSCAPE_TOPICS.has(m.topic);
+/** An event of a `checks-<target>` stream (topic `other`), which only the Checks section draws. */
+const isChecksEvent = (m) => m.event?.streamid?.startsWith('checks-');
 const NO_AGENTS = 'Point an agent at this server: vigil agent --server-url <this server> --api-key "$(vigil keys show)", or replay a landscape with vigil replay <dir>.';
 
 /** Draws again the rows whose content changed, marking them so a change is seen. */
@@ -126,6 +129,8 @@ async function hosts(ctx, arg) {
 
 async function host(ctx, id) {
   const body = h('div');
+  // Made once: drawn into each version of the page, it keeps what the user ticked.
+  const checks = checksSection(ctx, 'host', id);
   replace(ctx.main, h('p', {}, link('hosts', '← Hosts')), body);
   const draw = async (minPosition) => {
     let host;
@@ -152,6 +157,7 @@ async function host(ctx, id) {
         ['Registered', when(host.registered_at)], ['Updated', when(host.updated_at)],
         ['Tags', tagEditor(ctx, 'host', id, host.tags, () => draw())],
       ])),
+      checks,
       deregistration(ctx, host, () => draw()),
       h('h2', {}, 'History'),
       events.items.length === 0 ? h('p', { class: 'muted' }, 'No events.')
@@ -162,7 +168,8 @@ async function host(ctx, id) {
         ], events.items.slice(-50).reverse(), { key: (e) => e.id }));
   };
   await draw();
-  ctx.refreshOn((m) => m.event?.subject === id, draw);
+  // The Checks section follows its own stream; the host's checks health is a host event.
+  ctx.refreshOn((m) => m.event?.subject === id && !isChecksEvent(m), draw);
 }
 
 /** The deregistration request: offered when the policy allows it, confirmed in two steps. */
@@ -232,6 +239,8 @@ function clusters(ctx, arg) {
 
 async function cluster(ctx, id) {
   const body = h('div');
+  // Made once: drawn into each version of the page, it keeps what the user ticked.
+  const checks = checksSection(ctx, 'cluster', id);
   replace(ctx.main, h('p', {}, link('clusters', '← Clusters')), body);
   const draw = async (minPosition) => {
     let c;
@@ -253,6 +262,7 @@ async function cluster(ctx, id) {
         ['Maintenance mode', d.maintenance_mode === undefined ? '—' : d.maintenance_mode ? 'on' : 'off'],
         ['Tags', tagEditor(ctx, 'cluster', id, c.tags, () => draw())],
       ])),
+      checks,
       h('h2', {}, 'Nodes'),
       table([
         { label: 'Host', value: (m) => link(`hosts/${m.host_id}`, hostname.get(m.host_id) ?? m.host_id.slice(0, 8)), sort: (m) => hostname.get(m.host_id) },
@@ -272,7 +282,7 @@ async function cluster(ctx, id) {
       h('details', {}, h('summary', {}, 'All details (JSON)'), json(d)));
   };
   await draw();
-  ctx.refreshOn((m) => m.event?.subject === id || m.topic === 'hosts', draw);
+  ctx.refreshOn((m) => (m.event?.subject === id && !isChecksEvent(m)) || m.topic === 'hosts', draw);
 }
 
 // ---------------------------------------------------------------- SAP systems and databases

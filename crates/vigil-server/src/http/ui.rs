@@ -27,6 +27,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("pages.js", JS, include_str!("../../assets/ui/pages.js")),
     ("landscape.js", JS, include_str!("../../assets/ui/landscape.js")),
     ("operations.js", JS, include_str!("../../assets/ui/operations.js")),
+    ("checks.js", JS, include_str!("../../assets/ui/checks.js")),
     ("style.css", "text/css; charset=utf-8", include_str!("../../assets/ui/style.css")),
     ("favicon.svg", "image/svg+xml", include_str!("../../assets/ui/favicon.svg")),
 ];

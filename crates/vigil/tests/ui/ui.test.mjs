@@ -40,6 +40,12 @@ async function apiGet(path, token = operator) {
   return r.json();
 }
 
+async function apiSend(method, path, body) {
+  const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${operator}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
 async function heartbeat(hostId) {
   const r = await fetch(`${base}/api/v1/hosts/${hostId}/heartbeat`, { method: 'POST', headers: { 'X-Trento-Apikey': agentKey } });
   check(r.status === 202 || r.status === 204 || r.ok, `heartbeat: ${r.status}`);
@@ -214,6 +220,70 @@ try {
     }
   }
 
+  step('the cluster page: tick two checks, save the selection, run them, see the results');
+  // Both hosts' ha_cluster_discovery of the scenario say stonith-enabled=true and
+  // SBD_STARTMODE=clean: stonith_enabled passes, sbd_startmode (recommends always) warns.
+  // Neither needs facts from the agents.
+  const [theCluster] = (await apiGet('/api/v1/clusters')).items;
+  const clusterChecks = `/api/v1/clusters/${theCluster.id}/checks`;
+  const catalog = new Map((await apiGet('/api/v1/checks/catalog')).items.map((c) => [c.id, c]));
+  await page.goto(`${base}/#/clusters/${theCluster.id}`);
+  const checksPanel = page.locator('section[aria-label="Checks"]');
+  const box = (id) => checksPanel.locator(`input[name="check"][value="${id}"]`);
+  await box('stonith_enabled').waitFor();
+  await box('sbd_startmode').waitFor();
+  const applicable = (await apiGet(clusterChecks)).applicable;
+  const offered = await checksPanel.locator('input[name="check"]').evaluateAll((inputs) => inputs.map((i) => i.value).sort());
+  check(JSON.stringify(offered) === JSON.stringify([...applicable].sort()), `offered ${offered}, applicable ${applicable}`);
+  const tickedBefore = await checksPanel.locator('input[name="check"]:checked').count();
+  check(tickedBefore === 0, `${tickedBefore} checks ticked before any selection`);
+  const groups = await checksPanel.locator('fieldset legend').allTextContents();
+  check(groups.includes('pacemaker') && groups.includes('sbd'), `groups shown: ${groups}`);
+  await box('stonith_enabled').check();
+  await box('sbd_startmode').check();
+  await checksPanel.getByRole('button', { name: 'Save selection' }).click();
+  await checksPanel.getByText(`2 of ${applicable.length} applicable checks selected`).waitFor();
+  const saved = await apiGet(clusterChecks);
+  check(JSON.stringify(saved.selection?.checks) === '["sbd_startmode","stonith_enabled"]', `the API's selection: ${JSON.stringify(saved.selection)}`);
+  check(await checksPanel.locator('input[name="check"]:checked').count() === 2, 'the saved selection is not shown ticked');
+
+  await checksPanel.getByRole('button', { name: 'Run checks' }).click();
+  const resultBadge = (id, status) => checksPanel.locator(`tbody tr[data-key="${id}"] .badge[data-value="${status}"]`);
+  await resultBadge('stonith_enabled', 'passing').waitFor({ timeout: 20000 });
+  await resultBadge('sbd_startmode', 'warning').waitFor();
+  // The button's own follow-up (polling the execution) ends too, with the same health.
+  await checksPanel.locator('.run-status .badge[data-value="warning"]').waitFor({ timeout: 10000 });
+  const resultRows = await checksPanel.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
+  check(JSON.stringify(resultRows) === '["sbd_startmode","stonith_enabled"]', `result rows: ${resultRows} (the warning first)`);
+  const ran = await apiGet(clusterChecks);
+  check(ran.last_execution?.health === 'warning', `the execution's health: ${ran.last_execution?.health}`);
+  await checksPanel.locator(`h2 .badge[data-value="${ran.last_execution.health}"]`).waitFor();
+  check((await checksPanel.locator('tbody tr[data-key="stonith_enabled"]').textContent()).includes(catalog.get('stonith_enabled').name), 'the check name from the catalog is not shown');
+  // The cluster's own checks badge follows, live (ClusterChecksHealthChanged).
+  await page.waitForFunction((health) => {
+    const dt = [...document.querySelectorAll('section[aria-label="Facts"] dt')].find((d) => d.textContent === 'Health by part');
+    return [...dt.nextElementSibling.querySelectorAll('.badge')].pop()?.dataset.value === health;
+  }, ran.last_execution.health, { timeout: 15000 });
+  // The remediation is shown as the Markdown text it is, never turned into markup.
+  await checksPanel.locator('tbody tr[data-key="sbd_startmode"] summary').click();
+  const fix = checksPanel.locator('tbody tr[data-key="sbd_startmode"] .remediation');
+  check(await fix.textContent() === catalog.get('sbd_startmode').remediation, `the remediation shows ${await fix.textContent()}`);
+  check(await fix.locator('*').count() === 0, 'the remediation was rendered as markup');
+  check(await checksPanel.locator('tbody tr[data-key="stonith_enabled"] .remediation').count() === 0, 'a passing check shows a remediation');
+  await shot(page, 'cluster-checks');
+
+  step('checks run by another client show on the cluster page, live');
+  const reselected = await apiSend('PUT', `${clusterChecks}/selection`, { checks: ['stonith_enabled'] });
+  // An execution takes the selection from the read model: wait until it shows the new one.
+  await apiGet(`${clusterChecks}?min_position=${reselected.last_position}`);
+  await apiSend('POST', `${clusterChecks}/request_execution`);
+  await page.waitForFunction(() => {
+    const rows = document.querySelectorAll('section[aria-label="Checks"] tbody tr');
+    return rows.length === 1 && rows[0].dataset.key === 'stonith_enabled';
+  }, null, { timeout: 20000 });
+  await checksPanel.locator('h2 .badge[data-value="passing"]').waitFor();
+  check(await checksPanel.locator('input[name="check"]:checked').count() === 1, 'the selection made elsewhere is not shown');
+
   step('the event stream: live events, a CloudEvent opened with why it did or did not fire');
   await page.goto(`${base}/#/events`);
   await page.locator('main tbody tr').first().waitFor();
@@ -227,8 +297,12 @@ try {
   step('keyboard: the navigation is reachable with Tab and shows focus');
   await page.goto(`${base}/#/overview`);
   await page.locator('main h1').waitFor();
-  // From the top of the page: the skip link, the brand, then the first page link.
-  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  // The shell focuses the main area once the page is drawn: Tab only after that, from a
+  // click on the top left corner (blurring would leave Tab's starting point in the main area).
+  await page.waitForFunction(() => document.activeElement?.id === 'main');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.mouse.click(1, 1);
+  // From the top of the page: the brand, then the page links.
   const tabs = [];
   for (let i = 0; i < 4; i++) {
     await page.keyboard.press('Tab');
@@ -266,6 +340,19 @@ try {
   }, hostId);
   check(denied.status === 403 && /viewer/.test(denied.body.message), `a viewer's tag: ${JSON.stringify(denied)}`);
   await shot(viewing, '18-host-viewer');
+
+  step("a viewer's checks selection and run are refused, and the policy's reason is shown");
+  await viewing.goto(`${base}/#/clusters/${theCluster.id}`);
+  const viewerChecks = viewing.locator('section[aria-label="Checks"]');
+  await viewerChecks.locator('input[name="check"][value="sbd_startmode"]').check();
+  await viewerChecks.getByRole('button', { name: 'Save selection' }).click();
+  const refusedSave = await viewerChecks.locator('form .error').textContent();
+  check(/not allow/.test(refusedSave) && /viewer/.test(refusedSave), `a viewer's selection: ${refusedSave}`);
+  await viewerChecks.getByRole('button', { name: 'Run checks' }).click();
+  const refusedRun = await viewerChecks.locator('.run-status .error').textContent();
+  check(/not allow/.test(refusedRun) && /viewer/.test(refusedRun), `a viewer's run: ${refusedRun}`);
+  const unchanged = await apiGet(clusterChecks);
+  check(JSON.stringify(unchanged.selection?.checks) === '["stonith_enabled"]', `a viewer changed the selection: ${JSON.stringify(unchanged.selection)}`);
 
   check(problems.length === 0, `the pages reported problems:\n${problems.join('\n')}`);
 } catch (e) {
