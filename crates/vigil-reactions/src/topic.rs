@@ -22,6 +22,7 @@ pub fn topic_of(stream_id: &str, event_type: &str, source: &str) -> String {
         "policy" | "sla" => "policies",
         "operation" | "action" => "actions",
         "analytics" => "analytics",
+        "checks" => "checks",
         EXTERNAL_CATEGORY => return format!("external.{source}"),
         _ => "other",
     };
@@ -77,6 +78,10 @@ mod tests {
         assert_eq!(topic_of("sap_system-9", "SapSystemHealthChanged", "vigil"), "sap_systems");
         assert_eq!(topic_of("external-5", "build.failed", "ci.example.com"), "external.ci.example.com");
         assert_eq!(topic_of("nonsense", "X", "vigil"), "other");
+        assert_eq!(
+            topic_of("checks-0a055c90-4cb6-54ce-ac9c-ae3fedaf40d4", "ChecksExecutionCompleted", "/vigil/checks"),
+            "checks"
+        );
     }
 
     #[test]

@@ -653,9 +653,6 @@ pub struct BenchChecksArgs {
     /// schedule runs them (0: evaluation only).
     #[arg(long, default_value_t = 200)]
     pub executions: usize,
-    /// Executions in flight at once (the server's `checks_concurrency`).
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
     /// Repetitions of each measurement (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,

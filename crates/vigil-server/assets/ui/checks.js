@@ -16,7 +16,7 @@ const FOLLOW_SECONDS = 120;
 /**
  * The Checks section of the `kind` (`cluster` or `host`) `id`. It is one element that keeps
  * its state (the ticked boxes) when the page around it draws again, and refreshes itself on
- * each event of the target's `checks-<id>` stream (topic `other`): an execution started or
+ * each event of the target's `checks-<id>` stream (topic `checks`): an execution started or
  * completed, the selection changed.
  */
 export function checksSection(ctx, kind, id) {

@@ -1,7 +1,7 @@
 //! One checks execution, from start to results, and the schedule that starts them.
 //!
 //! An execution reads the target's last discovery payloads (the input document), takes its
-//! selection from the read model (every applicable check when it has none), records
+//! selection from the target's checks aggregate (every applicable check when it has none), records
 //! `ChecksExecutionStarted` through the gate, asks the target's agents for the facts the
 //! checks declare, evaluates the catalog off the async threads and records
 //! `ChecksExecutionCompleted` (results and what each agent gave) through the gate. The
@@ -252,11 +252,10 @@ impl ChecksRunner {
                 (input, vec![target.id])
             }
         };
-        let selection = match self.views.selection(target.id.to_string()).await? {
-            Some(selected) => Selection {
-                checks: serde_json::from_value(selected.checks).ok(),
-                values: serde_json::from_value(selected.values).unwrap_or_default(),
-            },
+        // The aggregate, not the read model: a request right after a selection runs it.
+        let state = app.commands.checks_state(target.id).await.map_err(|e| RunError::Unavailable(e.to_string()))?;
+        let selection = match &state.selection {
+            Some(selected) => Selection { checks: Some(selected.checks.clone()), values: selected.values.clone() },
             None => Selection::default(),
         };
         let checks: Vec<String> = self

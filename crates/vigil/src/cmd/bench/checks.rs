@@ -1,5 +1,6 @@
 //! `vigil bench checks`: the whole shipped catalog evaluated on one two-node cluster
-//! (evaluation only: the input document is built once), its median latency and
+//! (evaluation only: the input document and both nodes' facts, answered by the agent's
+//! gatherers on a captured node, are built once), its median latency and
 //! evaluations per second, and the CPU share that 1,000 clusters every 5 minutes would take.
 //! The same-run baseline is one default-bundle authz decision (`vigil bench gate`'s figure).
 //! With `--executions` it also runs whole executions through a server (`checks_schedule`).
@@ -9,7 +10,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use uuid::Uuid;
+
+use vigil_checks::facts::HostFacts;
 use vigil_checks::{Catalog, CheckInput, Selection, Status};
 use vigil_policy::{AuthzInput, CommandInput, CompiledPolicies, PolicySet, Principal, PrincipalKind};
 
@@ -17,16 +21,16 @@ use super::{Figure, machine, percentile, write_json};
 use crate::args::BenchChecksArgs;
 
 pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
-    let input = two_node_cluster(&args.scenario)?;
     let catalog = Catalog::shipped();
+    let (input, facts) = two_node_cluster(&args.scenario, &catalog).await?;
     anyhow::ensure!(catalog.rejected().is_empty(), "the shipped catalog has rejected files: {:?}", catalog.rejected());
     let selection = Selection::default();
-    let first = catalog.evaluate(&input, &selection, &Default::default());
+    let first = catalog.evaluate(&input, &selection, &facts);
     let applicable = first.results.len();
     let evaluated = first.results.iter().filter(|r| r.status != Status::NotGathered).count();
     anyhow::ensure!(first.results.iter().all(|r| r.status != Status::Error), "a check errors: {:?}", first.results);
     eprintln!(
-        "vigil bench checks: {} checks loaded, {applicable} apply to the cluster ({evaluated} evaluated, the rest wait for facts); {} evaluations × {} runs",
+        "vigil bench checks: {} checks loaded, {applicable} apply to the cluster ({evaluated} evaluated, the rest are not_gathered); {} evaluations × {} runs",
         catalog.len(),
         args.evaluations,
         args.runs
@@ -49,7 +53,7 @@ pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
         let cpu_started = super::lake::cpu_time();
         for _ in 0..args.evaluations {
             let one = Instant::now();
-            let evaluation = catalog.evaluate(&input, &selection, &Default::default());
+            let evaluation = catalog.evaluate(&input, &selection, &facts);
             latencies.push(one.elapsed().as_secs_f64() * 1e3);
             std::hint::black_box(evaluation);
         }
@@ -82,10 +86,10 @@ pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
     let mut figures = vec![latency, cpu, throughput, authz, ratio, share];
     if args.executions > 0 {
         eprintln!(
-            "vigil bench checks: {} whole executions × {} runs, {} at a time, through a server and two agents",
-            args.executions, args.runs, args.concurrency
+            "vigil bench checks: {} whole executions × {} runs through a server and two agents",
+            args.executions, args.runs
         );
-        let runs = super::checks_schedule::run(&args.scenario, args.executions, args.concurrency, args.runs).await?;
+        let runs = super::checks_schedule::run(&args.scenario, args.executions, args.runs).await?;
         figures.extend(super::checks_schedule::figures(&runs));
     }
     write_json(
@@ -94,17 +98,21 @@ pub async fn run(args: BenchChecksArgs) -> anyhow::Result<ExitCode> {
             "benchmark": "checks", "machine": machine(), "checks_loaded": catalog.len(),
             "checks_applicable": applicable, "checks_evaluated": evaluated,
             "evaluations_per_run": args.evaluations, "runs": args.runs,
-            "executions_per_run": args.executions, "concurrency": args.concurrency,
+            "executions_per_run": args.executions,
             "figures": figures,
         }),
     )?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The scenario's first cluster, with a fact of every name the catalog reads, so that the
-/// fact-needing checks are evaluated rather than short-cut as `not_gathered`.
-fn two_node_cluster(dir: &std::path::Path) -> anyhow::Result<CheckInput> {
-    let mut hosts: std::collections::BTreeMap<Uuid, vigil_checks::HostDiscoveries> = Default::default();
+/// The scenario's first cluster, and each node's facts as the agent's own gatherers answer
+/// the catalog's requests on a captured node (`checks_schedule::captured_node`), so that
+/// the fact-needing checks are evaluated rather than short-cut as `not_gathered`.
+async fn two_node_cluster(
+    dir: &std::path::Path,
+    catalog: &Catalog,
+) -> anyhow::Result<(CheckInput, BTreeMap<Uuid, HostFacts>)> {
+    let mut hosts: BTreeMap<Uuid, vigil_checks::HostDiscoveries> = Default::default();
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read the scenario {}", dir.display()))? {
         let path = entry?.path();
         if path.extension().is_none_or(|ext| ext != "json") {
@@ -122,18 +130,29 @@ fn two_node_cluster(dir: &std::path::Path) -> anyhow::Result<CheckInput> {
         host.payloads.insert(kind, envelope["payload"].clone());
     }
     let members: Vec<_> = hosts.into_values().filter(|h| h.payloads.contains_key("ha_cluster_discovery")).collect();
-    let facts = json!({
-        "corosync_conf": {
-            "totem": {"token": "30000", "consensus": "36000", "max_messages": "20", "join": "60",
-                      "token_retransmits_before_loss_const": "10", "transport": "udpu", "crypto_cipher": "aes256"},
-            "quorum": {"provider": "corosync_votequorum", "two_node": "1", "expected_votes": "2"},
-        },
-        "corosync_cmapctl": {"runtime.config.totem.token": "30000"},
-        "packages": {"corosync": "2.4.6", "sbd": "1.5.2", "resource-agents": "4.12.0", "SAPHanaSR-angi": "1.2.7"},
-        "rsc_defaults": {"resource-stickiness": "1000", "migration-threshold": "5000"},
-        "hosts_file": {"10.70.1.4": ["vmangi01"], "10.70.1.5": ["vmangi02"]},
-    });
-    let input = vigil_checks::cluster_input(&members, facts)?;
     anyhow::ensure!(members.len() == 2, "{} is not a two-node cluster ({} members)", dir.display(), members.len());
-    Ok(input)
+    let input = vigil_checks::cluster_input(&members, json!({}))?;
+    let requests = catalog.fact_requests(&input, &Selection::default());
+    let nodes = tempfile::tempdir()?;
+    let mut facts = BTreeMap::new();
+    for member in &members {
+        let root = nodes.path().join(member.host_id.to_string());
+        super::checks_schedule::captured_node(&root)?;
+        let request = vigil_agent::facts::FactsGatheringRequested {
+            execution_id: Uuid::nil(),
+            group_id: Uuid::nil(),
+            targets: vec![vigil_agent::facts::Target {
+                agent_id: member.host_id,
+                fact_requests: serde_json::from_value(serde_json::to_value(&requests)?)?,
+            }],
+        };
+        let sources = vigil_agent::facts::Sources::under(&root);
+        let answered = vigil_agent::facts::answer(&sources, &request, member.host_id)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("the agent did not answer its own target"))?;
+        // Over the wire, as the server reads it.
+        let gathered: vigil_checks::facts::FactsGathered = serde_json::from_value(serde_json::to_value(&answered)?)?;
+        facts.insert(member.host_id, HostFacts::Gathered(gathered.facts_gathered));
+    }
+    Ok((input, facts))
 }

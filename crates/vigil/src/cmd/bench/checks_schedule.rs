@@ -4,7 +4,8 @@
 //! code, in this process, gathering from a captured node written to a temporary directory),
 //! every applicable check selected. Each execution is the gate (start), the facts asked of
 //! both agents over WebSockets, the catalog evaluated per host, the gate again (results),
-//! the read model; it is timed from the start to its results in the read model.
+//! the read model; it is timed from the start to its results in the read model (polled
+//! every millisecond).
 //!
 //! The CPU share of 1,000 clusters every 5 minutes is the process's CPU time per execution
 //! (server and both agents, everything in this process) × 1,000 / 300 s.
@@ -27,7 +28,7 @@ pub(super) struct ScheduleRun {
 }
 
 /// A captured node: the files the shipped checks' facts read.
-fn captured_node(root: &std::path::Path) -> anyhow::Result<()> {
+pub(super) fn captured_node(root: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(root.join("etc/corosync"))?;
     std::fs::create_dir_all(root.join("etc/sysconfig"))?;
     std::fs::write(
@@ -36,16 +37,18 @@ fn captured_node(root: &std::path::Path) -> anyhow::Result<()> {
          quorum {\n\tprovider: corosync_votequorum\n\ttwo_node: 1\n\texpected_votes: 2\n}\n\
          nodelist {\n\tnode {\n\t\tring0_addr: 10.80.1.11\n\t\tnodeid: 1\n\t}\n\tnode {\n\t\tring0_addr: 10.80.1.12\n\t\tnodeid: 2\n\t}\n}\n",
     )?;
-    std::fs::write(root.join("etc/sysconfig/sbd"), "SBD_PACEMAKER=yes\nSBD_STARTMODE=always\nSBD_WATCHDOG_TIMEOUT=15\n")?;
+    std::fs::write(
+        root.join("etc/sysconfig/sbd"),
+        "SBD_PACEMAKER=yes\nSBD_STARTMODE=always\nSBD_WATCHDOG_TIMEOUT=15\n",
+    )?;
     std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n10.80.1.11 vmangi01\n10.80.1.12 vmangi02\n")?;
     Ok(())
 }
 
-/// Runs `executions` executions, `concurrency` at a time, `runs` times.
+/// Runs `executions` executions of the scenario's cluster, `runs` times.
 pub(super) async fn run(
     scenario: &std::path::Path,
     executions: usize,
-    concurrency: usize,
     runs: usize,
 ) -> anyhow::Result<Vec<ScheduleRun>> {
     let dir = tempfile::tempdir()?;
@@ -53,7 +56,6 @@ pub(super) async fn run(
         data_dir: dir.path().join("data"),
         // The bench starts the executions itself; the schedule must not add its own.
         checks_interval: Duration::from_secs(24 * 3600),
-        checks_concurrency: concurrency.max(1),
         ..ServerConfig::default()
     };
     let app = App::start(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -67,15 +69,13 @@ pub(super) async fn run(
         .await?
         .ok_or_else(|| anyhow::anyhow!("no agent key"))?;
     let client = vigil_agent::client::VigilClient::new(&url, &key)?;
-    let options = vigil_agent::replay::ReplayOptions {
-        shuffle_seed: None,
-        retry_for: Duration::from_secs(30),
-        progress: false,
-    };
+    let options =
+        vigil_agent::replay::ReplayOptions { shuffle_seed: None, retry_for: Duration::from_secs(30), progress: false };
     vigil_agent::replay::replay(&client, scenario, &options).await?;
     anyhow::ensure!(app.settle(Duration::from_secs(60)).await, "the replayed scenario did not settle");
 
-    let (clusters, _) = app.reads.clusters(vigil_server::readmodel::ListQuery { limit: 10, ..Default::default() }).await?;
+    let (clusters, _) =
+        app.reads.clusters(vigil_server::readmodel::ListQuery { limit: 10, ..Default::default() }).await?;
     let cluster = clusters.first().ok_or_else(|| anyhow::anyhow!("{} holds no cluster", scenario.display()))?;
     let target = ChecksTarget { target_type: vigil_checks::TargetType::Cluster, id: cluster.id.parse()? };
     let (stop_agents, agents_stopped) = tokio::sync::watch::channel(false);
@@ -84,7 +84,13 @@ pub(super) async fn run(
         captured_node(&root)?;
         let agent_id: Uuid = member.host_id.parse()?;
         let sources = vigil_agent::facts::Sources::under(&root);
-        tokio::spawn(vigil_agent::facts::channel::run(url.clone(), key.clone(), agent_id, sources, agents_stopped.clone()));
+        tokio::spawn(vigil_agent::facts::channel::run(
+            url.clone(),
+            key.clone(),
+            agent_id,
+            sources,
+            agents_stopped.clone(),
+        ));
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while app.checks_runner.agents.connected_count() < cluster.hosts.len() {
@@ -97,33 +103,28 @@ pub(super) async fn run(
 
     let mut results = Vec::new();
     for _ in 0..runs {
-        let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-        let cpu_started = super::lake::cpu_time();
+        let cpu_started = super::lake::process_cpu_time();
         let started = Instant::now();
-        let mut running = tokio::task::JoinSet::new();
-        for _ in 0..executions {
-            let permit = semaphore.clone().acquire_owned().await?;
-            let (app, admin) = (app.clone(), admin.clone());
-            running.spawn(async move {
-                let _permit = permit;
-                let one = Instant::now();
-                let started = app.checks_runner.start(&app, &admin, target).await?;
-                let id = started.execution_id.to_string();
-                loop {
-                    let execution = app.checks_runner.views.execution(id.clone()).await?;
-                    if execution.is_some_and(|e| e.status == "completed") {
-                        return anyhow::Ok(one.elapsed().as_secs_f64() * 1e3);
-                    }
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
-            });
-        }
         let mut latencies = Vec::with_capacity(executions);
-        while let Some(done) = running.join_next().await {
-            latencies.push(done??);
+        // One after the other: a newer start on a target supersedes a running one, so the
+        // executions of one target never overlap (the schedule runs different targets side
+        // by side, `checks_concurrency` at a time).
+        for _ in 0..executions {
+            let one = Instant::now();
+            let started = app.checks_runner.start(&app, &admin, target).await?;
+            let id = started.execution_id.to_string();
+            loop {
+                let execution = app.checks_runner.views.execution(id.clone()).await?;
+                match execution.map(|e| e.status) {
+                    Some(status) if status == "completed" => break,
+                    Some(status) if status == "superseded" => anyhow::bail!("execution {id} was superseded"),
+                    _ => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            }
+            latencies.push(one.elapsed().as_secs_f64() * 1e3);
         }
         let elapsed = started.elapsed().as_secs_f64();
-        let cpu = super::lake::cpu_time() - cpu_started;
+        let cpu = super::lake::process_cpu_time() - cpu_started;
         latencies.sort_by(f64::total_cmp);
         results.push(ScheduleRun {
             latency_ms_median: percentile(&latencies, 0.5),
@@ -157,7 +158,11 @@ pub(super) async fn run(
 pub(super) fn figures(runs: &[ScheduleRun]) -> Vec<Figure> {
     let collect = |f: fn(&ScheduleRun) -> f64| runs.iter().map(f).collect::<Vec<_>>();
     vec![
-        Figure::new("whole execution (gate, facts from 2 agents, evaluation, results), wall median", "ms", collect(|r| r.latency_ms_median)),
+        Figure::new(
+            "whole execution (gate, facts from 2 agents, evaluation, results), wall median",
+            "ms",
+            collect(|r| r.latency_ms_median),
+        ),
         Figure::new("whole execution, wall p99", "ms", collect(|r| r.latency_ms_p99)),
         Figure::new("executions per second", "/s", collect(|r| r.per_second)),
         Figure::new("CPU time per execution (server and agents)", "ms", collect(|r| r.cpu_ms_per_execution)),

@@ -299,15 +299,24 @@ fn median(samples: &[f64]) -> f64 {
     sorted[sorted.len() / 2]
 }
 
-/// The process's CPU time so far, in seconds.
+/// The calling thread's CPU time so far, in seconds.
 pub(super) fn cpu_time() -> f64 {
+    rusage_seconds(libc::RUSAGE_THREAD)
+}
+
+/// The whole process's CPU time so far (every thread), in seconds.
+pub(super) fn process_cpu_time() -> f64 {
+    rusage_seconds(libc::RUSAGE_SELF)
+}
+
+fn rusage_seconds(who: libc::c_int) -> f64 {
     let mut usage = libc::rusage {
         ru_utime: libc::timeval { tv_sec: 0, tv_usec: 0 },
         ru_stime: libc::timeval { tv_sec: 0, tv_usec: 0 },
         ..unsafe { std::mem::zeroed() }
     };
     // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    unsafe { libc::getrusage(who, &mut usage) };
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
