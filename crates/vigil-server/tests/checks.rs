@@ -270,3 +270,42 @@ async fn unknown_or_malformed_targets_are_4xx() {
         put_as(&s, &format!("/api/v1/hosts/{unknown}/checks/selection"), &token, json!({"checks": []})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn a_selected_target_whose_discovered_data_changed_runs_without_waiting_for_the_schedule() {
+    let s = Server::start_with(|c| {
+        fast_facts(c);
+        c.checks_interval = Duration::from_secs(3600);
+    })
+    .await;
+    angi(&s).await;
+    let host = format!("/api/v1/hosts/{}", corpus::VMANGI01);
+    // The replay's own changes are due within the schedule's 2 s debounce; let them pass
+    // while nothing is selected.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, _) =
+        put_as(&s, &format!("{host}/checks/selection"), &s.token, json!({"checks": ["os_version_supported"]})).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        s.events("type=ChecksExecutionStarted").await.is_empty(),
+        "a selection alone runs nothing before the interval"
+    );
+
+    let file = replaying::scenario_file("hana-scale-up-angi", corpus::VMANGI01, "host_discovery");
+    let mut changed: Value = serde_json::from_str(&replaying::envelope(&file)).unwrap();
+    changed["payload"]["total_memory_mb"] = json!(changed["payload"]["total_memory_mb"].as_u64().unwrap() + 1024);
+    let (status, body) = s.collect(changed.to_string()).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::ACCEPTED, Some("applied")), "{body}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let completed = loop {
+        let completed = s.events("type=ChecksExecutionCompleted").await;
+        if !completed.is_empty() {
+            break completed;
+        }
+        assert!(Instant::now() < deadline, "the changed host was not checked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(completed[0]["data"]["target_id"], corpus::VMANGI01);
+    assert_eq!(completed[0]["data"]["results"][0]["check_id"], "os_version_supported");
+}
