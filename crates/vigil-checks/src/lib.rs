@@ -15,7 +15,8 @@
 //!   host on that host's answers, per-check results and the worst-of [`Health`].
 //!
 //! - [`execution`]: the checks of one target as a pure decider (ChecksSelected,
-//!   ChecksExecutionStarted, ChecksExecutionCompleted), not wired into the gate yet.
+//!   ChecksExecutionStarted, ChecksExecutionCompleted), submitted through the gate by the
+//!   server's checks runner; [`facts`]: the facts wire types (docs/facts.md).
 //!
 //! The crate does no I/O except [`Catalog::with_dir`], reads no clock and mints no id.
 #![deny(missing_docs)]
