@@ -16,7 +16,7 @@
 //!
 //! - [`execution`]: the checks of one target as a pure decider (ChecksSelected,
 //!   ChecksExecutionStarted, ChecksExecutionCompleted), submitted through the gate by the
-//!   server's checks runner; [`facts`]: the facts wire types (docs/facts.md).
+//!   server's checks runner; [`Catalog::check_selection`]: which selections it may record.
 //!
 //! The crate does no I/O except [`Catalog::with_dir`], reads no clock and mints no id.
 #![deny(missing_docs)]
