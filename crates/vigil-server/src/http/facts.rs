@@ -57,9 +57,8 @@ struct Frame<T> {
 /// from the server, `vigil.facts.v1.FactsGathered` from the agent (docs/facts.md). The
 /// server pings every 30 s and closes a connection silent for 90 s; a newer connection of
 /// the same agent replaces an older one.
-#[utoipa::path(get, path = "/api/v1/agents/{agent_id}/facts", tag = "checks",
-    params(("agent_id" = uuid::Uuid, Path, description = "The agent (host) id"),
-        ("X-Trento-Apikey" = String, Header, description = "The agent key")),
+#[utoipa::path(get, path = "/api/v1/agents/{agent_id}/facts", tag = "agents", security(("agent_api_key" = [])),
+    params(("agent_id" = uuid::Uuid, Path, description = "The agent (host) id")),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket upgrade, or not a UUID", body = super::error::ErrorBody),
