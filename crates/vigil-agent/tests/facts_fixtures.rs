@@ -388,13 +388,7 @@ async fn an_unknown_gatherer_fails_alone_and_the_order_is_kept() {
     let root = root_with(&[("hosts/hana-cluster.hosts", "/etc/hosts"), ("fstab/hana-node.fstab", "/etc/fstab")]);
     let got = gather(
         root.path(),
-        &[
-            ("hosts", "hana01"),
-            ("crm_mon", ""),
-            ("fstab", "/usr/sap"),
-            ("hosts", "hana02"),
-            ("package_version", "-qa"),
-        ],
+        &[("hosts", "hana01"), ("crm_mon", ""), ("fstab", "/usr/sap"), ("hosts", "hana02"), ("package_version", "-qa")],
     )
     .await;
     assert_eq!(got[0], Ok(json!(["10.80.1.11"])));

@@ -28,7 +28,11 @@ fn xml_like() -> impl Strategy<Value = String> {
     let inner = proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.join(""));
     // Half inside a CIB's frame, so that some parse and their sets are read.
     (inner, any::<bool>()).prop_map(|(inner, framed)| {
-        if framed { format!("<cib><configuration><rsc_defaults>{inner}</rsc_defaults></configuration></cib>") } else { inner }
+        if framed {
+            format!("<cib><configuration><rsc_defaults>{inner}</rsc_defaults></configuration></cib>")
+        } else {
+            inner
+        }
     })
 }
 

@@ -407,7 +407,11 @@ fn the_rsc_defaults_checks_judge_the_cib_each_node_holds() {
     let stickiness = shipped().evaluate(&input, &Selection::default(), &facts);
     let stickiness = result(&stickiness, "resource_stickiness");
     assert_eq!(stickiness.status, Status::NotGathered);
-    assert!(stickiness.message.starts_with("vmangi02: facts not gathered: rsc_defaults: parse_error: "), "{}", stickiness.message);
+    assert!(
+        stickiness.message.starts_with("vmangi02: facts not gathered: rsc_defaults: parse_error: "),
+        "{}",
+        stickiness.message
+    );
 }
 
 #[test]
@@ -440,5 +444,9 @@ fn the_ascs_ers_cluster_on_its_cib() {
     let evaluation = shipped().evaluate(&input, &Selection::default(), &gathered(&input, &[(node, &captured)]));
     let threshold = result(&evaluation, "ascs_ers_migration_threshold");
     assert_eq!(threshold.status, Status::Warning);
-    assert!(threshold.message.ends_with("rsc_defaults migration-threshold is 5000; 3 is recommended"), "{}", threshold.message);
+    assert!(
+        threshold.message.ends_with("rsc_defaults migration-threshold is 5000; 3 is recommended"),
+        "{}",
+        threshold.message
+    );
 }

@@ -70,8 +70,8 @@ pub fn parse(text: &str) -> Result<Sections, ParseError> {
     if root.tag_name().name() != "cib" {
         return Err(ParseError::at(line(root), format!("the root element is <{}>, not <cib>", root.tag_name().name())));
     }
-    let configuration = child(root, "configuration")
-        .ok_or_else(|| ParseError::at(line(root), "the <cib> has no <configuration>"))?;
+    let configuration =
+        child(root, "configuration").ok_or_else(|| ParseError::at(line(root), "the <cib> has no <configuration>"))?;
     Ok(SECTIONS
         .iter()
         .map(|&section| {
