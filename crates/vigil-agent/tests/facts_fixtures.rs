@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use vigil_agent::facts::{
-    self, FactError, FactErrorKind, FactRequest, FactValue, Outcome, Sources, corosync_cmapctl, package_version,
-    saptune, sysctl, systemd,
+    self, FactError, FactErrorKind, FactRequest, FactValue, Outcome, Sources, cibadmin, corosync_cmapctl,
+    package_version, saptune, sysctl, systemd,
 };
 
 fn fixture(path: &str) -> PathBuf {
@@ -32,6 +32,11 @@ fn root_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Gathers `(gatherer, argument)` pairs under `root`, returning each outcome.
 async fn gather(root: &Path, asks: &[(&str, &str)]) -> Vec<Result<FactValue, FactError>> {
+    gather_from(&Sources::under(root), asks).await
+}
+
+/// Gathers `(gatherer, argument)` pairs from `sources`, returning each outcome.
+async fn gather_from(sources: &Sources, asks: &[(&str, &str)]) -> Vec<Result<FactValue, FactError>> {
     let requests: Vec<FactRequest> = asks
         .iter()
         .enumerate()
@@ -42,7 +47,7 @@ async fn gather(root: &Path, asks: &[(&str, &str)]) -> Vec<Result<FactValue, Fac
             argument: (*argument).into(),
         })
         .collect();
-    let facts = facts::gather(&Sources::under(root), &requests).await;
+    let facts = facts::gather(sources, &requests).await;
     assert_eq!(facts.len(), requests.len());
     facts
         .into_iter()
@@ -383,13 +388,7 @@ async fn an_unknown_gatherer_fails_alone_and_the_order_is_kept() {
     let root = root_with(&[("hosts/hana-cluster.hosts", "/etc/hosts"), ("fstab/hana-node.fstab", "/etc/fstab")]);
     let got = gather(
         root.path(),
-        &[
-            ("hosts", "hana01"),
-            ("cibadmin", ""),
-            ("fstab", "/usr/sap"),
-            ("hosts", "hana02"),
-            ("package_version", "-qa"),
-        ],
+        &[("hosts", "hana01"), ("crm_mon", ""), ("fstab", "/usr/sap"), ("hosts", "hana02"), ("package_version", "-qa")],
     )
     .await;
     assert_eq!(got[0], Ok(json!(["10.80.1.11"])));
@@ -397,4 +396,107 @@ async fn an_unknown_gatherer_fails_alone_and_the_order_is_kept() {
     assert_eq!(got[2].as_ref().unwrap()["file_system_type"], "xfs");
     assert_eq!(got[3], Ok(json!(["10.80.1.12"])));
     assert_eq!(kind(&got[4]), FactErrorKind::InvalidArgument, "an option is never passed to rpm or dpkg");
+}
+
+/// A programs directory whose `cibadmin` runs `body` (a shell script) and fails unless it is
+/// asked `--query --local`, so the gatherer runs the program for real.
+fn cibadmin_running(body: &str) -> (tempfile::TempDir, Sources) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("cibadmin");
+    let guard = "[ \"$*\" = '--query --local' ] || { echo \"unexpected arguments: $*\" >&2; exit 64; }";
+    std::fs::write(&script, format!("#!/bin/sh\n{guard}\n{body}\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sources = Sources { programs: Some(dir.path().to_owned()), ..Sources::under(dir.path()) };
+    (dir, sources)
+}
+
+/// `cibadmin` printing a fixture of `cibadmin/`.
+fn cibadmin_printing(name: &str) -> (tempfile::TempDir, Sources) {
+    cibadmin_running(&format!("cat '{}'", fixture(&format!("cibadmin/{name}")).display()))
+}
+
+#[tokio::test]
+async fn cibadmin_of_a_hana_scale_up_cluster() {
+    let (_dir, sources) = cibadmin_printing("hana-scale-up.xml");
+    let got = gather_from(
+        &sources,
+        &[("cibadmin", "rsc_defaults"), ("cibadmin", "op_defaults"), ("cibadmin", "crm_config"), ("cibadmin", "nodes")],
+    )
+    .await;
+    assert_eq!(got[0], Ok(json!({"resource-stickiness": 1000, "migration-threshold": 5000})));
+    assert_eq!(got[1], Ok(json!({"timeout": 600, "record-pending": "true"})));
+    let properties = got[2].as_ref().unwrap();
+    assert_eq!(properties["stonith-enabled"], "true");
+    assert_eq!(properties["stonith-timeout"], 150);
+    assert_eq!(properties["priority-fencing-delay"], 30);
+    assert_eq!(properties["cluster-name"], "hana_ha1");
+    assert_eq!(properties["dc-version"], "2.1.7+20231219.0f7f88312-150600.6.3.1-2.1.7+20231219.0f7f88312");
+    assert_eq!(properties.as_object().unwrap().len(), 9);
+    assert_eq!(kind(&got[3]), FactErrorKind::InvalidArgument, "nodes is not a section cibadmin reads");
+}
+
+#[test]
+fn cibadmin_of_an_ascs_ers_cluster() {
+    let sections = cibadmin::parse(&text("cibadmin/ascs-ers.xml")).unwrap();
+    // The groups' and primitives' own resource-stickiness (3000, 5000) are not the defaults.
+    assert_eq!(sections["rsc_defaults"], json!({"resource-stickiness": 1, "migration-threshold": 3}));
+    assert_eq!(sections["crm_config"]["cluster-name"], "nw_en2");
+}
+
+#[tokio::test]
+async fn a_cib_without_defaults_answers_empty_sections() {
+    let (_dir, sources) = cibadmin_printing("no-defaults.xml");
+    let got = gather_from(&sources, &[("cibadmin", "rsc_defaults"), ("cibadmin", "op_defaults")]).await;
+    assert_eq!(got, [Ok(json!({})), Ok(json!({}))]);
+}
+
+#[test]
+fn two_rsc_defaults_sets_are_merged_the_first_value_of_a_name_winning() {
+    // A new CIB's build-resource-defaults (resource-stickiness=1) before crm's rsc-options
+    // (1000, 5000), both of score 0: Pacemaker keeps the first set's stickiness.
+    let sections = cibadmin::parse(&text("cibadmin/two-rsc-defaults-sets.xml")).unwrap();
+    assert_eq!(sections["rsc_defaults"], json!({"resource-stickiness": 1, "migration-threshold": 5000}));
+}
+
+#[tokio::test]
+async fn a_truncated_cib_is_a_parse_error_naming_the_line() {
+    let (_dir, sources) = cibadmin_printing("truncated.xml");
+    let got = gather_from(&sources, &[("cibadmin", "rsc_defaults"), ("cibadmin", "crm_config")]).await;
+    // Cut in the middle of an element on its last line, as a program killed mid-way leaves it.
+    let last_line = text("cibadmin/truncated.xml").lines().count();
+    for outcome in &got {
+        let e = outcome.as_ref().unwrap_err();
+        assert_eq!(e.kind, FactErrorKind::ParseError);
+        assert_eq!(
+            e.message,
+            format!(
+                "cibadmin --query --local: line {last_line}: the XML ends before the <cib> is closed (output cut off?)"
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn cibadmin_with_pacemaker_down_is_a_tool_failure_quoting_it() {
+    let (_dir, sources) = cibadmin_running(
+        "echo 'Could not connect to the CIB: Transport endpoint is not connected' >&2\necho 'Init failed, could not perform requested operations: Transport endpoint is not connected' >&2\nexit 102",
+    );
+    let got = gather_from(&sources, &[("cibadmin", "rsc_defaults"), ("cibadmin", "rsc-defaults")]).await;
+    let e = got[0].as_ref().unwrap_err();
+    assert_eq!(e.kind, FactErrorKind::ToolFailed);
+    assert_eq!(
+        e.message,
+        "`cibadmin --query --local` exited with 102: Could not connect to the CIB: Transport endpoint is not connected"
+    );
+    assert_eq!(kind(&got[1]), FactErrorKind::InvalidArgument, "a wrong section is said as such");
+}
+
+#[tokio::test]
+async fn cibadmin_not_installed_is_tool_not_found() {
+    let empty = tempfile::tempdir().unwrap();
+    let sources = Sources { programs: Some(empty.path().to_owned()), ..Sources::under(empty.path()) };
+    let got = gather_from(&sources, &[("cibadmin", "rsc_defaults"), ("cibadmin", "")]).await;
+    assert_eq!(kind(&got[0]), FactErrorKind::ToolNotFound);
+    assert_eq!(kind(&got[1]), FactErrorKind::MissingArgument);
 }

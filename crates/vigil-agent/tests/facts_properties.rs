@@ -4,9 +4,37 @@
 
 use proptest::prelude::*;
 use vigil_agent::facts::{
-    corosync_cmapctl, corosync_conf, fstab, hosts, lookup, package_version, saptune, sbd_config, scalar, sysctl,
-    systemd,
+    cibadmin, corosync_cmapctl, corosync_conf, fstab, hosts, lookup, package_version, saptune, sbd_config, scalar,
+    sysctl, systemd,
 };
+
+/// XML-ish text: CIB elements and attributes, quotes, entities and stray brackets.
+fn xml_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("<cib>".to_owned()),
+        Just("</cib>".to_owned()),
+        Just("<configuration>".to_owned()),
+        Just("</configuration>".to_owned()),
+        Just("<rsc_defaults>".to_owned()),
+        Just("</rsc_defaults>".to_owned()),
+        Just("<meta_attributes id=\"a\" score=\"-INFINITY\">".to_owned()),
+        Just("<meta_attributes id-ref=\"a\"/>".to_owned()),
+        Just("</meta_attributes>".to_owned()),
+        Just("<nvpair name=\"resource-stickiness\" value=\"1000\"/>".to_owned()),
+        Just("<nvpair id-ref=\"a\"/>".to_owned()),
+        Just("<rule/>".to_owned()),
+        "[<>/=\"'&;!?a-z_ -]{0,12}",
+    ];
+    let inner = proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.join(""));
+    // Half inside a CIB's frame, so that some parse and their sets are read.
+    (inner, any::<bool>()).prop_map(|(inner, framed)| {
+        if framed {
+            format!("<cib><configuration><rsc_defaults>{inner}</rsc_defaults></configuration></cib>")
+        } else {
+            inner
+        }
+    })
+}
 
 /// Text of lines built from the punctuation the parsers split on.
 fn structured() -> impl Strategy<Value = String> {
@@ -70,6 +98,17 @@ proptest! {
     fn hosts_and_fstab_never_panic(text in any_text()) {
         let _ = hosts::by_name(&hosts::parse(&text));
         let _ = fstab::parse(&text);
+    }
+
+    #[test]
+    fn cibadmin_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512), xml in xml_like(), section in "[a-z_]{0,14}") {
+        for text in [String::from_utf8_lossy(&bytes).into_owned(), xml] {
+            if let Ok(sections) = cibadmin::parse(&text) {
+                prop_assert_eq!(sections.len(), cibadmin::SECTIONS.len());
+                prop_assert!(sections.values().all(|s| s.is_object()));
+                let _ = cibadmin::value_of(&sections, &section);
+            }
+        }
     }
 
     #[test]

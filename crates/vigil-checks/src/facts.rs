@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// Every gatherer an agent runs (`docs/facts.md`): a check may declare facts of these only.
-pub const GATHERERS: [&str; 9] = [
+pub const GATHERERS: [&str; 10] = [
     "corosync.conf",
     "corosync-cmapctl",
     "sbd_config",
@@ -21,10 +21,11 @@ pub const GATHERERS: [&str; 9] = [
     "hosts",
     "fstab",
     "saptune",
+    "cibadmin",
 ];
 
 /// The gatherers that refuse an empty argument (`missing_argument`).
-pub const GATHERERS_NEEDING_AN_ARGUMENT: [&str; 3] = ["package_version", "systemd", "sysctl"];
+pub const GATHERERS_NEEDING_AN_ARGUMENT: [&str; 4] = ["package_version", "systemd", "sysctl", "cibadmin"];
 
 /// The error types that are an answer about the host rather than a failure to look: the
 /// source was read and the thing is not there (a key not set, a package not installed).

@@ -144,7 +144,6 @@ pub fn cluster_input(members: &[HostDiscoveries], facts: Value) -> Result<CheckI
         "maintenance_mode": details["maintenance_mode"],
         "hosts_number": details["hosts_number"],
         "properties": name_values(&configuration["CrmConfig"]["ClusterProperties"]),
-        "rsc_defaults": rsc_defaults(configuration),
         "resources": resources(&configuration["Resources"]),
         "nodes": nodes(&crm_mon),
         "sbd_config": sbd.get("Config").cloned().unwrap_or_else(|| json!({})),
@@ -197,18 +196,6 @@ fn host_document(host: &HostDiscoveries) -> Option<Value> {
     document.insert("sap_systems".into(), list("sap_system_discovery"));
     document.entry("systemd_units").or_insert_with(|| json!([]));
     Some(Value::Object(document))
-}
-
-/// The CIB's rsc_defaults as name → value, or null when the payload does not carry them.
-/// Trento's agent sends none (its CIB is crm_config, nodes, resources and constraints, and no
-/// gatherer reads the CIB), so the checks on them answer `not_gathered` rather than guess.
-/// A payload with `Configuration.RscDefaults` as nvpairs (the shape of `ClusterProperties`)
-/// fills it.
-fn rsc_defaults(configuration: &Value) -> Value {
-    match configuration.get("RscDefaults") {
-        Some(list @ Value::Array(_)) => name_values(list),
-        _ => Value::Null,
-    }
 }
 
 /// `[{"Name": n, "Value": v}, …]` as `{n: v}`; the first of a repeated name wins, as

@@ -18,7 +18,7 @@ use vigil_checks::{Catalog, CheckInput, CheckResult, Evaluation, Health, Selecti
 const VMANGI01: Uuid = Uuid::from_u128(0x851a4dd3_9693_44c3_a40b_b32d22872e74);
 const VMANGI02: Uuid = Uuid::from_u128(0x4b67842f_ccf7_46a4_a344_9e918648b117);
 
-/// The checks on rsc_defaults, which no discovery of the corpus carries.
+/// The checks on the resource defaults, read from each node's CIB (`cibadmin`).
 const RSC_DEFAULTS_CHECKS: [&str; 4] =
     ["resource_stickiness", "migration_threshold", "ascs_ers_resource_stickiness", "ascs_ers_migration_threshold"];
 
@@ -91,8 +91,7 @@ fn no_check_errors_on_any_fixture_and_checks_without_their_facts_are_not_gathere
                 let context = format!("{name} {}: {}", result.check_id, result.message);
                 assert_ne!(result.status, Status::Error, "{context}");
                 let needs_facts = !catalog.get(&result.check_id).unwrap().metadata().facts.is_empty();
-                let no_rsc_defaults = RSC_DEFAULTS_CHECKS.contains(&result.check_id.as_str());
-                assert_eq!(result.status == Status::NotGathered, needs_facts || no_rsc_defaults, "{context}");
+                assert_eq!(result.status == Status::NotGathered, needs_facts, "{context}");
                 if needs_facts {
                     // Every host named, each with why.
                     assert_eq!(result.hosts.len(), input.document["hosts"].as_array().map_or(1, Vec::len), "{context}");
@@ -100,9 +99,6 @@ fn no_check_errors_on_any_fixture_and_checks_without_their_facts_are_not_gathere
                         result.message.contains(": facts not gathered: nothing was gathered from this host"),
                         "{context}"
                     );
-                }
-                if no_rsc_defaults {
-                    assert_eq!(result.message, "the cluster discovery carries no rsc_defaults");
                 }
             }
             evaluated += evaluation.results.len();
@@ -199,9 +195,14 @@ fn the_angi_cluster_on_the_facts_its_agents_gather() {
     assert_eq!(message("cluster_nodes_in_hosts_file"), "vmangi02: nodes missing from /etc/hosts: vmangi01, vmangi02");
     assert_eq!(result(&evaluation, "cluster_nodes_in_hosts_file").hosts[1].status, Status::Passing, "vmangi01");
 
-    for id in RSC_DEFAULTS_CHECKS.iter().filter(|id| !id.starts_with("ascs_ers")) {
-        assert_eq!(status(id), Status::NotGathered, "{id}");
+    // cibadmin: the captured CIB's rsc_defaults, resource-stickiness 1000 and
+    // migration-threshold 5000, on both nodes.
+    for id in ["resource_stickiness", "migration_threshold"] {
+        assert_eq!(status(id), Status::Passing, "{id}: {}", message(id));
+        assert_eq!(result(&evaluation, id).hosts.len(), 2, "{id} is judged on each node's CIB");
     }
+    assert_eq!(result(&evaluation, "resource_stickiness").observed, json!(1000));
+    assert!(!evaluation.results.iter().any(|r| r.check_id.starts_with("ascs_ers_")), "ASCS/ERS checks on HANA");
     assert!(evaluation.results.iter().all(|r| r.status != Status::Error), "{:#?}", evaluation.results);
     assert_eq!(evaluation.health, Health::Critical);
 }
@@ -366,28 +367,86 @@ fn the_ascs_ers_cluster_runs_an_old_pacemaker() {
     assert!(!s.contains_key("saphana_automated_register"));
 }
 
-/// No payload of the corpus carries rsc_defaults; one that does (nvpairs, the shape of
-/// `ClusterProperties`) is judged on them.
 #[test]
-fn a_payload_carrying_rsc_defaults_is_judged_on_them() {
-    let mut members = common::clusters_of(&common::hosts_of(&common::fixtures().join("scenarios/hana-scale-up-angi")))
-        .into_values()
-        .next()
-        .unwrap();
-    for member in &mut members {
-        let payload = member.payloads.get_mut("ha_cluster_discovery").unwrap();
-        payload["Cib"]["Configuration"]["RscDefaults"] = json!([
-            {"Id": "rsc-options-resource-stickiness", "Name": "resource-stickiness", "Value": "1000"},
-            {"Id": "rsc-options-migration-threshold", "Name": "migration-threshold", "Value": "3"},
-        ]);
+fn the_rsc_defaults_checks_ask_each_node_for_its_cibs_rsc_defaults() {
+    for id in RSC_DEFAULTS_CHECKS {
+        let facts = &shipped().get(id).unwrap().metadata().facts;
+        let declared: Vec<(&str, &str, &str)> =
+            facts.iter().map(|f| (f.name.as_str(), f.gatherer.as_str(), f.argument.as_str())).collect();
+        assert_eq!(declared, [("rsc_defaults", "cibadmin", "rsc_defaults")], "{id}");
     }
-    let input = vigil_checks::cluster_input(&members, json!({})).unwrap();
+}
+
+/// The resource defaults come from each node's CIB, not from the discovery: a node whose
+/// CIB sets none is judged on Pacemaker's defaults, one whose CIB has another value on it.
+#[test]
+fn the_rsc_defaults_checks_judge_the_cib_each_node_holds() {
+    let (input, _) = angi();
+    assert!(input.document["cluster"].get("rsc_defaults").is_none(), "one source of rsc_defaults, the CIB");
+    let (mut vmangi01, mut vmangi02) = angi_nodes();
+    vmangi01.cibadmin = common::agent_fixture("cibadmin/no-defaults.xml");
+    vmangi02.cibadmin = common::agent_fixture("cibadmin/ascs-ers.xml");
+    let facts = gathered(&input, &[(VMANGI01, &vmangi01), (VMANGI02, &vmangi02)]);
+    let evaluation = shipped().evaluate(&input, &Selection::default(), &facts);
+    let stickiness = result(&evaluation, "resource_stickiness");
+    assert_eq!(stickiness.status, Status::Warning);
     assert_eq!(
-        input.document["cluster"]["rsc_defaults"],
-        json!({"resource-stickiness": "1000", "migration-threshold": "3"})
+        stickiness.message,
+        "vmangi02: rsc_defaults resource-stickiness is 1; 1000 is recommended; \
+         vmangi01: rsc_defaults sets no resource-stickiness (Pacemaker's default is 0); 1000 is recommended"
     );
-    let evaluation = evaluate(&input);
-    assert_eq!(result(&evaluation, "resource_stickiness").status, Status::Passing);
     let threshold = result(&evaluation, "migration_threshold");
-    assert_eq!((threshold.status, &threshold.observed), (Status::Warning, &json!(3)), "5000 recommended for HANA");
+    let observed: Vec<&serde_json::Value> = threshold.hosts.iter().map(|h| &h.observed).collect();
+    assert_eq!(observed, [&json!(3), &json!("INFINITY")], "vmangi02's 3, vmangi01's Pacemaker default");
+    assert_eq!(threshold.status, Status::Warning);
+
+    // A node whose pacemaker is down answers no CIB: not gathered, naming the node.
+    let (vmangi01, mut vmangi02) = angi_nodes();
+    vmangi02.cibadmin = "<cib".to_owned();
+    let facts = gathered(&input, &[(VMANGI01, &vmangi01), (VMANGI02, &vmangi02)]);
+    let stickiness = shipped().evaluate(&input, &Selection::default(), &facts);
+    let stickiness = result(&stickiness, "resource_stickiness");
+    assert_eq!(stickiness.status, Status::NotGathered);
+    assert!(
+        stickiness.message.starts_with("vmangi02: facts not gathered: rsc_defaults: parse_error: "),
+        "{}",
+        stickiness.message
+    );
+}
+
+#[test]
+fn the_ascs_ers_cluster_on_its_cib() {
+    let cluster = common::fixtures().join("discovery/ha_cluster_discovery_ascs_ers.json");
+    let envelope: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(cluster).unwrap()).unwrap();
+    let host_discovery = common::fixtures().join("discovery/host_discovery.json");
+    let host_envelope: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(host_discovery).unwrap()).unwrap();
+    let node: Uuid = envelope["agent_id"].as_str().unwrap().parse().unwrap();
+    let member = vigil_checks::HostDiscoveries {
+        host_id: node,
+        payloads: BTreeMap::from([
+            ("ha_cluster_discovery".to_owned(), envelope["payload"].clone()),
+            ("host_discovery".to_owned(), host_envelope["payload"].clone()),
+        ]),
+    };
+    let input = vigil_checks::cluster_input(&[member], json!({})).unwrap();
+    assert_eq!(input.target.cluster_type.as_deref(), Some("ascs_ers"));
+    let mut captured = CapturedNode::hana01();
+    captured.cibadmin = common::agent_fixture("cibadmin/ascs-ers.xml");
+    let evaluation = shipped().evaluate(&input, &Selection::default(), &gathered(&input, &[(node, &captured)]));
+    // resource-stickiness=1 and migration-threshold=3, as the ENSA guides set them.
+    for id in ["ascs_ers_resource_stickiness", "ascs_ers_migration_threshold"] {
+        assert_eq!(result(&evaluation, id).status, Status::Passing, "{id}: {}", result(&evaluation, id).message);
+    }
+    assert!(!evaluation.results.iter().any(|r| r.check_id == "resource_stickiness"), "a HANA check on ASCS/ERS");
+    // The HANA cluster's CIB on the same node fails both.
+    captured.cibadmin = common::agent_fixture("cibadmin/hana-scale-up.xml");
+    let evaluation = shipped().evaluate(&input, &Selection::default(), &gathered(&input, &[(node, &captured)]));
+    let threshold = result(&evaluation, "ascs_ers_migration_threshold");
+    assert_eq!(threshold.status, Status::Warning);
+    assert!(
+        threshold.message.ends_with("rsc_defaults migration-threshold is 5000; 3 is recommended"),
+        "{}",
+        threshold.message
+    );
 }

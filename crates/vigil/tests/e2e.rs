@@ -1131,7 +1131,13 @@ fn captured_sles_node(root: &Path, token: u32) -> PathBuf {
         rpm_output.display()
     );
     let cmapctl = format!("#!/bin/sh\ncat '{}'\n", facts.join("corosync-cmapctl/hana-two-node.txt").display());
-    for (name, script) in [("rpm", rpm), ("corosync-cmapctl", cmapctl)] {
+    // `cibadmin --query --local`: the recorded CIB (rsc_defaults resource-stickiness 1000,
+    // migration-threshold 5000), cibadmin's usage error for anything else.
+    let cibadmin = format!(
+        "#!/bin/sh\n[ \"$*\" = '--query --local' ] || {{ echo \"cibadmin: unexpected arguments: $*\" >&2; exit 64; }}\ncat '{}'\n",
+        facts.join("cibadmin/hana-scale-up.xml").display()
+    );
+    for (name, script) in [("rpm", rpm), ("corosync-cmapctl", cmapctl), ("cibadmin", cibadmin)] {
         std::fs::write(bin.join(name), script).unwrap();
         std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -1178,7 +1184,14 @@ fn a_replayed_scale_up_cluster_is_checked_with_facts_from_running_agents() {
         agents.push(Reaper(child));
     }
 
-    let checks = ["corosync_token", "corosync_runtime_token", "package_corosync", "stonith_enabled", "sbd_startmode"];
+    let checks = [
+        "corosync_token",
+        "corosync_runtime_token",
+        "package_corosync",
+        "stonith_enabled",
+        "sbd_startmode",
+        "resource_stickiness",
+    ];
     let (status, selected) =
         put(&server.base, &format!("{cluster}/checks/selection"), &server.token, &json!({ "checks": checks }));
     assert_eq!(status, 200, "{selected}");
@@ -1219,6 +1232,8 @@ fn a_replayed_scale_up_cluster_is_checked_with_facts_from_running_agents() {
     );
     assert_eq!(result("stonith_enabled")["status"], "passing");
     assert_eq!(result("sbd_startmode")["status"], "warning");
+    // resource-stickiness 1000 in the CIB each node's cibadmin printed.
+    assert_eq!(result("resource_stickiness")["status"], "passing", "{}", result("resource_stickiness"));
     // The running token (30000) differs from vmangi02's file (5000): a reload was missed.
     assert_eq!(result("corosync_runtime_token")["status"], "warning", "{}", result("corosync_runtime_token"));
     assert_eq!(execution["health"], "critical");

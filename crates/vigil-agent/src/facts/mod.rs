@@ -1,5 +1,5 @@
 //! Facts gathering: what a check needs from a machine that discoveries do not carry (the
-//! `token` of corosync.conf, a package's version, a unit's state).
+//! `token` of corosync.conf, a package's version, a unit's state, the resource defaults).
 //!
 //! The server sends a [`FactsGatheringRequested`]; the agent answers a [`FactsGathered`]
 //! with one [`Fact`] per request, in order (`docs/facts.md` is the reference of both).
@@ -24,6 +24,7 @@
 //! ```
 
 pub mod channel;
+pub mod cibadmin;
 pub mod corosync_cmapctl;
 pub mod corosync_conf;
 mod error;
@@ -48,7 +49,7 @@ pub use value::{FactValue, lookup, scalar};
 pub use wire::{Fact, FactRequest, FactsGathered, FactsGatheringRequested, Outcome, Target};
 
 /// Every gatherer's wire name.
-pub const GATHERERS: [&str; 9] = [
+pub const GATHERERS: [&str; 10] = [
     corosync_conf::NAME,
     corosync_cmapctl::NAME,
     sbd_config::NAME,
@@ -58,6 +59,7 @@ pub const GATHERERS: [&str; 9] = [
     hosts::NAME,
     fstab::NAME,
     saptune::NAME,
+    cibadmin::NAME,
 ];
 
 /// Most fact requests one agent answers per execution; those past it are refused one by one
@@ -126,6 +128,7 @@ pub async fn gather_one(sources: &Sources, gatherer: &str, arguments: &[&str]) -
         hosts::NAME => hosts::gather(sources, arguments).await,
         fstab::NAME => fstab::gather(sources, arguments).await,
         saptune::NAME => saptune::gather(sources, arguments).await,
+        cibadmin::NAME => cibadmin::gather(sources, arguments).await,
         unknown => {
             let error = FactError::new(
                 FactErrorKind::UnknownGatherer,

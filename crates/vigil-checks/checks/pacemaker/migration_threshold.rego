@@ -15,6 +15,13 @@ metadata := {
 		"hana_ascs_ers"
 	],
 	"severity": "warning",
+	"facts": [
+		{
+			"name": "rsc_defaults",
+			"gatherer": "cibadmin",
+			"argument": "rsc_defaults"
+		}
+	],
 	"values": {
 		"expected": {
 			"default": 5000
@@ -22,23 +29,30 @@ metadata := {
 	}
 }
 
-default observed := null
+# The resource defaults this node's CIB holds (`cibadmin`), name → value; a name absent from
+# them has Pacemaker's default.
+rsc_defaults := checklib.fact("rsc_defaults") if is_object(checklib.fact("rsc_defaults"))
 
-observed := checklib.number(input.cluster.rsc_defaults["migration-threshold"])
+rsc_defaults := {} if not is_object(checklib.fact("rsc_defaults"))
+
+# Pacemaker's migration-threshold when rsc_defaults does not set it.
+pacemaker_default := "INFINITY"
+
+is_set := "migration-threshold" in object.keys(rsc_defaults)
+
+value := object.get(rsc_defaults, "migration-threshold", pacemaker_default)
+
+# A number when it is one; as written otherwise (`INFINITY`).
+observed := checklib.number(value)
+
+observed := value if not is_number(checklib.number(value))
 
 expected := input.values.expected
 
 ok := observed == expected
 
-message := sprintf("rsc_defaults migration-threshold is %v; %v is recommended", [checklib.shown(observed), expected])
+message := sprintf("rsc_defaults migration-threshold is %v; %v is recommended", [observed, expected]) if is_set
 
-result := checklib.verdict(metadata, ok, message, observed, expected) if input.cluster.rsc_defaults != null
+message := sprintf("rsc_defaults sets no migration-threshold (Pacemaker's default is INFINITY); %v is recommended", [expected]) if not is_set
 
-# The cluster discovery carries no rsc_defaults (Trento's agent does not send them, and no
-# gatherer reads the CIB): no value to judge, said as such rather than guessed.
-result := {
-	"status": "not_gathered",
-	"message": "the cluster discovery carries no rsc_defaults",
-	"observed": null,
-	"expected": expected,
-} if input.cluster.rsc_defaults == null
+result := checklib.verdict(metadata, ok, message, observed, expected)

@@ -3,21 +3,31 @@ package vigil.checks.resource_stickiness_test
 import data.vigil.checks.resource_stickiness
 
 test_recommended_passes if {
-	r := resource_stickiness.result with input as {"cluster": {"rsc_defaults": {"resource-stickiness": "1000"}}, "values": {"expected": 1000}}
+	r := resource_stickiness.result with input as {"facts": {"rsc_defaults": {"resource-stickiness": 1000}}, "values": {"expected": 1000}}
+	r.status == "passing"
+	r.observed == 1000
+}
+
+test_a_value_written_as_text_is_read_as_a_number if {
+	r := resource_stickiness.result with input as {"facts": {"rsc_defaults": {"resource-stickiness": "1000"}}, "values": {"expected": 1000}}
 	r.status == "passing"
 }
 
-test_unset_warns if {
-	r := resource_stickiness.result with input as {"cluster": {"rsc_defaults": {}}, "values": {"expected": 1000}}
-	r.status == "warning"
-}
-
 test_other_warns if {
-	r := resource_stickiness.result with input as {"cluster": {"rsc_defaults": {"resource-stickiness": "0"}}, "values": {"expected": 1000}}
+	r := resource_stickiness.result with input as {"facts": {"rsc_defaults": {"resource-stickiness": 3}}, "values": {"expected": 1000}}
 	r.status == "warning"
+	r.message == "rsc_defaults resource-stickiness is 3; 1000 is recommended"
 }
 
-test_a_discovery_without_rsc_defaults_is_not_gathered if {
-	r := resource_stickiness.result with input as {"cluster": {"rsc_defaults": null}, "values": {"expected": 1000}}
-	r.status == "not_gathered"
+# Pacemaker leaves rsc_defaults out of the CIB when nothing is set: its default applies.
+test_unset_is_pacemakers_default_and_warns if {
+	r := resource_stickiness.result with input as {"facts": {"rsc_defaults": {}}, "values": {"expected": 1000}}
+	r.status == "warning"
+	r.observed == 0
+	r.message == "rsc_defaults sets no resource-stickiness (Pacemaker's default is 0); 1000 is recommended"
+}
+
+test_other_defaults_do_not_count if {
+	r := resource_stickiness.result with input as {"facts": {"rsc_defaults": {"target-role": "Started", "priority": 1000}}, "values": {"expected": 1000}}
+	r.status == "warning"
 }

@@ -104,6 +104,8 @@ pub struct CapturedNode {
     pub rpm: String,
     /// `systemctl show -p …`'s output, one block per unit.
     pub systemctl: String,
+    /// `cibadmin --query --local`'s output (the CIB's XML).
+    pub cibadmin: String,
 }
 
 impl CapturedNode {
@@ -119,12 +121,13 @@ impl CapturedNode {
             cmapctl: agent_fixture("corosync-cmapctl/hana-two-node.txt"),
             rpm: agent_fixture("package_version/rpm-q.stdout"),
             systemctl: agent_fixture("systemd/systemctl-show.txt"),
+            cibadmin: agent_fixture("cibadmin/hana-scale-up.xml"),
         }
     }
 
     /// The node's answers to `requests`, as the agent sends them (its `Fact`s, through JSON).
     pub fn answer(&self, requests: &[vigil_checks::facts::FactRequest]) -> Vec<vigil_checks::facts::GatheredFact> {
-        use vigil_agent::facts::{self as agent, Fact, Sources, corosync_cmapctl, package_version, systemd};
+        use vigil_agent::facts::{self as agent, Fact, Sources, cibadmin, corosync_cmapctl, package_version, systemd};
         let root = tempfile::tempdir().unwrap();
         for (path, text) in &self.files {
             let target = root.path().join(path.trim_start_matches('/'));
@@ -149,6 +152,9 @@ impl CapturedNode {
                     "package_version" => package_version::parse_rpm(&self.rpm)
                         .map_err(|e| e.in_source("rpm -q"))
                         .and_then(|query| package_version::value_of(&query, argument, "rpm")),
+                    "cibadmin" => cibadmin::parse(&self.cibadmin)
+                        .map_err(|e| e.in_source("cibadmin --query --local"))
+                        .and_then(|sections| cibadmin::value_of(&sections, argument)),
                     "systemd" => {
                         let units = systemd::parse(&self.systemctl).unwrap();
                         let unit = units.into_iter().find(|unit| unit["id"] == argument);
