@@ -113,7 +113,7 @@ fn a_request_file_gets_the_facts_gathered_of_this_agent() {
             {"agent_id": agent_id, "fact_requests": [
                 {"check_id": "C1", "name": "pid_max", "gatherer": "sysctl", "argument": "kernel.pid_max"},
                 {"check_id": "C2", "name": "token", "gatherer": "corosync.conf", "argument": "totem.token"},
-                {"check_id": "C3", "name": "what", "gatherer": "cibadmin"}]}
+                {"check_id": "C3", "name": "what", "gatherer": "crm_mon"}]}
         ]
     });
     let path = dir.path().join("request.json");

@@ -3,7 +3,8 @@
 //! shared scenario and watches the hosts appear live, stops heartbeats and sees the host turn
 //! stale, adds a tag, has a deregistration refused while the host is alive, drops the
 //! WebSocket and sees the missed update arrive, selects and runs a cluster's best-practice
-//! checks and reads their results, and takes screenshots of the main pages into
+//! checks and reads their results (with facts from two running `vigil agent`s answering
+//! from captured files), and takes screenshots of the main pages into
 //! `target/ui-screenshots/`. Skipped, saying so, where chromium, node or the npm install is
 //! not available (`.ci/run` installs them).
 
@@ -69,6 +70,16 @@ impl Drop for Server {
     }
 }
 
+/// A running `vigil agent`, stopped when dropped.
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn token(data_dir: &Path, role: &str) -> String {
     let created = Command::new(VIGIL)
         .args(["tokens", "create", "--role", role, "--name", &format!("ui-{role}"), "--data-dir"])
@@ -127,6 +138,31 @@ fn the_ui_shows_a_replayed_landscape_live_and_acts_through_the_gate_in_a_real_br
     let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
     let shots = screenshots();
     let _ = std::fs::remove_dir_all(&shots);
+    // The scenario's two nodes answer checks' facts from captured files, as running agents
+    // that leave the discoveries to the replay: vmangi01 has Azure's 30000 ms token, vmangi02
+    // 5000 ms.
+    let mut agents = Vec::new();
+    for (agent_id, token) in
+        [("851a4dd3-9693-44c3-a40b-b32d22872e74", 30000), ("4b67842f-ccf7-46a4-a344-9e918648b117", 5000)]
+    {
+        let root = data.path().join(format!("node-{agent_id}"));
+        std::fs::create_dir_all(root.join("etc/corosync")).unwrap();
+        std::fs::write(
+            root.join("etc/corosync/corosync.conf"),
+            format!("totem {{\n\tversion: 2\n\ttoken: {token}\n}}\n"),
+        )
+        .unwrap();
+        let child = Command::new(VIGIL)
+            .args(["agent", "--server-url", &server.base, "--api-key", &key, "--agent-id", agent_id])
+            .args(["--discovery", "false", "--facts-root"])
+            .arg(&root)
+            .env("VIGIL_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        agents.push(Agent(child));
+    }
 
     let run = Command::new(node)
         .arg(ui_dir().join("ui.test.mjs"))
@@ -153,6 +189,7 @@ fn the_ui_shows_a_replayed_landscape_live_and_acts_through_the_gate_in_a_real_br
         "05-hosts-stale",
         "08-cluster-detail",
         "cluster-checks",
+        "cluster-checks-facts",
         "16-events",
     ] {
         let shot = shots.join(format!("{name}.png"));

@@ -284,6 +284,23 @@ try {
   await checksPanel.locator('h2 .badge[data-value="passing"]').waitFor();
   check(await checksPanel.locator('input[name="check"]:checked').count() === 1, 'the selection made elsewhere is not shown');
 
+  step('facts from the running agents: corosync_token judged on each node');
+  // ui.rs runs `vigil agent --discovery false` for both nodes of the scenario, answering from
+  // captured files: vmangi01 (851a4dd3…) has Azure's 30000 ms token, vmangi02 (4b67842f…) 5000.
+  const [vmangi01, vmangi02] = ['851a4dd3-9693-44c3-a40b-b32d22872e74', '4b67842f-ccf7-46a4-a344-9e918648b117'];
+  await box('corosync_token').check();
+  await checksPanel.getByRole('button', { name: 'Save selection' }).click();
+  await checksPanel.getByText(`2 of ${applicable.length} applicable checks selected`).waitFor();
+  await checksPanel.getByRole('button', { name: 'Run checks' }).click();
+  const onHost = (hostId) => checksPanel.locator(`tbody tr[data-key="corosync_token@${hostId}"]`);
+  await onHost(vmangi02).locator('.badge[data-value="critical"]').waitFor({ timeout: 20000 });
+  await onHost(vmangi01).locator('.badge[data-value="passing"]').waitFor();
+  await resultBadge('corosync_token', 'critical').waitFor();
+  check((await onHost(vmangi02).textContent()).includes('vmangi02'), 'the failing node is not named');
+  check((await onHost(vmangi02).textContent()).includes('5000'), 'the node\'s own token is not shown');
+  await checksPanel.locator('h2 .badge[data-value="critical"]').waitFor();
+  await shot(page, 'cluster-checks-facts');
+
   step('the event stream: live events, a CloudEvent opened with why it did or did not fire');
   await page.goto(`${base}/#/events`);
   await page.locator('main tbody tr').first().waitFor();
@@ -352,7 +369,7 @@ try {
   const refusedRun = await viewerChecks.locator('.run-status .error').textContent();
   check(/not allow/.test(refusedRun) && /viewer/.test(refusedRun), `a viewer's run: ${refusedRun}`);
   const unchanged = await apiGet(clusterChecks);
-  check(JSON.stringify(unchanged.selection?.checks) === '["stonith_enabled"]', `a viewer changed the selection: ${JSON.stringify(unchanged.selection)}`);
+  check(JSON.stringify(unchanged.selection?.checks) === '["corosync_token","stonith_enabled"]', `a viewer changed the selection: ${JSON.stringify(unchanged.selection)}`);
 
   check(problems.length === 0, `the pages reported problems:\n${problems.join('\n')}`);
 } catch (e) {

@@ -137,7 +137,7 @@ async fn two_node_cluster(
     let mut facts = BTreeMap::new();
     for member in &members {
         let root = nodes.path().join(member.host_id.to_string());
-        super::checks_schedule::captured_node(&root)?;
+        let programs = super::checks_schedule::captured_node(&root)?;
         let request = vigil_agent::facts::FactsGatheringRequested {
             execution_id: Uuid::nil(),
             group_id: Uuid::nil(),
@@ -146,7 +146,8 @@ async fn two_node_cluster(
                 fact_requests: serde_json::from_value(serde_json::to_value(&requests)?)?,
             }],
         };
-        let sources = vigil_agent::facts::Sources::under(&root);
+        let sources =
+            vigil_agent::facts::Sources { programs: Some(programs), ..vigil_agent::facts::Sources::under(&root) };
         let answered = vigil_agent::facts::answer(&sources, &request, member.host_id)
             .await
             .ok_or_else(|| anyhow::anyhow!("the agent did not answer its own target"))?;

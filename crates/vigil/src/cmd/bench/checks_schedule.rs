@@ -27,8 +27,11 @@ pub(super) struct ScheduleRun {
     pub cpu_ms_per_execution: f64,
 }
 
-/// A captured node: the files the shipped checks' facts read.
-pub(super) fn captured_node(root: &std::path::Path) -> anyhow::Result<()> {
+/// A captured node: the files the shipped checks' facts read, and the programs they run
+/// (`rpm`, `cibadmin`, `corosync-cmapctl`) as scripts printing recorded output, in `bin/`.
+/// Returns the programs' directory.
+pub(super) fn captured_node(root: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(root.join("etc/corosync"))?;
     std::fs::create_dir_all(root.join("etc/sysconfig"))?;
     std::fs::write(
@@ -42,7 +45,27 @@ pub(super) fn captured_node(root: &std::path::Path) -> anyhow::Result<()> {
         "SBD_PACEMAKER=yes\nSBD_STARTMODE=always\nSBD_WATCHDOG_TIMEOUT=15\n",
     )?;
     std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n10.80.1.11 vmangi01\n10.80.1.12 vmangi02\n")?;
-    Ok(())
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin)?;
+    let scripts = [
+        (
+            "rpm",
+            "#!/bin/sh\nshift 3\nfor name in \"$@\"; do\n  case $name in\n    corosync) echo 'corosync\t(none)\t2.4.6\t150600.3.3.1\tx86_64' ;;\n    sbd) echo 'sbd\t(none)\t1.5.2\t150600.1.4\tx86_64' ;;\n    resource-agents) echo 'resource-agents\t(none)\t4.13.0\t150600.1.3\tx86_64' ;;\n    SAPHanaSR-angi) echo 'SAPHanaSR-angi\t(none)\t1.2.7\t150600.3.8.1\tnoarch' ;;\n    pacemaker) echo 'pacemaker\t(none)\t2.1.7\t150600.6.3.1\tx86_64' ;;\n    *) echo \"package $name is not installed\" ;;\n  esac\ndone\n",
+        ),
+        (
+            "cibadmin",
+            "#!/bin/sh\ncat <<'EOF'\n<cib crm_feature_set=\"3.19.0\" validate-with=\"pacemaker-3.9\" epoch=\"42\" num_updates=\"0\" admin_epoch=\"0\">\n  <configuration>\n    <crm_config><cluster_property_set id=\"cib-bootstrap-options\"><nvpair id=\"o1\" name=\"stonith-enabled\" value=\"true\"/></cluster_property_set></crm_config>\n    <nodes/>\n    <resources/>\n    <constraints/>\n    <rsc_defaults><meta_attributes id=\"rsc-options\"><nvpair id=\"r1\" name=\"resource-stickiness\" value=\"1000\"/><nvpair id=\"r2\" name=\"migration-threshold\" value=\"5000\"/></meta_attributes></rsc_defaults>\n  </configuration>\n  <status/>\n</cib>\nEOF\n",
+        ),
+        (
+            "corosync-cmapctl",
+            "#!/bin/sh\necho 'runtime.config.totem.token (u32) = 30000'\necho 'totem.token (u32) = 30000'\n",
+        ),
+    ];
+    for (name, script) in scripts {
+        std::fs::write(bin.join(name), script)?;
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(bin)
 }
 
 /// Runs `executions` executions of the scenario's cluster, `runs` times.
@@ -81,9 +104,10 @@ pub(super) async fn run(
     let (stop_agents, agents_stopped) = tokio::sync::watch::channel(false);
     for member in &cluster.hosts {
         let root = dir.path().join(&member.host_id);
-        captured_node(&root)?;
+        let programs = captured_node(&root)?;
         let agent_id: Uuid = member.host_id.parse()?;
-        let sources = vigil_agent::facts::Sources::under(&root);
+        let sources =
+            vigil_agent::facts::Sources { programs: Some(programs), ..vigil_agent::facts::Sources::under(&root) };
         tokio::spawn(vigil_agent::facts::channel::run(
             url.clone(),
             key.clone(),
