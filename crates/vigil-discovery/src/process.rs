@@ -49,8 +49,8 @@ use vigil_store::sqlite::Commit;
 use crate::heartbeats::Heartbeats;
 use crate::ingest::DiscoveryIngest;
 use crate::parking::Trigger;
-use vigil_gate::commands::{Commands, DispatchError};
-use vigil_gate::gate::{CommandGate, GateCommand, GateError, Via};
+use vigil_gate::commands::Commands;
+use vigil_gate::gate::{CommandGate, GateCommand};
 use vigil_gate::principal::{self, Principal};
 use vigil_readmodel::landscape::LandscapeViews;
 use vigil_readmodel::{load_checkpoint, save_checkpoint};
@@ -285,23 +285,13 @@ impl ProcessManager {
         Ok(parts.into_iter().filter_map(command_for).collect())
     }
 
-    /// Submits one command through the gate. A refusal means there is nothing to do (the
-    /// target is gone or already as asked) and is logged; a failure is returned, so the
-    /// event is processed again.
+    /// Submits one command through the gate (`CommandGate::submit_reaction`: a refusal is
+    /// logged; a failure is returned, so the event is processed again).
     async fn submit(&self, command: LandscapeCommand, meta: &EventMetadata) -> Result<(), ProjectionError> {
-        let name = command.name();
-        match self.gate.submit(&self.principal, GateCommand::Landscape(command), Via::Direct, meta).await {
-            Ok(_) => Ok(()),
-            Err(GateError::Dispatch(refusal @ (DispatchError::Rejected(_) | DispatchError::NotFound(_)))) => {
-                tracing::debug!(command = name, reason = %refusal, "a process manager command was refused");
-                Ok(())
-            }
-            Err(denied @ GateError::Denied { .. }) => {
-                tracing::warn!(command = name, error = %denied, "the policy denied a process manager command");
-                Ok(())
-            }
-            Err(GateError::Dispatch(DispatchError::Failed(e)) | GateError::Unavailable(e)) => Err(self.error(e)),
-        }
+        self.gate
+            .submit_reaction(&self.principal, GateCommand::Landscape(command), meta)
+            .await
+            .map_err(|e| self.error(e))
     }
 }
 

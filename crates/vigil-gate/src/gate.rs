@@ -193,6 +193,32 @@ impl CommandGate {
         outcome.map(|dispatched| Admitted { decision_id, dispatched }).map_err(GateError::Dispatch)
     }
 
+    /// Submits a command that reacts to an event (a process manager's, a subscription's).
+    /// A refusal means there is nothing to do (the target is gone or already as asked) and a
+    /// denial is the policy's to explain: both are logged and count as done. Only a failure
+    /// of the store or of the policy engine is returned, so that the event is processed
+    /// again.
+    pub async fn submit_reaction(
+        &self,
+        principal: &Principal,
+        command: GateCommand,
+        meta: &EventMetadata,
+    ) -> Result<(), String> {
+        let name = command.name();
+        match self.submit(principal, command, Via::Direct, meta).await {
+            Ok(_) => Ok(()),
+            Err(GateError::Dispatch(refusal @ (DispatchError::Rejected(_) | DispatchError::NotFound(_)))) => {
+                tracing::debug!(command = name, by = %principal.id, reason = %refusal, "a reaction was refused");
+                Ok(())
+            }
+            Err(denied @ GateError::Denied { .. }) => {
+                tracing::warn!(command = name, by = %principal.id, error = %denied, "the policy denied a reaction");
+                Ok(())
+            }
+            Err(GateError::Dispatch(DispatchError::Failed(e)) | GateError::Unavailable(e)) => Err(e),
+        }
+    }
+
     async fn dispatch(&self, command: GateCommand, meta: &EventMetadata) -> Result<Dispatched, DispatchError> {
         match command {
             GateCommand::Landscape(c) => self.commands.dispatch(c, meta).await,

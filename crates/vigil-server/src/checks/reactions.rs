@@ -17,8 +17,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 use vigil_checks::TargetType;
 use vigil_checks::execution::ChecksEvent;
-use vigil_gate::commands::DispatchError;
-use vigil_gate::gate::{CommandGate, GateCommand, GateError, Via};
+use vigil_gate::gate::{CommandGate, GateCommand};
 use vigil_gate::principal::{self, Principal};
 use vigil_kernel::envelope::{EventMetadata, RecordedEvent};
 use vigil_kernel::projection::{Projection, ProjectionError};
@@ -162,19 +161,10 @@ impl Projection for ChecksReactions {
                 correlation_id: recorded.event.correlation_id,
                 causation_id: Some(recorded.event.id),
             };
-            let name = command.name();
-            match self.gate.submit(&self.principal, GateCommand::Landscape(command), Via::Direct, &meta).await {
-                Ok(_) => {}
-                Err(GateError::Dispatch(refusal @ (DispatchError::Rejected(_) | DispatchError::NotFound(_)))) => {
-                    tracing::debug!(command = name, reason = %refusal, "checks health was refused (target gone)");
-                }
-                Err(denied @ GateError::Denied { .. }) => {
-                    tracing::warn!(command = name, error = %denied, "the policy denied checks health");
-                }
-                Err(GateError::Dispatch(DispatchError::Failed(e)) | GateError::Unavailable(e)) => {
-                    return Err(self.error(e));
-                }
-            }
+            self.gate
+                .submit_reaction(&self.principal, GateCommand::Landscape(command), &meta)
+                .await
+                .map_err(|e| self.error(e))?;
             self.save(recorded.position, Commit::Durable).await?;
             reacted_through = recorded.position;
         }
