@@ -109,7 +109,7 @@ async fn the_agent_answers_its_requests_and_ignores_the_rest() {
             {"check_id": "C1", "name": "node", "value": ["10.80.1.12"]},
             {"check_id": "C2", "name": "conf", "error": {"type": "file_not_found", "message": "/etc/corosync/corosync.conf does not exist"}},
             {"check_id": "C3", "name": "nope", "error": {"type": "unknown_gatherer",
-              "message": "no gatherer `no_such_gatherer` (known: corosync.conf, corosync-cmapctl, sbd_config, package_version, systemd, sysctl, hosts, fstab, saptune)"}}
+              "message": format!("no gatherer `no_such_gatherer` (known: {})", vigil_agent::facts::GATHERERS.join(", "))}}
         ])
     );
     socket.close(None).await.unwrap();
