@@ -24,6 +24,16 @@ pub enum TargetType {
     Host,
 }
 
+impl TargetType {
+    /// The wire name (`cluster`, `host`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetType::Cluster => "cluster",
+            TargetType::Host => "host",
+        }
+    }
+}
+
 /// How bad a failing check is: the status its failure yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -210,25 +220,15 @@ impl Status {
     }
 }
 
-/// The checks health of a target: the worst of its results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    /// No check ran.
-    Unknown,
-    /// Every check passed.
-    Passing,
-    /// The worst is a warning.
-    Warning,
-    /// At least one check is critical (or could not be evaluated).
-    Critical,
-}
+/// The checks health of a target is a landscape health: what the cluster's or host's own
+/// health folds in.
+pub use vigil_landscape::health::Health;
 
-impl Health {
-    /// Trento's worst-of rule: passing < warning < critical; no result at all is unknown.
-    pub fn worst_of(statuses: impl IntoIterator<Item = Status>) -> Health {
-        statuses.into_iter().map(Status::health).max().unwrap_or(Health::Unknown)
-    }
+/// Trento's worst-of rule over a target's results: passing < warning < critical
+/// (`not_gathered` and `error` count as critical); no result at all is unknown.
+pub fn checks_health(statuses: impl IntoIterator<Item = Status>) -> Health {
+    let healths: Vec<Health> = statuses.into_iter().map(Status::health).collect();
+    if healths.is_empty() { Health::Unknown } else { Health::worst(healths) }
 }
 
 /// One check's result for one target.

@@ -103,7 +103,7 @@ impl Catalog {
         Evaluation {
             target_type: target.target_type,
             target_id: target.id.clone(),
-            health: Health::worst_of(results.iter().map(|r| r.status)),
+            health: crate::check::checks_health(results.iter().map(|r| r.status)),
             results,
         }
     }

@@ -65,7 +65,7 @@ impl TableProjection for ChecksProjection {
                 )?
                 .execute(params![
                     e.target_id.to_string(),
-                    to_json(&e.target_type)?.trim_matches('"'),
+                    e.target_type.as_str(),
                     to_json(&e.checks)?,
                     to_json(&e.values)?,
                     at
@@ -85,7 +85,7 @@ impl TableProjection for ChecksProjection {
                 .execute(params![
                     e.execution_id.to_string(),
                     target_id,
-                    to_json(&e.target_type)?.trim_matches('"'),
+                    e.target_type.as_str(),
                     to_json(&e.checks)?,
                     to_json(&e.agents)?,
                     at,
@@ -107,7 +107,7 @@ impl TableProjection for ChecksProjection {
                 .execute(params![
                     e.execution_id.to_string(),
                     at,
-                    to_json(&e.health)?.trim_matches('"'),
+                    e.health.as_str(),
                     to_json(&e.results)?,
                     to_json(&e.agents)?
                 ])?;

@@ -24,7 +24,6 @@ use vigil_kernel::projection::{Projection, ProjectionError};
 use vigil_kernel::store::EventStore;
 use vigil_landscape::LandscapeCommand;
 use vigil_landscape::cluster::ClusterCommand;
-use vigil_landscape::health::Health;
 use vigil_landscape::host::HostCommand;
 use vigil_readmodel::{load_checkpoint, save_checkpoint};
 use vigil_store::Db;
@@ -92,7 +91,7 @@ impl ChecksReactions {
             message: format!("event {} does not decode: {e}", event.event.id),
         })?;
         let ChecksEvent::ChecksExecutionCompleted(completed) = decoded else { return Ok(None) };
-        let health = landscape_health(completed.health);
+        let health = completed.health;
         Ok(Some(match completed.target_type {
             TargetType::Cluster => LandscapeCommand::Cluster {
                 cluster_id: completed.target_id,
@@ -103,16 +102,6 @@ impl ChecksReactions {
                 command: HostCommand::UpdateChecksHealth { host_id: completed.target_id, health },
             },
         }))
-    }
-}
-
-/// The checks' grade as the landscape's.
-fn landscape_health(health: vigil_checks::Health) -> Health {
-    match health {
-        vigil_checks::Health::Passing => Health::Passing,
-        vigil_checks::Health::Warning => Health::Warning,
-        vigil_checks::Health::Critical => Health::Critical,
-        vigil_checks::Health::Unknown => Health::Unknown,
     }
 }
 

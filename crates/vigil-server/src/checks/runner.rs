@@ -49,16 +49,6 @@ pub struct ChecksTarget {
     pub id: Uuid,
 }
 
-impl ChecksTarget {
-    /// What the API and the messages call it.
-    pub fn kind(&self) -> &'static str {
-        match self.target_type {
-            TargetType::Cluster => "cluster",
-            TargetType::Host => "host",
-        }
-    }
-}
-
 /// Why an execution did not start, or a selection was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -164,7 +154,7 @@ impl ChecksRunner {
         if prepared.checks.is_empty() {
             return Err(RunError::Unprocessable(format!(
                 "no selected check applies to {} {}",
-                target.kind(),
+                target.target_type.as_str(),
                 target.id
             )));
         }
@@ -288,7 +278,7 @@ impl ChecksRunner {
         let applicable = self.applicable(app, target).await?;
         self.catalog
             .check_selection(&applicable, &checks, &values)
-            .map_err(|why| RunError::Unprocessable(format!("{why} ({} {})", target.kind(), target.id)))?;
+            .map_err(|why| RunError::Unprocessable(format!("{why} ({} {})", target.target_type.as_str(), target.id)))?;
         let command =
             ChecksCommand::SelectChecks { target_type: target.target_type, target_id: target.id, checks, values };
         let admitted = app

@@ -213,16 +213,13 @@ pub(super) async fn executions_of_host(
 
 /// The target of a path, checked to be registered.
 async fn target(app: &App, target_type: TargetType, id: &str) -> Result<ChecksTarget, ApiError> {
-    let target = match target_type {
-        TargetType::Cluster => ChecksTarget { target_type, id: parse_id("cluster id", id)? },
-        TargetType::Host => ChecksTarget { target_type, id: parse_id("host id", id)? },
-    };
+    let target = ChecksTarget { target_type, id: parse_id(&format!("{} id", target_type.as_str()), id)? };
     let registered = match target_type {
         TargetType::Cluster => app.reads.cluster(target.id.to_string()).await?.is_some(),
         TargetType::Host => app.reads.host(target.id.to_string()).await?.is_some(),
     };
     if !registered {
-        return Err(ApiError::NotFound(format!("{} {} is not registered", target.kind(), target.id)));
+        return Err(ApiError::NotFound(format!("{} {} is not registered", target.target_type.as_str(), target.id)));
     }
     Ok(target)
 }
@@ -247,7 +244,7 @@ async fn of_target(
     Ok((
         decision,
         Json(TargetChecksView {
-            target_type: target.kind(),
+            target_type: target.target_type.as_str(),
             target_id: target.id.to_string(),
             selection,
             applicable,
@@ -273,7 +270,7 @@ async fn select(
     Ok((
         [(DECISION_HEADER, decision_id.to_string())],
         Json(json!({
-            "target_type": target.kind(),
+            "target_type": target.target_type.as_str(),
             "target_id": target.id,
             "checks": checks,
             "values": body.values,
@@ -291,7 +288,7 @@ async fn execute(app: &Arc<App>, caller: &Caller, target_type: TargetType, id: &
         [(DECISION_HEADER, started.decision_id.to_string()), (header::LOCATION, location)],
         Json(json!({
             "execution_id": started.execution_id,
-            "target_type": target.kind(),
+            "target_type": target.target_type.as_str(),
             "target_id": target.id,
             "status": "running",
         })),
