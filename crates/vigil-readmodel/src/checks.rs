@@ -15,7 +15,7 @@ use vigil_kernel::envelope::RecordedEvent;
 use vigil_store::Db;
 use vigil_store::sqlite::DbError;
 
-use super::{TableProjection, decode, stamp, to_json};
+use super::{TableProjection, decodable, decode, stamp, to_json};
 
 /// How many executions of one target the read model keeps.
 pub const EXECUTIONS_KEPT: i64 = 100;
@@ -227,7 +227,7 @@ impl ChecksViews {
                     "SELECT target_type, target_id FROM checks_selections WHERE checks != '[]' ORDER BY target_id",
                 )?;
                 let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                Ok(decodable(rows, "checks_selection")?)
             })
             .await
     }
@@ -255,7 +255,7 @@ impl ChecksViews {
                      ORDER BY position DESC LIMIT ?2"
                 ))?;
                 let rows = statement.query_map(params![target_id, limit as i64], execution)?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                Ok(decodable(rows, "checks_execution")?)
             })
             .await
     }

@@ -317,18 +317,29 @@ impl Listing {
         let (page, args) = filter.paged(query.limit, query.offset);
         let sql = format!("{select}{} ORDER BY {}{page}", filter.sql, self.order_by);
         let mut stmt = conn.prepare_cached(&sql)?;
-        let mut items = Vec::new();
-        for decoded in stmt.query_map(rusqlite::params_from_iter(args), row)? {
-            match decoded {
-                Ok(item) => items.push(item),
-                Err(error @ rusqlite::Error::FromSqlConversionFailure(..)) => {
-                    tracing::warn!(resource_type = self.resource_type, %error, "a stored row does not decode; left out of the list");
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        let items = decodable(stmt.query_map(rusqlite::params_from_iter(args), row)?, self.resource_type)?;
         Ok((items, total as u64))
     }
+}
+
+/// The rows of a listing that decode: one that does not (a damaged value, a column of the
+/// wrong type) is logged and left out, so one bad stored row never breaks a page. Errors of
+/// the database itself still fail the read.
+pub(crate) fn decodable<T>(
+    rows: impl Iterator<Item = rusqlite::Result<T>>,
+    resource_type: &str,
+) -> rusqlite::Result<Vec<T>> {
+    let mut items = Vec::new();
+    for decoded in rows {
+        match decoded {
+            Ok(item) => items.push(item),
+            Err(error @ (rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..))) => {
+                tracing::warn!(resource_type, %error, "a stored row does not decode; left out of the list");
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(items)
 }
 
 pub(crate) struct Filter {

@@ -306,3 +306,36 @@ async fn a_selected_target_whose_discovered_data_changed_runs_without_waiting_fo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_damaged_execution_row_is_left_out_of_the_list_or_shown_unreadable_never_fatal() {
+    let s = Server::start_with(fast_facts).await;
+    let cluster = angi(&s).await;
+    let first = execute(&s, &cluster, &s.token).await;
+    let second = execute(&s, &cluster, &s.token).await;
+    assert!(s.app.settle(Duration::from_secs(30)).await);
+
+    let db = rusqlite::Connection::open(s.dir.path().join("vigil.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    // A column of the wrong type (a blob where text belongs) cannot be read at all; damaged
+    // JSON still can.
+    let id = |e: &Value| e["execution_id"].as_str().unwrap().to_owned();
+    let blob = "UPDATE checks_executions SET status = x'00ff' WHERE execution_id = ?1";
+    assert_eq!(db.execute(blob, [id(&first)]).unwrap(), 1);
+    assert_eq!(
+        db.execute("UPDATE checks_executions SET results = '[{\"cut' WHERE execution_id = ?1", [id(&second)]).unwrap(),
+        1
+    );
+    drop(db);
+
+    let (status, listed) = s.get(&format!("{cluster}/checks/executions")).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let items = listed["items"].as_array().unwrap();
+    let ids: Vec<&Value> = items.iter().map(|e| &e["execution_id"]).collect();
+    assert_eq!(ids, [&second["execution_id"]], "the unreadable row is left out");
+    assert!(
+        items[0]["results"]["unreadable"].is_string(),
+        "damaged JSON is said to be unreadable: {}",
+        items[0]["results"]
+    );
+}
