@@ -56,12 +56,20 @@ pub struct ReadModel {
     pub name: &'static str,
     /// The name of its task, as `/readyz` reports a stopped one.
     pub task: &'static str,
+    /// Whether it is a model of the landscape (hosts, clusters, databases, SAP systems): the
+    /// ingest and the process manager look discoveries up in those and wait for them only.
+    pub landscape: bool,
     open: Open,
 }
 
 impl ReadModel {
     const fn of<P: TableProjection>(task: &'static str) -> ReadModel {
-        ReadModel { name: P::NAME, task, open: open_table::<P> }
+        ReadModel { name: P::NAME, task, landscape: true, open: open_table::<P> }
+    }
+
+    /// A read model outside the landscape, which the discovery path never reads.
+    const fn beside<P: TableProjection>(task: &'static str) -> ReadModel {
+        ReadModel { landscape: false, ..ReadModel::of::<P>(task) }
     }
 
     /// Opens the projection (creating its tables, or rebuilding them if its layout changed).
@@ -80,14 +88,15 @@ fn open_table<P: TableProjection>(db: Db) -> Opening {
 }
 
 /// Every read model the server keeps, in one list: what `App::start` runs, what `vigil
-/// projections rebuild` rebuilds and what `min_position` and the ingest wait for.
+/// projections rebuild` rebuilds and what `min_position` waits for (the ingest and the
+/// process manager wait for the landscape's, [`ReadModel::landscape`]).
 pub const READ_MODELS: &[ReadModel] = &[
     ReadModel::of::<hosts::HostsProjection>("projection hosts"),
     ReadModel::of::<host_addresses::HostAddressesProjection>("projection host_addresses"),
     ReadModel::of::<clusters::ClustersProjection>("projection clusters"),
     ReadModel::of::<databases::DatabasesProjection>("projection databases"),
     ReadModel::of::<sap_systems::SapSystemsProjection>("projection sap_systems"),
-    ReadModel::of::<checks::ChecksProjection>("projection checks"),
+    ReadModel::beside::<checks::ChecksProjection>("projection checks"),
 ];
 
 pub use vigil_store::sqlite::checkpoints::{CHECKPOINTS, ensure_checkpoints, load_checkpoint, save_checkpoint};

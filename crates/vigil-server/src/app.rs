@@ -69,6 +69,11 @@ pub fn read_model_names() -> impl Iterator<Item = &'static str> {
     READ_MODELS.iter().map(|m| m.name)
 }
 
+/// The names of the landscape's read models: what the discovery path looks things up in.
+fn landscape_read_model_names() -> impl Iterator<Item = &'static str> {
+    READ_MODELS.iter().filter(|m| m.landscape).map(|m| m.name)
+}
+
 /// A running Vigil: state shared by every request and background task.
 pub struct App {
     /// The settings it runs with.
@@ -179,7 +184,7 @@ impl App {
                 landscape.clone(),
                 vigil_discovery::ingest::ReadModels {
                     head: store.head(),
-                    progress: read_model_names().map(progress_of).collect(),
+                    progress: landscape_read_model_names().map(progress_of).collect(),
                 },
             )
             .await?,
@@ -198,7 +203,7 @@ impl App {
                 landscape.clone(),
                 ingest.clone(),
                 heartbeats.clone(),
-                read_model_names().map(|name| (name, progress_of(name))).collect(),
+                landscape_read_model_names().map(|name| (name, progress_of(name))).collect(),
                 shutdown_rx.clone(),
             )
             .await?,
