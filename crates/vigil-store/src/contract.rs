@@ -275,27 +275,7 @@ pub async fn a_subscriber_sees_no_gaps_while_many_tasks_append(s: &Subject) {
     let start = head(s).await;
     // The writers report their total when done; until then the subscriber just follows.
     let (total_tx, total_rx) = tokio::sync::watch::channel(None::<u64>);
-    let store = s.store.clone();
-    let subscriber = tokio::spawn(async move {
-        let mut watch = store.head();
-        let mut seen: Vec<RecordedEvent> = Vec::new();
-        let mut after = start;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            watch.mark_unchanged();
-            let page = store.read_all(after, 100).await.unwrap();
-            if let Some(last) = page.last() {
-                after = last.position;
-                seen.extend(page);
-                continue;
-            }
-            let done = total_rx.borrow().is_some_and(|total| seen.len() as u64 >= total);
-            if done || tokio::time::Instant::now() > deadline {
-                return seen;
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(100), watch.changed()).await;
-        }
-    });
+    let subscriber = follow_head(s.store.clone(), start, total_rx, Duration::from_secs(60));
     let mut writers = Vec::new();
     for t in 0..TASKS {
         let store = s.store.clone();
@@ -318,12 +298,48 @@ pub async fn a_subscriber_sees_no_gaps_while_many_tasks_append(s: &Subject) {
     }
     total_tx.send_replace(Some(total));
     let seen = subscriber.await.unwrap();
+    assert_gap_free(&seen, start, total);
+}
+
+/// Follows `store`'s head from `after`, as a subscriber does, until it has seen the total
+/// that `total` reports once the writers are done, or `within` has passed.
+pub fn follow_head(
+    store: Arc<dyn EventStore>,
+    after: u64,
+    total: tokio::sync::watch::Receiver<Option<u64>>,
+    within: Duration,
+) -> tokio::task::JoinHandle<Vec<RecordedEvent>> {
+    tokio::spawn(async move {
+        let mut watch = store.head();
+        let mut seen: Vec<RecordedEvent> = Vec::new();
+        let mut after = after;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            watch.mark_unchanged();
+            let page = store.read_all(after, 100).await.unwrap();
+            if let Some(last) = page.last() {
+                after = last.position;
+                seen.extend(page);
+                continue;
+            }
+            let done = total.borrow().is_some_and(|total| seen.len() as u64 >= total);
+            if done || tokio::time::Instant::now() > deadline {
+                return seen;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), watch.changed()).await;
+        }
+    })
+}
+
+/// What a subscriber following from `start` must have seen of `total` appended events:
+/// each once, at gap-free positions in order, each stream's versions in order.
+pub fn assert_gap_free(seen: &[RecordedEvent], start: u64, total: u64) {
     assert_eq!(seen.len() as u64, total, "the subscriber must see every event once");
     for (i, r) in seen.iter().enumerate() {
         assert_eq!(r.position, start + 1 + i as u64, "positions must be gap-free and in order");
     }
     let mut versions: HashMap<&str, Vec<u64>> = HashMap::new();
-    for r in &seen {
+    for r in seen {
         versions.entry(&r.stream_id).or_default().push(r.stream_version);
     }
     for (stream, v) in versions {

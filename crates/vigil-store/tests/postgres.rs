@@ -2,16 +2,15 @@
 //! with their own connections) on one schema, migrations run by nodes starting at once,
 //! the head following other nodes' commits, one bad append failing alone.
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
-use vigil_kernel::envelope::{NewEvent, RecordedEvent};
+use vigil_kernel::envelope::NewEvent;
 use vigil_kernel::store::{AppendError, EventStore, ExpectedVersion, Snapshot, SnapshotStore};
 use vigil_store::postgres::{MIGRATIONS, load_checkpoint, save_checkpoint, start_checkpoint};
-use vigil_store::{PgEventStore, PgOptions};
+use vigil_store::{PgEventStore, PgOptions, contract};
 
 #[path = "support/postgres.rs"]
 mod support;
@@ -106,30 +105,9 @@ async fn a_subscriber_on_another_node_sees_no_gaps_while_nodes_race() {
     for _ in 0..NODES {
         nodes.push(Arc::new(schema.connect().await));
     }
-    let follower = Arc::new(schema.connect().await);
+    let follower: Arc<dyn EventStore> = Arc::new(schema.connect().await);
     let (total_tx, total_rx) = tokio::sync::watch::channel(None::<u64>);
-    let subscriber = {
-        let store = follower.clone();
-        tokio::spawn(async move {
-            let mut head = store.head();
-            let mut seen: Vec<RecordedEvent> = Vec::new();
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-            loop {
-                head.mark_unchanged();
-                let after = seen.last().map_or(0, |e| e.position);
-                let page = store.read_all(after, 64).await.unwrap();
-                if !page.is_empty() {
-                    seen.extend(page);
-                    continue;
-                }
-                let done = total_rx.borrow().is_some_and(|total| seen.len() as u64 >= total);
-                if done || tokio::time::Instant::now() > deadline {
-                    return seen;
-                }
-                let _ = tokio::time::timeout(Duration::from_millis(500), head.changed()).await;
-            }
-        })
-    };
+    let subscriber = contract::follow_head(follower.clone(), 0, total_rx, Duration::from_secs(120));
     let mut writers = Vec::new();
     for (n, node) in nodes.iter().enumerate() {
         for t in 0..TASKS {
@@ -152,18 +130,7 @@ async fn a_subscriber_on_another_node_sees_no_gaps_while_nodes_race() {
     }
     total_tx.send_replace(Some(total));
     let seen = subscriber.await.unwrap();
-    assert_eq!(seen.len() as u64, total, "the subscriber must see every event");
-    for (i, e) in seen.iter().enumerate() {
-        assert_eq!(e.position, 1 + i as u64, "positions must be gap-free and in order");
-    }
-    let mut versions: HashMap<&str, Vec<u64>> = HashMap::new();
-    for e in &seen {
-        versions.entry(&e.stream_id).or_default().push(e.stream_version);
-    }
-    for (stream, v) in versions {
-        assert_eq!(v, (1..=v.len() as u64).collect::<Vec<_>>(), "stream {stream} in version order");
-    }
-    assert_eq!(seen.iter().map(|e| e.event.id).collect::<BTreeSet<_>>().len(), seen.len(), "each event once");
+    contract::assert_gap_free(&seen, 0, total);
 }
 
 /// A transaction of another node holding the head row (mid-batch) makes this node's append
