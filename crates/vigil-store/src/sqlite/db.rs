@@ -286,6 +286,11 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, Db
         },
     )?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Without it, SQLite (built with STAT4) re-prepares a cached statement each time a text
+    // parameter is bound to a column it filters on: the stream-version lookup of every
+    // append spent more time being re-prepared than running. Vigil never runs ANALYZE, so
+    // a plan chosen per value has nothing to choose from.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -342,7 +347,7 @@ impl Writer {
             return;
         }
         let conn = &self.conn;
-        if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(error) = statement(conn, "BEGIN IMMEDIATE") {
             // Dropping a job that never ran answers its caller with "not committed".
             tracing::error!(%error, n_writes = batch.len(), "cannot begin a write transaction");
             batch.clear();
@@ -365,7 +370,7 @@ impl Writer {
             }
             replies.push(reply);
         }
-        let commit = conn.execute_batch("COMMIT").map_err(DbError::from);
+        let commit = statement(conn, "COMMIT").map_err(DbError::from);
         if commit.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }
