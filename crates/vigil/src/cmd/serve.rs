@@ -16,6 +16,7 @@ use crate::settings::FileConfig;
 
 pub async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     let listen = config.listen;
+    let stop = stop_signal();
     let app = App::start(config.clone()).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(
@@ -24,7 +25,7 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         durability = %config.durability,
         "vigil is serving; `vigil keys show` prints the agent key"
     );
-    app.serve(listener, stop_signal()).await?;
+    app.serve(listener, stop).await?;
     tracing::info!("vigil stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -53,8 +54,9 @@ pub async fn agent(file: &FileConfig, args: AgentArgs) -> anyhow::Result<ExitCod
     };
     tracing::info!(%agent_id, server = %config.server_url, "agent started");
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signal = stop_signal();
     tokio::spawn(async move {
-        stop_signal().await;
+        signal.await;
         stop.send_replace(true);
     });
     vigil_agent::agent::run(config, stopped).await?;
