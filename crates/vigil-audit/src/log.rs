@@ -1,7 +1,7 @@
 //! The live log: appends through one appender task, heads signed by policy, proofs served
 //! from memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use vigil_store::Db;
-use vigil_store::sqlite::DbError;
+use vigil_store::sqlite::{DbError, PendingWrite};
 
 use crate::AuditError;
 use crate::head::{PublicKey, SignedHead, load_or_create_key, verify_head_signature};
@@ -176,7 +176,17 @@ impl AuditLog {
         let next_head_seq = loaded.latest.as_ref().map_or(0, |latest| latest.seq + 1);
         let shared = Arc::new(Shared { db, public_key, tree: RwLock::new(tree), latest: RwLock::new(loaded.latest) });
         let (commands, receiver) = mpsc::channel(MAX_BATCH * 4);
-        let appender = Appender { shared: shared.clone(), key, policy, next_head_seq, needs_resync: false };
+        let head_size_ahead = read(&shared.latest).as_ref().map_or(0, |latest| latest.head.tree_size);
+        let ahead = read(&shared.tree).clone();
+        let appender = Appender {
+            shared: shared.clone(),
+            key,
+            policy,
+            next_head_seq,
+            ahead,
+            head_size_ahead,
+            needs_resync: false,
+        };
         tokio::spawn(appender.run(receiver));
         Ok(AuditLog { shared, commands })
     }
@@ -325,54 +335,141 @@ impl AuditLog {
     }
 }
 
+/// Writes the appender may have queued and not yet seen committed. More than one lets the
+/// records that arrive while a write commits go into the next commit, beside the commands
+/// they belong to, instead of waiting for the first to finish.
+const MAX_IN_FLIGHT: usize = 8;
+
 /// The single task that numbers and writes records and signs heads, so that indices and
 /// heads follow commit order.
+///
+/// It numbers and hashes each batch after the writes it has queued, and queues the next
+/// before those have committed (at most [`MAX_IN_FLIGHT`]); the writer runs them in order.
+/// Each write first checks that the stored log ends where the write begins, so a write
+/// that failed makes every write queued after it fail too, never leave a gap. Memory
+/// (`shared.tree`, the latest head) follows commits in order.
 struct Appender {
     shared: Arc<Shared>,
     key: SigningKey,
     policy: HeadPolicy,
+    /// The sequence number of the next head to queue.
     next_head_seq: u64,
+    /// The tree with the leaves of the queued writes as well: what the next batch is
+    /// numbered and hashed after.
+    ahead: ChunkedTree,
+    /// The size of the newest head, committed or queued, for the count rule.
+    head_size_ahead: u64,
     /// Set when a write failed: memory may then disagree with the database (should the
-    /// commit have happened after all), so the next write reloads what memory lacks first.
+    /// commit have happened after all), so the next write, once nothing is in flight,
+    /// reloads what memory lacks first.
     needs_resync: bool,
+}
+
+/// A queued batch of records, waiting for its commit.
+struct InFlight {
+    first: u64,
+    leaves: Vec<Hash>,
+    head: Option<(SignedHead, DateTime<Utc>, u64)>,
+    replies: Vec<Reply<u64>>,
+    written: PendingWrite<(), AuditError>,
 }
 
 impl Appender {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while let Some(first) = commands.recv().await {
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match commands.try_recv() {
-                    Ok(command) => batch.push(command),
-                    Err(_) => break,
+        let mut in_flight = VecDeque::with_capacity(MAX_IN_FLIGHT);
+        let mut open = true;
+        while open || !in_flight.is_empty() {
+            tokio::select! {
+                biased;
+                committed = oldest(&mut in_flight), if !in_flight.is_empty() => {
+                    let flight = in_flight.pop_front().expect("a write in flight");
+                    self.complete(flight, committed);
                 }
-            }
-            let mut appends = Vec::new();
-            for command in batch.drain(..) {
-                match command {
-                    Command::Append { record, reply } => appends.push((record, reply)),
-                    Command::SignHead { now, when, reply } => {
-                        // A head covers every append requested before it.
-                        self.flush(std::mem::take(&mut appends)).await;
-                        let _ = reply.send(self.sign(now, when).await);
+                first = commands.recv(), if open && in_flight.len() < MAX_IN_FLIGHT => {
+                    let Some(first) = first else {
+                        open = false;
+                        continue;
+                    };
+                    batch.push(first);
+                    while batch.len() < MAX_BATCH {
+                        match commands.try_recv() {
+                            Ok(command) => batch.push(command),
+                            Err(_) => break,
+                        }
                     }
+                    let mut appends = Vec::new();
+                    for command in batch.drain(..) {
+                        match command {
+                            Command::Append { record, reply } => appends.push((record, reply)),
+                            Command::SignHead { now, when, reply } => {
+                                // A head covers every append requested before it.
+                                self.queue(std::mem::take(&mut appends), &mut in_flight).await;
+                                self.drain(&mut in_flight).await;
+                                let _ = reply.send(self.sign(now, when).await);
+                            }
+                        }
+                    }
+                    self.queue(appends, &mut in_flight).await;
                 }
             }
-            self.flush(appends).await;
         }
     }
 
-    async fn flush(&mut self, appends: Vec<(PreparedRecord, Reply<u64>)>) {
-        if appends.is_empty() {
-            return;
+    /// Waits for every queued write, in order.
+    async fn drain(&mut self, in_flight: &mut VecDeque<InFlight>) {
+        while let Some(mut flight) = in_flight.pop_front() {
+            let committed = (&mut flight.written).await;
+            self.complete(flight, committed);
         }
-        let (records, replies): (Vec<_>, Vec<_>) = appends.into_iter().unzip();
-        match self.write_records(records).await {
-            Ok(first) => {
+    }
+
+    /// Answers the callers of a batch whose commit is known, and moves memory on if it
+    /// committed and memory can be trusted.
+    fn complete(&mut self, flight: InFlight, committed: Result<Result<(), AuditError>, DbError>) {
+        let InFlight { first, leaves, head, replies, .. } = flight;
+        match flatten(committed) {
+            Ok(()) => {
+                // After a failure memory is reloaded from the database, which has this batch.
+                if !self.needs_resync {
+                    let mut tree = write(&self.shared.tree);
+                    leaves.into_iter().for_each(|leaf| {
+                        tree.push(leaf);
+                    });
+                    drop(tree);
+                    if let Some((head, now, seq)) = head {
+                        self.record_head(head, now, seq);
+                    }
+                }
                 for (index, reply) in (first..).zip(replies) {
                     let _ = reply.send(Ok(index));
                 }
+            }
+            Err(error) => {
+                self.needs_resync = true;
+                tracing::error!(%error, n_records = replies.len(), "audit records were not written");
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+
+    /// Numbers, hashes and queues a batch of records, and the head the count rule calls
+    /// for after them in the same write: no extra commit, and an append returns with its
+    /// head in place.
+    async fn queue(&mut self, appends: Vec<(PreparedRecord, Reply<u64>)>, in_flight: &mut VecDeque<InFlight>) {
+        if appends.is_empty() {
+            return;
+        }
+        if self.needs_resync {
+            self.drain(in_flight).await;
+        }
+        let (records, replies): (Vec<_>, Vec<_>) = appends.into_iter().unzip();
+        match self.prepare(records).await {
+            Ok(mut flight) => {
+                flight.replies = replies;
+                in_flight.push_back(flight);
             }
             Err(error) => {
                 tracing::error!(%error, n_records = replies.len(), "audit records were not written");
@@ -383,14 +480,11 @@ impl Appender {
         }
     }
 
-    /// Writes a batch of records, and the head the count rule calls for after them in the
-    /// same transaction: no extra commit, and an append returns with its head in place.
-    async fn write_records(&mut self, records: Vec<PreparedRecord>) -> Result<u64, AuditError> {
+    /// The write of `records`, queued; its replies are the caller's to fill in.
+    async fn prepare(&mut self, records: Vec<PreparedRecord>) -> Result<InFlight, AuditError> {
         self.resync_if_needed().await?;
-        let (first, mut frontier) = {
-            let tree = read(&self.shared.tree);
-            (tree.size(), tree.frontier())
-        };
+        let first = self.ahead.size();
+        let mut frontier = self.ahead.frontier();
         let mut rows = Vec::with_capacity(records.len());
         let mut leaves = Vec::with_capacity(records.len());
         for (index, record) in (first..).zip(records) {
@@ -400,21 +494,30 @@ impl Appender {
             leaves.push(leaf);
             rows.push((sql_index(index)?, record.kind, record.time, bytes, leaf));
         }
-        let chunks = read(&self.shared.tree).chunks_completed_by(&leaves);
+        let chunks = self.ahead.chunks_completed_by(&leaves);
         let size = frontier.size();
         let head = if self.due_by_count(size) {
             // The head's time is the clock's: the count rule has no caller-given `now`.
             let now = Utc::now();
-            Some((SignedHead::sign(&self.key, size, &frontier.root(), format_time(now)), now))
+            Some((SignedHead::sign(&self.key, size, &frontier.root(), format_time(now)), now, self.next_head_seq))
         } else {
             None
         };
-        let seq = self.next_head_seq;
-        let head_row = head.as_ref().map(|(head, _)| head.clone());
+        let head_row = head.as_ref().map(|(head, _, seq)| (head.clone(), *seq));
+        let expected_end = sql_index(first)?;
         let written = self
             .shared
             .db
-            .write(move |conn| {
+            .queue_write(move |conn| {
+                let end: i64 = conn
+                    .prepare_cached("SELECT coalesce(max(idx) + 1, 0) FROM audit_records")?
+                    .query_row([], |row| row.get(0))?;
+                if end != expected_end {
+                    return Err(AuditError::Db(DbError(format!(
+                        "the audit log ends at record {end}, not at {expected_end} as this write expected: \
+                         an earlier write failed"
+                    ))));
+                }
                 let mut insert = conn.prepare_cached(
                     "INSERT INTO audit_records (idx, kind, time, record, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
@@ -422,27 +525,30 @@ impl Appender {
                     insert.execute(params![idx, kind, time, bytes, &leaf[..]])?;
                 }
                 insert_chunks(conn, &chunks)?;
-                if let Some(head) = &head_row {
-                    insert_head(conn, seq, head)?;
+                if let Some((head, seq)) = &head_row {
+                    insert_head(conn, *seq, head)?;
                 }
                 Ok::<(), AuditError>(())
             })
             .await;
-        if let Err(error) = flatten(written) {
-            self.needs_resync = true;
-            return Err(error);
-        }
-        let mut tree = write(&self.shared.tree);
-        leaves.into_iter().for_each(|leaf| {
-            tree.push(leaf);
+        let written = match written {
+            Ok(written) => written,
+            Err(error) => {
+                self.needs_resync = true;
+                return Err(error.into());
+            }
+        };
+        leaves.iter().for_each(|leaf| {
+            self.ahead.push(*leaf);
         });
-        drop(tree);
-        if let Some((head, now)) = head {
-            self.record_head(head, now, seq);
+        if head.is_some() {
+            self.next_head_seq += 1;
+            self.head_size_ahead = size;
         }
-        Ok(first)
+        Ok(InFlight { first, leaves, head, replies: Vec::new(), written })
     }
 
+    /// Signs a head now; only called with nothing in flight, so memory is the database's.
     async fn sign(&mut self, now: DateTime<Utc>, when: Signing) -> Result<Option<SignedHead>, AuditError> {
         self.resync_if_needed().await?;
         let (size, root) = {
@@ -460,6 +566,8 @@ impl Appender {
             self.needs_resync = true;
             return Err(error);
         }
+        self.next_head_seq = seq + 1;
+        self.head_size_ahead = size;
         self.record_head(head.clone(), now, seq);
         Ok(Some(head))
     }
@@ -467,7 +575,6 @@ impl Appender {
     /// Makes a committed head the latest.
     fn record_head(&mut self, head: SignedHead, now: DateTime<Utc>, seq: u64) {
         tracing::debug!(tree_size = head.tree_size, seq, "signed an audit tree head");
-        self.next_head_seq = seq + 1;
         *write(&self.shared.latest) = Some(LatestHead { head, signed_at: Some(now), seq });
     }
 
@@ -487,12 +594,11 @@ impl Appender {
     }
 
     fn due_by_count(&self, size: u64) -> bool {
-        let last_size = read(&self.shared.latest).as_ref().map_or(0, |latest| latest.head.tree_size);
-        self.policy.every_records > 0 && size.saturating_sub(last_size) >= self.policy.every_records
+        self.policy.every_records > 0 && size.saturating_sub(self.head_size_ahead) >= self.policy.every_records
     }
 
     /// Reloads the tree and the newest head from the database, which may have more than
-    /// memory knows after a write reported as failed.
+    /// memory knows after a write reported as failed. Only called with nothing in flight.
     async fn resync_if_needed(&mut self) -> Result<(), AuditError> {
         if !self.needs_resync {
             return Ok(());
@@ -509,13 +615,23 @@ impl Appender {
                 "audit records committed despite a reported failure were reloaded"
             );
         }
+        self.ahead = loaded.tree.clone();
         *write(&self.shared.tree) = loaded.tree;
         if let Some(latest) = loaded.latest {
             self.next_head_seq = latest.seq + 1;
+            self.head_size_ahead = latest.head.tree_size;
             *write(&self.shared.latest) = Some(latest);
         }
         self.needs_resync = false;
         Ok(())
+    }
+}
+
+/// The commit of the oldest write in flight (the caller pops it).
+async fn oldest(in_flight: &mut VecDeque<InFlight>) -> Result<Result<(), AuditError>, DbError> {
+    match in_flight.front_mut() {
+        Some(flight) => (&mut flight.written).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -622,3 +622,36 @@ async fn verification_reports_progress_up_to_the_total() {
     assert_eq!(seen.first(), Some(&VerifyProgress { checked: 0, total: 9 }));
     assert_eq!(seen.last(), Some(&VerifyProgress { checked: 9, total: 9 }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_fails_the_writes_queued_after_it_and_leaves_no_gap() {
+    let f = Fixture::new(every_8()).await;
+    f.sqlite()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON audit_records WHEN NEW.idx = 7
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .expect("trigger");
+    // Handed over one by one, so the appender queues several writes before the first commits.
+    let mut pending = Vec::new();
+    for i in 0..200u64 {
+        pending.push(f.log.enqueue("action", time(i), &body(i)).await.expect("enqueue"));
+        tokio::task::yield_now().await;
+    }
+    let mut outcomes = Vec::new();
+    for p in pending {
+        outcomes.push(p.committed().await);
+    }
+    let committed: Vec<u64> = outcomes.iter().filter_map(|o| o.as_ref().ok().copied()).collect();
+    assert_eq!(committed, (0..committed.len() as u64).collect::<Vec<_>>(), "committed indices have no gap");
+    assert!(committed.len() < 8, "record 7 was refused, so nothing from it on was committed: {committed:?}");
+    let first_failed = outcomes.iter().position(|o| o.is_err()).expect("a failure");
+    assert!(outcomes[first_failed..].iter().all(|o| o.is_err()), "every record after a failed one failed too");
+
+    f.sqlite().execute_batch("DROP TRIGGER refuse").expect("drop trigger");
+    let next = f.log.append("command", time(300), &body(300)).await.expect("append after the failure");
+    assert_eq!(next, committed.len() as u64);
+    let report = f.verify(None).await;
+    assert!(report.ok, "{:#?}", report.problems);
+    assert_eq!(report.tree_size, next + 1);
+}

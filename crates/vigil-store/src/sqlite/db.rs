@@ -2,7 +2,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -67,6 +69,22 @@ impl Default for DbOptions {
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("sqlite: {0}")]
 pub struct DbError(pub String);
+
+/// A queued write ([`Db::queue_write`]): a future of its commit, giving the write's own
+/// result if it committed.
+#[must_use = "a queued write's outcome is only known by awaiting it"]
+pub struct PendingWrite<T, E>(oneshot::Receiver<Result<Result<T, E>, DbError>>);
+
+impl<T, E> Future for PendingWrite<T, E> {
+    type Output = Result<Result<T, E>, DbError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|answer| match answer {
+            Ok(outcome) => outcome,
+            Err(_) => Err(DbError("the write was not committed".into())),
+        })
+    }
+}
 
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
@@ -199,12 +217,40 @@ impl Db {
         self.submit(commit, f, |_| ()).await
     }
 
+    /// Like [`Db::write`], but returns as soon as the write is queued, with its commit to
+    /// await later. The writer runs writes in the order they were queued, so a caller that
+    /// numbers its writes (the audit log) can queue the next before the last has committed,
+    /// and both can share a commit.
+    pub async fn queue_write<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<PendingWrite<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.queue(Commit::Durable, f, |_| ()).await
+    }
+
     async fn submit<T, E>(
         &self,
         commit: Commit,
         f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
         after_commit: impl FnOnce(&mut Result<T, E>) + Send + 'static,
     ) -> Result<Result<T, E>, DbError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.queue(commit, f, after_commit).await?.await
+    }
+
+    async fn queue<T, E>(
+        &self,
+        commit: Commit,
+        f: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        after_commit: impl FnOnce(&mut Result<T, E>) + Send + 'static,
+    ) -> Result<PendingWrite<T, E>, DbError>
     where
         T: Send + 'static,
         E: Send + 'static,
@@ -222,7 +268,7 @@ impl Db {
             (ok, reply)
         });
         self.inner.jobs.send(Job { work, commit }).await.map_err(|_| DbError("writer thread stopped".into()))?;
-        rx.await.map_err(|_| DbError("the write was not committed".into()))?
+        Ok(PendingWrite(rx))
     }
 
     /// Runs `f` on a reader connection, off the async runtime.
@@ -286,6 +332,12 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection, Db
         },
     )?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Every write job runs in a savepoint, and a page it changes that the transaction had
+    // already changed is first copied to the statement journal. SQLite keeps that journal
+    // in memory only up to 64 KiB, then spills it to a temporary file for the rest of the
+    // transaction: one big job (a projection's batch) made every later job's copies file
+    // writes. In memory it costs at most the pages of one job.
+    conn.pragma_update(None, "temp_store", "memory")?;
     // Without it, SQLite (built with STAT4) re-prepares a cached statement each time a text
     // parameter is bound to a column it filters on: the stream-version lookup of every
     // append spent more time being re-prepared than running. Vigil never runs ANALYZE, so

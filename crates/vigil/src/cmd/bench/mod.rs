@@ -570,8 +570,11 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
 
     // Command throughput through the gate, on and off.
     let mut throughput = serde_json::Map::new();
+    // The two halves alone as well, so that each one's share of the cost is measured.
     for (name, config) in [
         ("gate off", GateConfig { authorize: false, audit: false }),
+        ("authorization only", GateConfig { authorize: true, audit: false }),
+        ("command audit only", GateConfig { authorize: false, audit: true }),
         ("gate on", GateConfig { authorize: true, audit: true }),
     ] {
         let mut samples = Vec::new();
@@ -624,6 +627,10 @@ async fn gate(args: BenchGateArgs) -> anyhow::Result<ExitCode> {
     let off = throughput["gate off"]["median"].as_f64().unwrap_or(f64::NAN);
     let on = throughput["gate on"]["median"].as_f64().unwrap_or(f64::NAN);
     eprintln!("the gate costs {:.1} % of command throughput", 100.0 * (1.0 - on / off));
+    for half in ["authorization only", "command audit only"] {
+        let rate = throughput[half]["median"].as_f64().unwrap_or(f64::NAN);
+        eprintln!("  {half}: {:.1} %", 100.0 * (1.0 - rate / off));
+    }
     write_json(
         &args.json,
         json!({ "benchmark": "gate", "machine": machine(), "decision_latency": decision, "audit_appends": audit,
