@@ -447,10 +447,7 @@ impl Appender {
             }
             Err(error) => {
                 self.needs_resync = true;
-                tracing::error!(%error, n_records = replies.len(), "audit records were not written");
-                for reply in replies {
-                    let _ = reply.send(Err(error.clone()));
-                }
+                refuse(replies, &error);
             }
         }
     }
@@ -471,12 +468,7 @@ impl Appender {
                 flight.replies = replies;
                 in_flight.push_back(flight);
             }
-            Err(error) => {
-                tracing::error!(%error, n_records = replies.len(), "audit records were not written");
-                for reply in replies {
-                    let _ = reply.send(Err(error.clone()));
-                }
-            }
+            Err(error) => refuse(replies, &error),
         }
     }
 
@@ -617,13 +609,23 @@ impl Appender {
         }
         self.ahead = loaded.tree.clone();
         *write(&self.shared.tree) = loaded.tree;
+        // A head queued with a failed write took a number and a size that the database
+        // does not have: both come from what it has.
+        self.next_head_seq = loaded.latest.as_ref().map_or(0, |latest| latest.seq + 1);
+        self.head_size_ahead = loaded.latest.as_ref().map_or(0, |latest| latest.head.tree_size);
         if let Some(latest) = loaded.latest {
-            self.next_head_seq = latest.seq + 1;
-            self.head_size_ahead = latest.head.tree_size;
             *write(&self.shared.latest) = Some(latest);
         }
         self.needs_resync = false;
         Ok(())
+    }
+}
+
+/// Answers the callers of records that were not written.
+fn refuse(replies: Vec<Reply<u64>>, error: &AuditError) {
+    tracing::error!(%error, n_records = replies.len(), "audit records were not written");
+    for reply in replies {
+        let _ = reply.send(Err(error.clone()));
     }
 }
 

@@ -655,3 +655,21 @@ async fn a_failed_write_fails_the_writes_queued_after_it_and_leaves_no_gap() {
     assert!(report.ok, "{:#?}", report.problems);
     assert_eq!(report.tree_size, next + 1);
 }
+
+#[tokio::test]
+async fn a_failed_first_head_is_signed_again_by_the_count_rule() {
+    let f = Fixture::new(HeadPolicy { every_records: 5, every: Duration::from_secs(60) }).await;
+    f.append_records(4).await;
+    let conn = f.sqlite();
+    conn.execute_batch("CREATE TRIGGER refuse BEFORE INSERT ON audit_heads BEGIN SELECT RAISE(ABORT, 'refused'); END;")
+        .expect("trigger");
+    // The fifth record brings the count rule's head, in the same write: both fail.
+    assert!(f.log.append("command", time(4), &body(4)).await.is_err());
+    conn.execute_batch("DROP TRIGGER refuse").expect("drop trigger");
+
+    f.append_records(5).await;
+    let head = f.log.latest_head().expect("the count rule signs once five records are past the last head");
+    assert_eq!(head.tree_size, 5);
+    let report = f.verify(None).await;
+    assert!(report.ok && report.heads_checked == 1, "{report:#?}");
+}
