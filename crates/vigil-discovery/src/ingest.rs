@@ -461,24 +461,39 @@ impl DiscoveryIngest {
     ) -> Result<(), IngestError> {
         let (agent_id, discovery_type) = key;
         let retried = parked_hash.is_some();
-        if status != DiscoveryStatus::Parked {
-            // A newer snapshot supersedes what was parked for the same agent and type.
-            self.parking.remove(agent_id, discovery_type, parked_hash).await?;
-        }
         let not_applied = matches!(status, DiscoveryStatus::Discarded | DiscoveryStatus::Parked);
         let logged_already = not_applied && self.pending.lock().expect("ingest lock").insert(key, hash) == Some(hash);
-        if !logged_already || retried {
-            self.log
-                .record(NewDiscoveryEntry {
-                    agent_id,
-                    discovery_type: discovery_type.as_str(),
-                    payload: payload.to_owned(),
-                    payload_hash: hex::encode(hash),
-                    received_at,
-                    status,
-                    reason,
-                })
-                .await?;
+        // A newer snapshot supersedes what was parked for the same agent and type. The two
+        // writes are independent, so they share a commit.
+        let unparked = async {
+            if status != DiscoveryStatus::Parked {
+                self.parking.remove(agent_id, discovery_type, parked_hash).await?;
+            }
+            Ok::<_, vigil_store::sqlite::DbError>(())
+        };
+        let logged = async {
+            if !logged_already || retried {
+                self.log
+                    .record(NewDiscoveryEntry {
+                        agent_id,
+                        discovery_type: discovery_type.as_str(),
+                        payload: payload.to_owned(),
+                        payload_hash: hex::encode(hash),
+                        received_at,
+                        status,
+                        reason,
+                    })
+                    .await?;
+            }
+            Ok::<_, vigil_store::sqlite::DbError>(())
+        };
+        let (unparked, logged) = tokio::join!(unparked, logged);
+        if let Err(e) = unparked.and(logged) {
+            // Not logged: the same payload sent again must be logged then.
+            if not_applied {
+                self.pending.lock().expect("ingest lock").remove(&key);
+            }
+            return Err(e.into());
         }
         if !not_applied {
             self.applied.lock().expect("ingest lock").insert(key, hash);

@@ -10,6 +10,9 @@
 //! waited longer than `parked_expiry`. One row per (agent, discovery type): a newer
 //! snapshot replaces an older one, which is what the agent would send anyway.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
@@ -154,16 +157,46 @@ pub struct ParkedDiscovery {
 }
 
 /// The table of parked discoveries.
+///
+/// Every discovery that is not parked asks for its (agent, type) to be removed from the
+/// table, in case an older snapshot was parked. Almost none was, so the keys with a row are
+/// also kept in memory and `remove` writes only for those: the ingest's answer then waits
+/// for one commit fewer. This holds while this process is the only one parking in the
+/// database (a second node would need the table itself).
 #[derive(Clone)]
 pub struct Parking {
     db: Db,
+    keys: Arc<Mutex<ParkedKeys>>,
+}
+
+/// The (agent id, discovery type) of every row, as stored. A superset while writes are in
+/// flight: a key is added before its park is written, and dropped only after a removal has
+/// committed and no park committed meanwhile (a park racing a removal may have written the
+/// row the removal's answer says is gone).
+#[derive(Default)]
+struct ParkedKeys {
+    keys: HashSet<(String, String)>,
+    /// Parks committed so far.
+    parks: u64,
 }
 
 impl Parking {
     /// Creates the table if needed.
     pub async fn open(db: Db) -> Result<Parking, DbError> {
         db.write(|conn| conn.execute_batch(SCHEMA)).await??;
-        Ok(Parking { db })
+        let keys = db
+            .read(|conn| {
+                Ok(conn
+                    .prepare("SELECT agent_id, discovery_type FROM parked_discoveries")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<HashSet<(String, String)>, _>>()?)
+            })
+            .await?;
+        Ok(Parking { db, keys: Arc::new(Mutex::new(ParkedKeys { keys, parks: 0 })) })
+    }
+
+    fn keys(&self) -> std::sync::MutexGuard<'_, ParkedKeys> {
+        self.keys.lock().expect("parking keys lock")
     }
 
     /// Parks `discovery` durably, replacing what was parked for the same agent and type. The
@@ -171,6 +204,8 @@ impl Parking {
     pub async fn park(&self, discovery: ParkedDiscovery) -> Result<(), DbError> {
         let encoded: Vec<String> = discovery.waits.iter().map(Wait::encode).collect();
         let waits = encoded.join("\n");
+        let key = (discovery.agent_id.to_string(), discovery.discovery_type.as_str().to_owned());
+        self.keys().keys.insert(key.clone());
         self.db
             .write(move |conn| {
                 let (agent_id, discovery_type) = (discovery.agent_id.to_string(), discovery.discovery_type.as_str());
@@ -205,6 +240,9 @@ impl Parking {
                 ])
             })
             .await??;
+        let mut keys = self.keys();
+        keys.keys.insert(key);
+        keys.parks += 1;
         Ok(())
     }
 
@@ -216,6 +254,14 @@ impl Parking {
         discovery_type: DiscoveryType,
         hash: Option<String>,
     ) -> Result<bool, DbError> {
+        let key = (agent_id.to_string(), discovery_type.as_str().to_owned());
+        let parks = {
+            let keys = self.keys();
+            if !keys.keys.contains(&key) {
+                return Ok(false);
+            }
+            keys.parks
+        };
         let removed = self
             .db
             .write(move |conn| {
@@ -229,22 +275,38 @@ impl Parking {
                     conn.prepare_cached("DELETE FROM parked_waits WHERE agent_id = ?1 AND discovery_type = ?2")?
                         .execute(params![agent_id.to_string(), discovery_type.as_str()])?;
                 }
-                Ok::<_, rusqlite::Error>(removed)
+                // What is left: a newer payload than `hash` keeps its row.
+                let left = conn
+                    .prepare_cached("SELECT 1 FROM parked_discoveries WHERE agent_id = ?1 AND discovery_type = ?2")?
+                    .exists(params![agent_id.to_string(), discovery_type.as_str()])?;
+                Ok::<_, rusqlite::Error>((removed, left))
             })
             .await??;
+        let (removed, left) = removed;
+        let mut keys = self.keys();
+        if !left && keys.parks == parks {
+            keys.keys.remove(&key);
+        }
         Ok(removed > 0)
     }
 
     /// Removes everything parked for `agent_id` (its host was deregistered).
     pub async fn remove_agent(&self, agent_id: Uuid) -> Result<usize, DbError> {
-        Ok(self
+        let parks = self.keys().parks;
+        let removed = self
             .db
             .write(move |conn| {
                 conn.prepare_cached("DELETE FROM parked_waits WHERE agent_id = ?1")?.execute([agent_id.to_string()])?;
                 conn.prepare_cached("DELETE FROM parked_discoveries WHERE agent_id = ?1")?
                     .execute([agent_id.to_string()])
             })
-            .await??)
+            .await??;
+        let mut keys = self.keys();
+        if keys.parks == parks {
+            let agent_id = agent_id.to_string();
+            keys.keys.retain(|(agent, _)| *agent != agent_id);
+        }
+        Ok(removed)
     }
 
     /// What is parked for `agent_id` and `discovery_type`.
@@ -376,5 +438,44 @@ mod tests {
         let waiting = Wait::DatabaseAt { db_host: "10.0.1.10".into(), tenant: "PRD".into() }.encode();
         assert!(waiting.starts_with(&prefixes[0]));
         assert!(!waiting.starts_with("database_at 10.0.1.1 "), "10.0.1.1 is another address");
+    }
+
+    fn parked(agent: u128, hash: &str) -> ParkedDiscovery {
+        ParkedDiscovery {
+            agent_id: Uuid::from_u128(agent),
+            discovery_type: DiscoveryType::Cloud,
+            payload: "{}".into(),
+            payload_hash: hash.into(),
+            received_at: Utc::now(),
+            parked_at: Utc::now(),
+            reason: "host not registered".into(),
+            waits: vec![Wait::Host(Uuid::from_u128(agent))],
+        }
+    }
+
+    /// `remove` skips the write for keys it does not hold: the keys must survive a restart
+    /// and follow removals that leave a newer payload behind, or a stale row would stay.
+    #[tokio::test]
+    async fn what_was_parked_before_a_restart_is_still_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parking.db");
+        let open = || Db::open(&path, vigil_store::sqlite::DbOptions::default()).unwrap();
+        let parking = Parking::open(open()).await.unwrap();
+        parking.park(parked(1, "aa")).await.unwrap();
+        parking.park(parked(2, "bb")).await.unwrap();
+        drop(parking);
+
+        let parking = Parking::open(open()).await.unwrap();
+        assert!(parking.remove(Uuid::from_u128(1), DiscoveryType::Cloud, None).await.unwrap());
+        // An older hash leaves the newer payload, which a later removal must still reach.
+        assert!(!parking.remove(Uuid::from_u128(2), DiscoveryType::Cloud, Some("old".into())).await.unwrap());
+        assert!(parking.remove(Uuid::from_u128(2), DiscoveryType::Cloud, None).await.unwrap());
+        assert!(parking.all().await.unwrap().is_empty());
+        assert!(!parking.remove(Uuid::from_u128(3), DiscoveryType::Cloud, None).await.unwrap());
+
+        parking.park(parked(4, "dd")).await.unwrap();
+        assert_eq!(parking.remove_agent(Uuid::from_u128(4)).await.unwrap(), 1);
+        parking.park(parked(4, "ee")).await.unwrap();
+        assert!(parking.remove(Uuid::from_u128(4), DiscoveryType::Cloud, None).await.unwrap());
     }
 }
