@@ -1252,3 +1252,107 @@ fn a_replayed_scale_up_cluster_is_checked_with_facts_from_running_agents() {
     assert_eq!(checks_view["last_execution"]["execution_id"], execution["execution_id"]);
     drop(agents);
 }
+
+/// A full run at `debug` level with every kind of secret in use (the agent key, API tokens,
+/// a wrong key and a wrong token, the SMTP password, a webhook's signing secret, the audit
+/// signing key): none of them appears in what the server writes.
+#[test]
+fn no_secret_reaches_the_logs_of_a_run_at_debug_level() {
+    const SMTP_PASSWORD: &str = "smtp-pw-7Hq2LwX9c4";
+    let Some(sink) = smtp::SmtpSink::start_with_auth("vigil", SMTP_PASSWORD) else { return };
+    let Some(verifier) = standard_webhooks::Verifier::start(WEBHOOK_SECRET) else { return };
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("serve.log");
+    let rules = data.path().join("actions.toml");
+    std::fs::write(
+        &rules,
+        webhook_rule("build-failed", "com.example.build.failed", &verifier.url("/hooks"), WEBHOOK_SECRET, ""),
+    )
+    .unwrap();
+    let (rules_arg, smtp_port) = (rules.display().to_string(), sink.port().to_string());
+    let server = Server::start_logged(
+        data.path(),
+        free_port(),
+        &[
+            "--actions-file",
+            &rules_arg,
+            "--smtp-server",
+            "127.0.0.1",
+            "--smtp-port",
+            &smtp_port,
+            "--smtp-username",
+            "vigil",
+            "--smtp-recipients",
+            "sap-ops@example.com",
+        ],
+        &[("VIGIL_SMTP_PASSWORD", SMTP_PASSWORD)],
+        &log,
+    );
+    replay_into(&server, data.path(), &fixtures().join("scenarios/hana-diskless-sbd"));
+    let key = agent_key(data.path());
+    let viewer = Command::new(VIGIL)
+        .args(["tokens", "create", "--role", "viewer", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let viewer = String::from_utf8(viewer.stdout).unwrap().trim().to_owned();
+    assert!(!viewer.is_empty());
+    const WRONG_KEY: &str = "vigil_wrongkey_Zr8VbN3mQpT5";
+    const WRONG_TOKEN: &str = "vgt_wrongtoken_K2jD9sLx7Ye4";
+
+    assert!(heartbeat(&server.base, &key, "0f6e6491-21f2-495e-9f2d-bc50b872efaf"));
+    assert!(!heartbeat(&server.base, WRONG_KEY, "0f6e6491-21f2-495e-9f2d-bc50b872efaf"));
+    let wrong = [("Authorization", format!("Bearer {WRONG_TOKEN}"))];
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    assert_eq!(request_raw("GET", &server.base, "/api/v1/hosts", &wrong, "").0, 401);
+    let as_viewer = format!("Bearer {viewer}");
+    assert_eq!(request_raw("GET", &server.base, "/api/v1/hosts", &[("Authorization", &as_viewer)], "").0, 200);
+    let bearer = format!("Bearer {}", server.token);
+    let event = json!({"specversion": "1.0", "id": "build-1", "source": "https://ci.example.com",
+        "type": "com.example.build.failed", "data": {"job": 1}});
+    let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/cloudevents+json")];
+    assert_eq!(post_raw(&server.base, "/api/v1/events", &headers, &event.to_string()).0, 202);
+    assert_eq!(verifier.wait_for_deliveries(1, Duration::from_secs(20)).len(), 1, "the webhook was not delivered");
+    // The replayed cluster is critical, and the default rule mails it, logged in with the password.
+    assert!(!sink.wait_for_messages(1, Duration::from_secs(20)).is_empty(), "no mail was sent");
+    let admin = server.token.clone();
+    server.terminate();
+
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(written.lines().count() > 20, "a debug run logs: {written}");
+    let signing_key = walk_files(data.path()).into_iter().find(|p| p.ends_with("audit-signing.key")).unwrap();
+    let signing_key = std::fs::read(signing_key).unwrap();
+    let mut secrets = vec![
+        ("the agent key", key.clone()),
+        ("the admin token", admin),
+        ("a viewer token", viewer),
+        ("a wrong agent key", WRONG_KEY.to_owned()),
+        ("a wrong token", WRONG_TOKEN.to_owned()),
+        ("the SMTP password", SMTP_PASSWORD.to_owned()),
+        ("the webhook secret", WEBHOOK_SECRET.to_owned()),
+        ("the webhook secret's key", WEBHOOK_SECRET.trim_start_matches("whsec_").to_owned()),
+        ("the audit signing key, hex", signing_key.iter().map(|b| format!("{b:02x}")).collect()),
+    ];
+    if let Ok(text) = std::str::from_utf8(&signing_key) {
+        secrets.push(("the audit signing key, as stored", text.trim().to_owned()));
+    }
+    for (what, secret) in secrets {
+        assert!(secret.len() >= 12, "{what} is too short to search for: {secret:?}");
+        // A secret's tail is enough to leak it, so search for its second half too.
+        let tail = &secret[secret.len() / 2..];
+        assert!(!written.contains(tail), "{what} appears in the server's log");
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

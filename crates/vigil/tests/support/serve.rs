@@ -44,18 +44,31 @@ pub fn admin_token(data_dir: &Path) -> String {
 
 impl Server {
     pub fn start(data_dir: &Path, port: u16, extra: &[&str]) -> Server {
+        Server::spawn(data_dir, port, extra, |command| {
+            command.env("VIGIL_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null());
+        })
+    }
+
+    /// A server logging at `debug` to `log` (standard output and error both), with `env` set.
+    pub fn start_logged(data_dir: &Path, port: u16, extra: &[&str], env: &[(&str, &str)], log: &Path) -> Server {
+        let file = std::fs::File::create(log).unwrap();
+        Server::spawn(data_dir, port, extra, |command| {
+            command.env("VIGIL_LOG", "debug").envs(env.iter().copied());
+            command.stdout(file.try_clone().unwrap()).stderr(file);
+        })
+    }
+
+    fn spawn(data_dir: &Path, port: u16, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
         std::fs::create_dir_all(data_dir).unwrap();
         let token = admin_token(data_dir);
-        let child = Command::new(VIGIL)
+        let mut command = Command::new(VIGIL);
+        command
             .args(["serve", "--data-dir"])
             .arg(data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(extra)
-            .env("VIGIL_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .args(extra);
+        configure(&mut command);
+        let child = command.spawn().unwrap();
         let server = Server { child, base: format!("http://127.0.0.1:{port}"), token };
         server.wait_healthy();
         server
