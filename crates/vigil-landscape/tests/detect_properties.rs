@@ -28,15 +28,6 @@ fn fixture_payloads() -> Vec<(DiscoveryType, Value)> {
     out
 }
 
-const TYPES: [DiscoveryType; 6] = [
-    DiscoveryType::Host,
-    DiscoveryType::HaCluster,
-    DiscoveryType::SapSystem,
-    DiscoveryType::Cloud,
-    DiscoveryType::Subscription,
-    DiscoveryType::Saptune,
-];
-
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -104,7 +95,7 @@ proptest! {
 
     #[test]
     fn any_json_as_any_discovery_type_is_detected_or_refused(
-        ty in prop::sample::select(TYPES.to_vec()),
+        ty in prop::sample::select(DiscoveryType::ALL.to_vec()),
         payload in json_value(),
     ) {
         let text = payload.to_string();
@@ -113,7 +104,7 @@ proptest! {
 
     #[test]
     fn text_that_is_not_json_is_refused_as_any_discovery_type(
-        ty in prop::sample::select(TYPES.to_vec()),
+        ty in prop::sample::select(DiscoveryType::ALL.to_vec()),
         text in ".{0,64}",
     ) {
         prop_assume!(serde_json::from_str::<Value>(&text).is_err());
