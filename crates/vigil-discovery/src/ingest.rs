@@ -463,15 +463,14 @@ impl DiscoveryIngest {
         let retried = parked_hash.is_some();
         let not_applied = matches!(status, DiscoveryStatus::Discarded | DiscoveryStatus::Parked);
         let logged_already = not_applied && self.pending.lock().expect("ingest lock").insert(key, hash) == Some(hash);
-        // A newer snapshot supersedes what was parked for the same agent and type. The two
-        // writes are independent, so they share a commit.
-        let unparked = async {
+        // A newer snapshot supersedes what was parked for the same agent and type. The
+        // removal commits before the log row: a log row that says this payload applied
+        // while the older one stays parked would, after a crash, let the process manager
+        // apply the older one over it. (`Parking` writes only when a row is there.)
+        let written = async {
             if status != DiscoveryStatus::Parked {
                 self.parking.remove(agent_id, discovery_type, parked_hash).await?;
             }
-            Ok::<_, vigil_store::sqlite::DbError>(())
-        };
-        let logged = async {
             if !logged_already || retried {
                 self.log
                     .record(NewDiscoveryEntry {
@@ -487,8 +486,7 @@ impl DiscoveryIngest {
             }
             Ok::<_, vigil_store::sqlite::DbError>(())
         };
-        let (unparked, logged) = tokio::join!(unparked, logged);
-        if let Err(e) = unparked.and(logged) {
+        if let Err(e) = written.await {
             // Not logged: the same payload sent again must be logged then.
             if not_applied {
                 self.pending.lock().expect("ingest lock").remove(&key);
