@@ -11,6 +11,7 @@ pub(crate) mod loadgen;
 mod policy;
 mod projections;
 mod serve;
+mod splitmix;
 mod tokens;
 
 use std::process::ExitCode;

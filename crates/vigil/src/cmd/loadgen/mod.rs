@@ -28,6 +28,7 @@ use self::fleet::{Corpus, FleetAgent, HEARTBEAT_PERIOD};
 use self::server::{Target, Usage};
 use crate::args::LoadgenArgs;
 use crate::cmd::bench::receiver::Receiver;
+use crate::cmd::splitmix::SplitMix;
 
 pub async fn run(args: LoadgenArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.agents >= 1, "--agents must be at least 1");
@@ -517,20 +518,6 @@ fn cost(before: Usage, after: Usage, window: Duration) -> ServerCost {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a run's changes are reproducible.
-struct Dice(u64);
-
-impl Dice {
-    fn chance(&mut self, share: f64) -> bool {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64 <= share
-    }
-}
-
 /// One agent: its first snapshots back to back (host first, as the others need the host),
 /// then every discovery and the heartbeat on its own ticker, one request at a time, as
 /// Trento's agent does.
@@ -540,7 +527,7 @@ async fn run_agent(shared: Arc<Shared>, agent: FleetAgent, n: u64, phase: Durati
     let templates = &corpus.agent(agent).templates;
     let heartbeat_url = format!("{}/api/v1/hosts/{}/heartbeat", shared.base, corpus.agent_id(agent));
     let mut changes = vec![0u64; templates.len()];
-    let mut dice = Dice(n);
+    let mut dice = SplitMix(n);
     let start = tokio::time::Instant::now();
     for template in templates {
         send_discovery(&shared, agent, template, 0).await;

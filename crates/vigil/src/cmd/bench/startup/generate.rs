@@ -48,6 +48,7 @@ use vigil_store::SqliteEventStore;
 use vigil_store::sqlite::{Db, Durability};
 
 use crate::cmd::bench::InProcessServer;
+use crate::cmd::splitmix::SplitMix;
 
 /// What was built.
 #[derive(Debug, serde::Serialize)]
@@ -865,23 +866,6 @@ async fn record_heartbeats(db: &Db, world: &World) -> anyhow::Result<()> {
         done??;
     }
     Ok(())
-}
-
-/// SplitMix64: dice for the history, the same every run.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 #[cfg(test)]
