@@ -169,13 +169,13 @@ pub struct Parking {
     keys: Arc<Mutex<ParkedKeys>>,
 }
 
-/// The (agent id, discovery type) of every row, as stored. A superset while writes are in
-/// flight: a key is added before its park is written, and dropped only after a removal has
-/// committed and no park committed meanwhile (a park racing a removal may have written the
-/// row the removal's answer says is gone).
+/// The (agent, discovery type) of every row. A superset while writes are in flight: a key
+/// is added before its park is written, and dropped only after a removal has committed and
+/// no park committed meanwhile (a park racing a removal may have written the row the
+/// removal's answer says is gone).
 #[derive(Default)]
 struct ParkedKeys {
-    keys: HashSet<(String, String)>,
+    keys: HashSet<(Uuid, DiscoveryType)>,
     /// Parks committed so far.
     parks: u64,
 }
@@ -184,14 +184,27 @@ impl Parking {
     /// Creates the table if needed.
     pub async fn open(db: Db) -> Result<Parking, DbError> {
         db.write(|conn| conn.execute_batch(SCHEMA)).await??;
-        let keys = db
+        let (keys, unreadable) = db
             .read(|conn| {
-                Ok(conn
-                    .prepare("SELECT agent_id, discovery_type FROM parked_discoveries")?
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<HashSet<(String, String)>, _>>()?)
+                let mut statement = conn.prepare("SELECT agent_id, discovery_type FROM parked_discoveries")?;
+                let mut rows = statement.query([])?;
+                let (mut keys, mut unreadable) = (HashSet::new(), 0);
+                while let Some(r) = rows.next()? {
+                    let agent = r.get_ref(0)?.as_str().ok().and_then(|a| a.parse().ok());
+                    let ty = r.get_ref(1)?.as_str().ok().and_then(|t| t.parse().ok());
+                    match agent.zip(ty) {
+                        Some(key) => _ = keys.insert(key),
+                        None => unreadable += 1,
+                    }
+                }
+                Ok((keys, unreadable))
             })
             .await?;
+        // Such a row cannot be what `remove` deletes (it binds the canonical text), nor can
+        // this build list or retry it.
+        if unreadable > 0 {
+            tracing::warn!(rows = unreadable, "parked discoveries whose agent id or type this build cannot read");
+        }
         Ok(Parking { db, keys: Arc::new(Mutex::new(ParkedKeys { keys, parks: 0 })) })
     }
 
@@ -204,8 +217,8 @@ impl Parking {
     pub async fn park(&self, discovery: ParkedDiscovery) -> Result<(), DbError> {
         let encoded: Vec<String> = discovery.waits.iter().map(Wait::encode).collect();
         let waits = encoded.join("\n");
-        let key = (discovery.agent_id.to_string(), discovery.discovery_type.as_str().to_owned());
-        self.keys().keys.insert(key.clone());
+        let key = (discovery.agent_id, discovery.discovery_type);
+        self.keys().keys.insert(key);
         self.db
             .write(move |conn| {
                 let (agent_id, discovery_type) = (discovery.agent_id.to_string(), discovery.discovery_type.as_str());
@@ -254,7 +267,7 @@ impl Parking {
         discovery_type: DiscoveryType,
         hash: Option<String>,
     ) -> Result<bool, DbError> {
-        let key = (agent_id.to_string(), discovery_type.as_str().to_owned());
+        let key = (agent_id, discovery_type);
         let parks = {
             let keys = self.keys();
             if !keys.keys.contains(&key) {
@@ -303,7 +316,6 @@ impl Parking {
             .await??;
         let mut keys = self.keys();
         if keys.parks == parks {
-            let agent_id = agent_id.to_string();
             keys.keys.retain(|(agent, _)| *agent != agent_id);
         }
         Ok(removed)
@@ -477,5 +489,28 @@ mod tests {
         assert_eq!(parking.remove_agent(Uuid::from_u128(4)).await.unwrap(), 1);
         parking.park(parked(4, "ee")).await.unwrap();
         assert!(parking.remove(Uuid::from_u128(4), DiscoveryType::Cloud, None).await.unwrap());
+    }
+
+    /// The keys are read at start: a row that does not decode is skipped, not a failed start.
+    #[tokio::test]
+    async fn a_parked_row_that_does_not_decode_does_not_stop_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parking.db");
+        let open = || Db::open(&path, vigil_store::sqlite::DbOptions::default()).unwrap();
+        let parking = Parking::open(open()).await.unwrap();
+        parking.park(parked(1, "aa")).await.unwrap();
+        drop(parking);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO parked_discoveries (agent_id, discovery_type, payload, payload_hash, received_at,
+                                             parked_at, reason, waits)
+             VALUES (X'FF00', 'toaster_discovery', '{}', 'bb', 'x', 'x', 'x', '')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+
+        let parking = Parking::open(open()).await.unwrap();
+        assert!(parking.remove(Uuid::from_u128(1), DiscoveryType::Cloud, None).await.unwrap());
     }
 }
