@@ -186,25 +186,8 @@ fn broken_envelopes() -> Vec<(String, Vec<u8>)> {
     bodies.into_iter().map(|(what, body)| (what.to_owned(), body.into_bytes())).collect()
 }
 
-/// Every fixture of the corpus: the single discoveries and each scenario's.
-fn fixture_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(fixtures().join("discovery"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    for scenario in std::fs::read_dir(fixtures().join("scenarios")).unwrap() {
-        let dir = scenario.unwrap().path();
-        if dir.is_dir() {
-            for file in walk(&dir) {
-                files.push(file);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
+/// Every JSON file under `dir`, at any depth, in path order: the corpus is the single
+/// discoveries and each scenario's.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -240,7 +223,9 @@ async fn mutated_fixtures_get_2xx_or_a_4xx_that_says_why_and_lose_nothing() {
 
     let mut inputs = broken_envelopes();
     let mut n_fixtures = 0;
-    for file in fixture_files() {
+    let mut files = walk(&fixtures());
+    files.sort();
+    for file in files {
         let raw = std::fs::read_to_string(&file).unwrap();
         if !is_envelope(&raw) {
             continue;
